@@ -1,0 +1,236 @@
+// csei run / validate / info.
+#include "cli/commands.hpp"
+
+#include "cli/progress.hpp"
+#include "core/error.hpp"
+#include "kernel/simulation.hpp"
+#include "kernel/summary.hpp"
+#include "output/h5.hpp"
+#include "output/run_writer.hpp"
+#include "scenario/load.hpp"
+#include "world/world.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <sstream>
+#include <tbb/global_control.h>
+#include <tbb/info.h>
+
+namespace csei {
+namespace {
+
+std::atomic<bool> g_stop{false};
+
+extern "C" void on_stop_signal(int) { g_stop.store(true); }
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+std::string json_escape(const std::string& s) {
+  std::string out;
+  for (const char c : s) {
+    switch (c) {
+    case '"': out += "\\\""; break;
+    case '\\': out += "\\\\"; break;
+    case '\n': out += "\\n"; break;
+    default:
+      if (static_cast<unsigned char>(c) < 0x20) {
+        char buf[8];
+        std::snprintf(buf, sizeof buf, "\\u%04x", c);
+        out += buf;
+      } else {
+        out += c;
+      }
+    }
+  }
+  return out;
+}
+
+std::string with_commas(std::int64_t v) {
+  const std::string digits = std::to_string(v < 0 ? -v : v);
+  std::string out = v < 0 ? "-" : "";
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out.push_back(',');
+    out.push_back(digits[i]);
+  }
+  return out;
+}
+
+/// Runs `body` and turns every error into a message and an exit code.
+template <class F>
+int guarded(F&& body) {
+  try {
+    return body();
+  } catch (const InputError& e) {
+    for (const auto& p : e.problems())
+      std::cerr << "error: " << p.where.describe() << ": " << p.message << '\n';
+    return kExitBadInput;
+  } catch (const Interrupted&) {
+    std::cerr << "interrupted: no output was written\n";
+    return kExitInterrupted;
+  } catch (const OutputError& e) {
+    std::cerr << "error: " << e.what() << '\n';
+    return kExitFailure;
+  } catch (const std::bad_alloc&) {
+    std::cerr << "error: out of memory\n";
+    return kExitFailure;
+  } catch (const std::exception& e) {
+    std::cerr << "internal error: " << e.what() << '\n';
+    return kExitFailure;
+  }
+}
+
+} // namespace
+
+void install_stop_handlers() {
+  std::signal(SIGINT, on_stop_signal);
+  std::signal(SIGTERM, on_stop_signal);
+}
+
+bool stop_requested() { return g_stop.load(std::memory_order_relaxed); }
+
+int command_validate(const std::string& file, const std::vector<std::string>& overrides) {
+  return guarded([&] {
+    const Scenario s = load_scenario(file, overrides);
+    std::cout << file << ": ok (" << s.name << ": " << s.territories.size() << " territories, "
+              << with_commas(s.organisation_count()) << " organisations, "
+              << s.innovations.size() << " innovations, " << s.steps << " steps)\n";
+    return kExitOk;
+  });
+}
+
+int command_run(const RunOptions& o) {
+  return guarded([&] {
+    const auto t0 = std::chrono::steady_clock::now();
+    std::vector<std::string> overrides = o.overrides;
+    if (o.seed) overrides.push_back("seed=" + std::to_string(*o.seed));
+    const Scenario s = load_scenario(o.scenario, overrides);
+
+    const int threads = o.threads > 0 ? o.threads : tbb::info::default_concurrency();
+    tbb::global_control limit(tbb::global_control::max_allowed_parallelism,
+                              static_cast<std::size_t>(threads));
+    const std::string out = o.output.empty() ? "output/" + s.name + ".h5" : o.output;
+    const bool json = o.format == "json" || (o.format == "auto" && !is_terminal(1));
+
+    const World world = build_world(s);
+    const double build_s = seconds_since(t0);
+
+    RunWriter writer(out, s, world, {s.seed, threads, CSEI_VERSION, utc_now()});
+    Simulation sim(s, world);
+    SummaryTracker summary(s, world);
+    ProgressBar bar("steps", s.steps, o.progress && is_terminal(2));
+    const auto t1 = std::chrono::steady_clock::now();
+    sim.initialise();
+    for (;;) {
+      const StepCounts c = sim.counts();
+      writer.record(c);
+      summary.observe(c);
+      bar.update(c.step);
+      if (c.step == s.steps) break;
+      if (stop_requested()) throw Interrupted();
+      sim.step();
+    }
+    bar.finish();
+    const double run_s = seconds_since(t1);
+    writer.commit();
+    const double total_s = seconds_since(t0);
+
+    const auto results = summary.summaries();
+    if (json) {
+      std::cout << "{\"output\": \"" << json_escape(out) << "\", \"scenario\": \""
+                << json_escape(s.name) << "\", \"seed\": " << s.seed << ", \"threads\": " << threads
+                << ", \"organisations\": " << world.organisation_count()
+                << ", \"links\": " << (world.network.complete ? -1 : world.network.link_count())
+                << ", \"steps\": " << s.steps << ", \"seconds\": {\"build\": " << build_s
+                << ", \"run\": " << run_s << ", \"total\": " << total_s << "}, \"innovations\": [";
+      for (std::size_t k = 0; k < results.size(); ++k) {
+        const auto& r = results[k];
+        std::cout << (k ? ", " : "") << "{\"name\": \"" << json_escape(r.name)
+                  << "\", \"adopters\": " << r.adopters << ", \"final_share\": " << r.final_share
+                  << ", \"step_50\": " << (r.step_50 < 0 ? "null" : std::to_string(r.step_50))
+                  << ", \"leading_territory\": \""
+                  << (r.leading_territory < 0 ? "" : json_escape(s.territories[static_cast<std::size_t>(r.leading_territory)].code))
+                  << "\", \"leading_share\": " << r.leading_share << "}";
+      }
+      std::cout << "]}\n";
+    } else {
+      std::printf("csei %s | scenario %s | seed %llu | %d threads\n", CSEI_VERSION, s.name.c_str(),
+                  static_cast<unsigned long long>(s.seed), threads);
+      std::printf("world: %s organisations in %zu territories, %s links (built in %.2f s)\n",
+                  with_commas(world.organisation_count()).c_str(), s.territories.size(),
+                  world.network.complete ? "all-to-all" : with_commas(world.network.link_count()).c_str(),
+                  build_s);
+      std::printf("run:   %lld steps of %.3g years in %.2f s\n\n", static_cast<long long>(s.steps),
+                  s.step_years(), run_s);
+      std::printf("%-24s %12s %11s %16s %20s\n", "innovation", "adopters", "final share",
+                  "50% at step", "leading territory");
+      for (const auto& r : results) {
+        char at50[32] = "not reached";
+        if (r.step_50 >= 0)
+          std::snprintf(at50, sizeof at50, "%lld (yr %.1f)", static_cast<long long>(r.step_50),
+                        static_cast<double>(r.step_50) * s.step_years());
+        char lead[64] = "-";
+        if (r.leading_territory >= 0)
+          std::snprintf(lead, sizeof lead, "%s (%.3f)",
+                        s.territories[static_cast<std::size_t>(r.leading_territory)].code.c_str(),
+                        r.leading_share);
+        std::printf("%-24s %12s %11.3f %16s %20s\n", r.name.c_str(), with_commas(r.adopters).c_str(),
+                    r.final_share, at50, lead);
+      }
+      std::printf("\noutput: %s (%.2f s in all)\n", out.c_str(), total_s);
+    }
+    return kExitOk;
+  });
+}
+
+int command_info(const std::string& file) {
+  return guarded([&] {
+    std::unique_ptr<h5::File> f;
+    try {
+      f = std::make_unique<h5::File>(file, h5::File::Mode::read);
+    } catch (const OutputError& e) {
+      throw InputError({file, 0, 0, ""}, "cannot read: not an HDF5 file or unreadable");
+    }
+    for (const char* key : {"schema_version", "scenario_name", "seed", "steps"})
+      if (!f->has_attribute(key))
+        throw InputError({file, 0, 0, key}, "not a csei run file: missing root attribute");
+    const h5::Group terr(*f, "territories", false), inn(*f, "innovations", false),
+        series(*f, "series", false);
+    const auto codes = h5::read_strings(terr, "code");
+    const auto names = h5::read_strings(inn, "name");
+    const auto orgs = h5::read_int64(terr, "organisations");
+    std::vector<hsize_t> dims;
+    const auto adopters = h5::read_int64(series, "adopters", &dims);
+    std::printf("file:          %s\n", file.c_str());
+    std::printf("scenario:      %s\n", f->string_attribute("scenario_name").c_str());
+    std::printf("schema:        %lld\n", static_cast<long long>(f->int_attribute("schema_version")));
+    std::printf("csei version:  %s\n", f->string_attribute("version").c_str());
+    std::printf("created:       %s\n", f->string_attribute("created").c_str());
+    std::printf("seed:          %lld\n", static_cast<long long>(f->int_attribute("seed")));
+    std::printf("threads:       %lld\n", static_cast<long long>(f->int_attribute("threads")));
+    std::printf("steps:         %lld (%g per year)\n", static_cast<long long>(f->int_attribute("steps")),
+                f->double_attribute("steps_per_year"));
+    std::int64_t n = 0;
+    for (auto v : orgs) n += v;
+    std::printf("organisations: %s in %zu territories\n", with_commas(n).c_str(), codes.size());
+    std::printf("complete:      %s\n", f->has_attribute("complete") ? "yes" : "no");
+    std::printf("series:        /series/adopters [%llu, %llu, %llu]\n\n",
+                static_cast<unsigned long long>(dims.at(0)), static_cast<unsigned long long>(dims.at(1)),
+                static_cast<unsigned long long>(dims.at(2)));
+    const std::size_t T = dims.at(2), rows = dims.at(0);
+    std::printf("%-24s %12s %11s\n", "innovation", "adopters", "final share");
+    for (std::size_t k = 0; k < names.size() && rows > 0; ++k) {
+      std::int64_t a = 0;
+      for (std::size_t t = 0; t < T; ++t) a += adopters[((rows - 1) * names.size() + k) * T + t];
+      std::printf("%-24s %12s %11.3f\n", names[k].c_str(), with_commas(a).c_str(),
+                  n > 0 ? static_cast<double>(a) / static_cast<double>(n) : 0.0);
+    }
+    return kExitOk;
+  });
+}
+
+} // namespace csei

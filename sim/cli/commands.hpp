@@ -1,0 +1,37 @@
+// The csei subcommands (run, validate, info) as functions of parsed options, so that the program
+// and the tests share one implementation.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace csei {
+
+struct RunOptions {
+  std::string scenario;
+  std::string output;                 // empty: output/<scenario name>.h5
+  std::optional<std::uint64_t> seed;  // overrides the scenario's seed
+  int threads = 0;                    // 0: every core
+  std::vector<std::string> overrides; // key.path=value
+  std::string format = "auto";        // auto | table | json
+  bool progress = true;
+};
+
+/// Each returns the process exit code; errors are reported on stderr.
+int command_run(const RunOptions& options);
+int command_validate(const std::string& scenario, const std::vector<std::string>& overrides);
+int command_info(const std::string& file);
+
+/// Exit codes.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;   // output or internal failure
+inline constexpr int kExitBadInput = 2;  // scenario, data file or command-line value
+inline constexpr int kExitInterrupted = 130;
+
+/// Set by SIGINT/SIGTERM; the run stops at the next step and leaves no output file.
+void install_stop_handlers();
+[[nodiscard]] bool stop_requested();
+
+} // namespace csei

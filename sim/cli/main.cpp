@@ -1,0 +1,51 @@
+// The csei command-line program: parses arguments and dispatches to the subcommands.
+#include "cli/commands.hpp"
+
+#include <CLI/CLI.hpp>
+
+int main(int argc, char** argv) {
+  using namespace csei;
+  CLI::App app{"csei: diffusion of social and ecological innovations through clusters (CSEI)"};
+  app.set_version_flag("--version", std::string("csei ") + CSEI_VERSION);
+  app.require_subcommand(1);
+
+  RunOptions run;
+  std::uint64_t seed = 0;
+  auto* run_cmd = app.add_subcommand("run", "Run a scenario and write its time series to HDF5");
+  run_cmd->add_option("scenario", run.scenario, "Scenario file (TOML)")->required()->check(CLI::ExistingFile);
+  run_cmd->add_option("-o,--output", run.output, "Output file (default: output/<scenario name>.h5)");
+  auto* seed_opt = run_cmd->add_option("--seed", seed, "Random seed (overrides the scenario's)");
+  run_cmd->add_option("--threads", run.threads, "Worker threads (0: every core)")
+      ->check(CLI::Range(0, 4096));
+  run_cmd->add_option("--set", run.overrides, "Override a scenario value: key.path=value")
+      ->allow_extra_args(false);
+  run_cmd->add_option("--format", run.format, "Summary format (auto: table on a terminal, else json)")
+      ->check(CLI::IsMember({"auto", "table", "json"}));
+  run_cmd->add_flag("!--no-progress", run.progress, "Never show a progress bar");
+
+  std::string validate_file;
+  std::vector<std::string> validate_overrides;
+  auto* validate_cmd = app.add_subcommand("validate", "Check a scenario without running it");
+  validate_cmd->add_option("scenario", validate_file, "Scenario file (TOML)")->required()->check(CLI::ExistingFile);
+  validate_cmd->add_option("--set", validate_overrides, "Override a scenario value: key.path=value")
+      ->allow_extra_args(false);
+
+  std::string info_file;
+  auto* info_cmd = app.add_subcommand("info", "Summarise a run file");
+  info_cmd->add_option("file", info_file, "Run file (HDF5)")->required()->check(CLI::ExistingFile);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? 0 : kExitBadInput;
+  }
+
+  if (*run_cmd) {
+    if (*seed_opt) run.seed = seed;
+    install_stop_handlers();
+    return command_run(run);
+  }
+  if (*validate_cmd) return command_validate(validate_file, validate_overrides);
+  return command_info(info_file);
+}

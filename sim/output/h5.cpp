@@ -1,0 +1,241 @@
+// RAII handles and typed helpers over the HDF5 C API.
+#include "output/h5.hpp"
+
+#include <mutex>
+
+namespace csei::h5 {
+namespace {
+
+void quiet_hdf5() {
+  // HDF5 prints its own error stack by default; errors are reported through OutputError instead.
+  static std::once_flag once;
+  std::call_once(once, [] { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); });
+}
+
+Handle string_type() {
+  Handle t(H5Tcopy(H5T_C_S1), H5Tclose, "string type");
+  check(H5Tset_size(t.id(), H5T_VARIABLE), "string type");
+  check(H5Tset_cset(t.id(), H5T_CSET_UTF8), "string type");
+  return t;
+}
+
+Handle scalar_space() { return Handle(H5Screate(H5S_SCALAR), H5Sclose, "dataspace"); }
+
+Handle simple_space(const std::vector<hsize_t>& dims, const std::vector<hsize_t>* max = nullptr) {
+  return Handle(H5Screate_simple(static_cast<int>(dims.size()), dims.data(),
+                                 max ? max->data() : nullptr),
+                H5Sclose, "dataspace");
+}
+
+template <class T>
+void write_attribute(const Location& at, const std::string& name, hid_t file_type, hid_t mem_type,
+                     const T& value) {
+  if (H5Aexists(at.id(), name.c_str()) > 0) check(H5Adelete(at.id(), name.c_str()), "attribute " + name);
+  Handle space = scalar_space();
+  Handle attr(H5Acreate2(at.id(), name.c_str(), file_type, space.id(), H5P_DEFAULT, H5P_DEFAULT),
+              H5Aclose, "attribute " + name);
+  check(H5Awrite(attr.id(), mem_type, &value), "attribute " + name);
+}
+
+Handle open_attribute(const Location& at, const std::string& name) {
+  return Handle(H5Aopen(at.id(), name.c_str(), H5P_DEFAULT), H5Aclose, "attribute " + name);
+}
+
+} // namespace
+
+void check(herr_t status, const std::string& what) {
+  if (status < 0) throw OutputError("HDF5 failure: " + what);
+}
+
+Handle::Handle(hid_t id, Closer closer, const std::string& what) : id_(id), close_(closer) {
+  quiet_hdf5();
+  if (id < 0) throw OutputError("HDF5 failure: " + what);
+}
+
+Handle& Handle::operator=(Handle&& o) noexcept {
+  if (this != &o) {
+    close();
+    id_ = o.id_;
+    close_ = o.close_;
+    o.id_ = H5I_INVALID_HID;
+  }
+  return *this;
+}
+
+Handle::~Handle() { close(); }
+
+void Handle::close() {
+  if (id_ >= 0 && close_) close_(id_);
+  id_ = H5I_INVALID_HID;
+}
+
+void Location::attribute(const std::string& name, const std::string& value) {
+  Handle type = string_type();
+  const char* p = value.c_str();
+  write_attribute(*this, name, type.id(), type.id(), p);
+}
+void Location::attribute(const std::string& name, std::int64_t value) {
+  write_attribute(*this, name, H5T_STD_I64LE, H5T_NATIVE_INT64, value);
+}
+void Location::attribute(const std::string& name, std::uint64_t value) {
+  write_attribute(*this, name, H5T_STD_U64LE, H5T_NATIVE_UINT64, value);
+}
+void Location::attribute(const std::string& name, double value) {
+  write_attribute(*this, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, value);
+}
+
+bool Location::has_attribute(const std::string& name) const {
+  return H5Aexists(id(), name.c_str()) > 0;
+}
+
+std::string Location::string_attribute(const std::string& name) const {
+  Handle attr = open_attribute(*this, name);
+  Handle type = string_type();
+  char* p = nullptr;
+  check(H5Aread(attr.id(), type.id(), &p), "reading attribute " + name);
+  std::string out = p ? p : "";
+  H5free_memory(p);
+  return out;
+}
+
+std::int64_t Location::int_attribute(const std::string& name) const {
+  Handle attr = open_attribute(*this, name);
+  std::int64_t v = 0;
+  check(H5Aread(attr.id(), H5T_NATIVE_INT64, &v), "reading attribute " + name);
+  return v;
+}
+
+double Location::double_attribute(const std::string& name) const {
+  Handle attr = open_attribute(*this, name);
+  double v = 0;
+  check(H5Aread(attr.id(), H5T_NATIVE_DOUBLE, &v), "reading attribute " + name);
+  return v;
+}
+
+Group::Group(const Location& parent, const std::string& name, bool create) {
+  handle_ = create ? Handle(H5Gcreate2(parent.id(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT,
+                                       H5P_DEFAULT),
+                            H5Gclose, "creating group " + name)
+                   : Handle(H5Gopen2(parent.id(), name.c_str(), H5P_DEFAULT), H5Gclose,
+                            "opening group " + name);
+}
+
+File::File(const std::string& path, Mode mode) {
+  quiet_hdf5();
+  if (mode == Mode::create) {
+    handle_ = Handle(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), H5Fclose,
+                     "creating " + path);
+  } else {
+    if (H5Fis_hdf5(path.c_str()) <= 0) throw OutputError(path + ": not an HDF5 file");
+    handle_ = Handle(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose,
+                     "opening " + path);
+  }
+}
+
+void File::flush() { check(H5Fflush(id(), H5F_SCOPE_LOCAL), "flushing file"); }
+
+void write_strings(const Location& at, const std::string& name, const std::vector<std::string>& v) {
+  Handle type = string_type();
+  Handle space = simple_space({v.size()});
+  Handle ds(H5Dcreate2(at.id(), name.c_str(), type.id(), space.id(), H5P_DEFAULT, H5P_DEFAULT,
+                       H5P_DEFAULT),
+            H5Dclose, "creating dataset " + name);
+  std::vector<const char*> ptrs;
+  ptrs.reserve(v.size());
+  for (const auto& s : v) ptrs.push_back(s.c_str());
+  if (!v.empty())
+    check(H5Dwrite(ds.id(), type.id(), H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data()), "writing " + name);
+}
+
+namespace {
+template <class T>
+void write_vector(const Location& at, const std::string& name, const std::vector<T>& v,
+                  hid_t file_type, hid_t mem_type) {
+  Handle space = simple_space({v.size()});
+  Handle ds(H5Dcreate2(at.id(), name.c_str(), file_type, space.id(), H5P_DEFAULT, H5P_DEFAULT,
+                       H5P_DEFAULT),
+            H5Dclose, "creating dataset " + name);
+  if (!v.empty())
+    check(H5Dwrite(ds.id(), mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()), "writing " + name);
+}
+} // namespace
+
+void write_int64(const Location& at, const std::string& name, const std::vector<std::int64_t>& v) {
+  write_vector(at, name, v, H5T_STD_I64LE, H5T_NATIVE_INT64);
+}
+void write_double(const Location& at, const std::string& name, const std::vector<double>& v) {
+  write_vector(at, name, v, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE);
+}
+
+std::vector<std::string> read_strings(const Location& at, const std::string& name) {
+  Handle ds(H5Dopen2(at.id(), name.c_str(), H5P_DEFAULT), H5Dclose, "opening dataset " + name);
+  Handle space(H5Dget_space(ds.id()), H5Sclose, "dataspace of " + name);
+  const hssize_t n = H5Sget_simple_extent_npoints(space.id());
+  std::vector<char*> ptrs(static_cast<std::size_t>(n), nullptr);
+  Handle type = string_type();
+  if (n > 0)
+    check(H5Dread(ds.id(), type.id(), H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data()), "reading " + name);
+  std::vector<std::string> out;
+  for (char* p : ptrs) {
+    out.emplace_back(p ? p : "");
+    H5free_memory(p);
+  }
+  return out;
+}
+
+std::vector<std::int64_t> read_int64(const Location& at, const std::string& name,
+                                     std::vector<hsize_t>* dims) {
+  Handle ds(H5Dopen2(at.id(), name.c_str(), H5P_DEFAULT), H5Dclose, "opening dataset " + name);
+  Handle space(H5Dget_space(ds.id()), H5Sclose, "dataspace of " + name);
+  const int rank = H5Sget_simple_extent_ndims(space.id());
+  std::vector<hsize_t> d(static_cast<std::size_t>(std::max(rank, 0)));
+  H5Sget_simple_extent_dims(space.id(), d.data(), nullptr);
+  if (dims) *dims = d;
+  std::vector<std::int64_t> out(static_cast<std::size_t>(H5Sget_simple_extent_npoints(space.id())));
+  if (!out.empty())
+    check(H5Dread(ds.id(), H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()),
+          "reading " + name);
+  return out;
+}
+
+RowAppender::RowAppender(const Location& at, const std::string& name,
+                         std::vector<hsize_t> row_shape, hsize_t chunk_rows)
+    : row_shape_(std::move(row_shape)) {
+  std::vector<hsize_t> dims{0}, max{H5S_UNLIMITED}, chunk{chunk_rows};
+  for (hsize_t d : row_shape_) {
+    dims.push_back(d);
+    max.push_back(d);
+    chunk.push_back(std::max<hsize_t>(d, 1));
+  }
+  Handle space = simple_space(dims, &max);
+  Handle plist(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, "dataset properties");
+  check(H5Pset_chunk(plist.id(), static_cast<int>(chunk.size()), chunk.data()), "chunking " + name);
+  if (H5Zfilter_avail(H5Z_FILTER_DEFLATE) > 0) {
+    check(H5Pset_shuffle(plist.id()), "shuffle filter");
+    check(H5Pset_deflate(plist.id(), 4), "deflate filter");
+  }
+  dataset_ = Handle(H5Dcreate2(at.id(), name.c_str(), H5T_STD_I64LE, space.id(), H5P_DEFAULT,
+                               plist.id(), H5P_DEFAULT),
+                    H5Dclose, "creating dataset " + name);
+}
+
+void RowAppender::append(const std::vector<std::int64_t>& row) {
+  std::vector<hsize_t> dims{rows_ + 1}, start{rows_}, count{1};
+  for (hsize_t d : row_shape_) {
+    dims.push_back(d);
+    start.push_back(0);
+    count.push_back(d);
+  }
+  check(H5Dset_extent(dataset_.id(), dims.data()), "extending dataset");
+  Handle file_space(H5Dget_space(dataset_.id()), H5Sclose, "dataspace");
+  check(H5Sselect_hyperslab(file_space.id(), H5S_SELECT_SET, start.data(), nullptr, count.data(),
+                            nullptr),
+        "selecting row");
+  Handle mem_space = simple_space(count);
+  check(H5Dwrite(dataset_.id(), H5T_NATIVE_INT64, mem_space.id(), file_space.id(), H5P_DEFAULT,
+                 row.data()),
+        "writing row");
+  ++rows_;
+}
+
+} // namespace csei::h5

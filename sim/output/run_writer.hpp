@@ -1,0 +1,47 @@
+// Writes one run to HDF5 (layout in output/SCHEMA.md). The file is written under a temporary
+// name and renamed only by commit(): an interrupted or failed run never leaves a file that looks
+// finished.
+#pragma once
+
+#include "kernel/simulation.hpp"
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+namespace csei {
+
+inline constexpr std::int64_t kSchemaVersion = 1;
+
+struct RunInfo {
+  std::uint64_t seed = 0;
+  int threads = 1;
+  std::string version;
+  std::string created; // ISO 8601, UTC
+};
+
+class RunWriter {
+public:
+  RunWriter(std::filesystem::path path, const Scenario& scenario, const World& world,
+            const RunInfo& info);
+  ~RunWriter();
+  RunWriter(const RunWriter&) = delete;
+  RunWriter& operator=(const RunWriter&) = delete;
+
+  void record(const StepCounts& counts);
+  /// Closes the file and moves it to its final name.
+  void commit();
+
+  [[nodiscard]] const std::filesystem::path& path() const { return path_; }
+
+private:
+  struct Impl;
+  std::filesystem::path path_;
+  std::filesystem::path temp_;
+  std::unique_ptr<Impl> impl_;
+};
+
+/// Current UTC time as ISO 8601 (e.g. 2026-11-26T10:38:11Z).
+[[nodiscard]] std::string utc_now();
+
+} // namespace csei

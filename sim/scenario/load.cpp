@@ -1,0 +1,771 @@
+// Scenario parsing and validation. One pass over the TOML tree collects every problem (with file,
+// line, column and key path) before anything is built; cross-field checks run once the single
+// fields are known to be good.
+#include "scenario/load.hpp"
+
+#include "core/error.hpp"
+#include "scenario/territory_csv.hpp"
+#include "world/world.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <numeric>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <toml++/toml.h>
+
+namespace csei {
+
+std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates) {
+  const auto distance = [](std::string_view a, std::string_view b) {
+    std::vector<std::size_t> row(b.size() + 1);
+    std::iota(row.begin(), row.end(), std::size_t{0});
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+      std::size_t diag = row[0];
+      row[0] = i;
+      for (std::size_t j = 1; j <= b.size(); ++j) {
+        const std::size_t up = row[j];
+        row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+        diag = up;
+      }
+    }
+    return row[b.size()];
+  };
+  std::string best;
+  std::size_t best_d = std::max<std::size_t>(2, word.size() / 3) + 1;
+  for (const auto& c : candidates) {
+    const std::size_t d = distance(word, c);
+    if (d < best_d) {
+      best_d = d;
+      best = c;
+    }
+  }
+  return best;
+}
+
+namespace {
+
+constexpr const char* kSetPrefix = "--set ";
+
+/// Collects problems; knows the scenario file for nodes that came from it.
+struct Context {
+  std::string file;
+  std::filesystem::path base_dir;
+  std::vector<InputError::Problem> problems;
+  std::vector<std::pair<std::string, std::string>> overridden; // key path -> "--set ..." text
+
+  SourceLocation where(const toml::source_region& src, const std::string& key) const {
+    // Values given on the command line have no line in the file: name the --set instead.
+    for (const auto& [path, assignment] : overridden) {
+      if (key == path || (key.rfind(path, 0) == 0 && (key[path.size()] == '.' ||
+                                                      key[path.size()] == '[')))
+        return {"command line (--set " + assignment + ")", 0, 0, key};
+    }
+    return {file, src.begin.line, src.begin.column, key};
+  }
+  void error(const toml::node& node, const std::string& key, std::string msg) {
+    problems.push_back({where(node.source(), key), std::move(msg)});
+  }
+  void error(const SourceLocation& loc, std::string msg) {
+    problems.push_back({loc, std::move(msg)});
+  }
+};
+
+std::string fmt(double v) {
+  std::ostringstream os;
+  os << v;
+  return os.str();
+}
+
+std::string type_name(const toml::node& n) {
+  switch (n.type()) {
+  case toml::node_type::table: return "a table";
+  case toml::node_type::array: return "an array";
+  case toml::node_type::string: return "a string";
+  case toml::node_type::integer: return "an integer";
+  case toml::node_type::floating_point: return "a number";
+  case toml::node_type::boolean: return "a boolean";
+  default: return "a date/time";
+  }
+}
+
+/// Reads one table: typed getters that record problems, and a check for unknown keys.
+class Reader {
+public:
+  Reader(Context& ctx, const toml::table& table, std::string path,
+         std::vector<std::string> allowed)
+      : ctx_(ctx), table_(table), path_(std::move(path)), allowed_(std::move(allowed)) {
+    for (const auto& [k, v] : table_) {
+      const std::string key(k.str());
+      if (std::find(allowed_.begin(), allowed_.end(), key) == allowed_.end()) {
+        std::string msg = "unknown key";
+        if (const auto hint = did_you_mean(key, allowed_); !hint.empty())
+          msg += "; did you mean '" + hint + "'?";
+        ctx_.problems.push_back({ctx_.where(k.source(), key_path(key)), msg});
+      }
+    }
+  }
+
+  [[nodiscard]] std::string key_path(const std::string& key) const {
+    return path_.empty() ? key : path_ + "." + key;
+  }
+  [[nodiscard]] bool has(const std::string& key) const { return table_.contains(key); }
+  [[nodiscard]] const toml::node* node(const std::string& key) const { return table_.get(key); }
+  [[nodiscard]] SourceLocation location(const std::string& key) const {
+    const toml::node* n = table_.get(key);
+    return ctx_.where(n ? n->source() : table_.source(), key_path(key));
+  }
+  void missing(const std::string& key) {
+    ctx_.error(ctx_.where(table_.source(), key_path(key)), "missing required key");
+  }
+
+  std::optional<double> number(const std::string& key, std::optional<double> def, double lo,
+                               double hi) {
+    const toml::node* n = table_.get(key);
+    if (!n) {
+      if (!def) missing(key);
+      return def;
+    }
+    std::optional<double> v;
+    if (const auto* i = n->as_integer()) v = static_cast<double>(i->get());
+    else if (const auto* f = n->as_floating_point()) v = f->get();
+    if (!v) {
+      ctx_.error(*n, key_path(key), "must be a number, got " + type_name(*n));
+      return def;
+    }
+    if (!std::isfinite(*v) || *v < lo || *v > hi) {
+      ctx_.error(*n, key_path(key),
+                 "must be in [" + fmt(lo) + ", " + fmt(hi) + "], got " + fmt(*v));
+      return def;
+    }
+    return v;
+  }
+
+  std::optional<std::int64_t> integer(const std::string& key, std::optional<std::int64_t> def,
+                                      std::int64_t lo, std::int64_t hi) {
+    const toml::node* n = table_.get(key);
+    if (!n) {
+      if (!def) missing(key);
+      return def;
+    }
+    const auto* i = n->as_integer();
+    if (!i) {
+      ctx_.error(*n, key_path(key), "must be an integer, got " + type_name(*n));
+      return def;
+    }
+    if (i->get() < lo || i->get() > hi) {
+      ctx_.error(*n, key_path(key),
+                 "must be in [" + std::to_string(lo) + ", " + std::to_string(hi) + "], got " +
+                     std::to_string(i->get()));
+      return def;
+    }
+    return i->get();
+  }
+
+  std::optional<std::string> string(const std::string& key, std::optional<std::string> def,
+                                    const std::vector<std::string>& choices = {}) {
+    const toml::node* n = table_.get(key);
+    if (!n) {
+      if (!def) missing(key);
+      return def;
+    }
+    const auto* s = n->as_string();
+    if (!s) {
+      ctx_.error(*n, key_path(key), "must be a string, got " + type_name(*n));
+      return def;
+    }
+    std::string v(s->get());
+    if (!choices.empty() && std::find(choices.begin(), choices.end(), v) == choices.end()) {
+      std::string msg = "'" + v + "' is not one of";
+      for (const auto& c : choices) msg += " '" + c + "'";
+      if (const auto hint = did_you_mean(v, choices); !hint.empty())
+        msg += "; did you mean '" + hint + "'?";
+      ctx_.error(*n, key_path(key), msg);
+      return def;
+    }
+    return v;
+  }
+
+  const toml::table* table(const std::string& key, bool required) {
+    const toml::node* n = table_.get(key);
+    if (!n) {
+      if (required) missing(key);
+      return nullptr;
+    }
+    if (!n->is_table()) {
+      ctx_.error(*n, key_path(key), "must be a table, got " + type_name(*n));
+      return nullptr;
+    }
+    return n->as_table();
+  }
+
+  const toml::array* array(const std::string& key, bool required) {
+    const toml::node* n = table_.get(key);
+    if (!n) {
+      if (required) missing(key);
+      return nullptr;
+    }
+    if (!n->is_array()) {
+      ctx_.error(*n, key_path(key), "must be an array, got " + type_name(*n));
+      return nullptr;
+    }
+    return n->as_array();
+  }
+
+  /// Exactly one of `keys` must be present; returns its index or -1 (problem recorded).
+  int exactly_one(const std::vector<std::string>& keys) {
+    int found = -1;
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+      if (!has(keys[i])) continue;
+      if (found >= 0) {
+        ctx_.error(location(keys[i]),
+                   "conflicts with '" + keys[static_cast<std::size_t>(found)] +
+                       "': give only one of them");
+        return -1;
+      }
+      found = static_cast<int>(i);
+    }
+    if (found < 0) {
+      std::string msg = "needs one of";
+      for (const auto& k : keys) msg += " '" + k + "'";
+      ctx_.error(ctx_.where(table_.source(), path_), msg);
+    }
+    return found;
+  }
+
+private:
+  Context& ctx_;
+  const toml::table& table_;
+  std::string path_;
+  std::vector<std::string> allowed_;
+};
+
+Distribution read_distribution(Context& ctx, const toml::table& t, const std::string& path) {
+  Reader r(ctx, t, path, {"kind", "value", "min", "max", "mean", "sd", "values", "lower", "upper"});
+  Distribution d;
+  constexpr double big = 1e300;
+  const auto kind =
+      r.string("kind", std::nullopt, {"fixed", "uniform", "normal", "lognormal", "values"});
+  if (!kind) return d;
+  if (*kind == "fixed") {
+    d.kind = Distribution::Kind::fixed;
+    d.value = r.number("value", std::nullopt, -big, big).value_or(0);
+  } else if (*kind == "uniform") {
+    d.kind = Distribution::Kind::uniform;
+    d.min = r.number("min", std::nullopt, -big, big).value_or(0);
+    d.max = r.number("max", std::nullopt, -big, big).value_or(1);
+    if (d.max < d.min) ctx.error(r.location("max"), "must be >= min (" + fmt(d.min) + ")");
+  } else if (*kind == "normal" || *kind == "lognormal") {
+    d.kind = *kind == "normal" ? Distribution::Kind::normal : Distribution::Kind::lognormal;
+    d.mean = r.number("mean", std::nullopt, *kind == "normal" ? -big : 1e-300, big).value_or(1);
+    d.sd = r.number("sd", std::nullopt, 0, big).value_or(0);
+  } else {
+    d.kind = Distribution::Kind::values;
+    if (const auto* a = r.array("values", true)) {
+      for (std::size_t i = 0; i < a->size(); ++i) {
+        const toml::node& n = *a->get(i);
+        if (const auto* f = n.as_floating_point()) d.values.push_back(f->get());
+        else if (const auto* in = n.as_integer()) d.values.push_back(static_cast<double>(in->get()));
+        else ctx.error(n, path + ".values[" + std::to_string(i) + "]", "must be a number");
+      }
+    }
+  }
+  d.lower = r.number("lower", -std::numeric_limits<double>::infinity(), -big, big).value();
+  d.upper = r.number("upper", std::numeric_limits<double>::infinity(), -big, big).value();
+  if (d.upper < d.lower) ctx.error(r.location("upper"), "must be >= lower");
+  return d;
+}
+
+std::vector<Territory> read_territories(Context& ctx, Reader& top, SourceLocation& csv_where) {
+  const toml::table* t = top.table("territories", true);
+  if (!t) return {};
+  Reader r(ctx, *t, "territories", {"csv", "list", "grid"});
+  const int which = r.exactly_one({"csv", "list", "grid"});
+  std::vector<Territory> out;
+  if (which == 0) {
+    const auto rel = r.string("csv", std::nullopt);
+    if (!rel) return {};
+    std::filesystem::path p(*rel);
+    if (p.is_relative()) p = ctx.base_dir / p;
+    csv_where = r.location("csv");
+    if (!std::filesystem::exists(p)) {
+      ctx.error(csv_where, "territory file not found: " + p.string());
+      return {};
+    }
+    try {
+      out = read_territory_csv(p);
+    } catch (const InputError& e) {
+      for (const auto& pr : e.problems()) ctx.problems.push_back(pr);
+    }
+    csv_where.file = p.string();
+    csv_where.line = csv_where.column = 0;
+  } else if (which == 1) {
+    const toml::array* a = r.array("list", true);
+    if (!a) return {};
+    std::set<std::string> codes;
+    for (std::size_t i = 0; i < a->size(); ++i) {
+      const std::string path = "territories.list[" + std::to_string(i) + "]";
+      const toml::table* e = a->get(i)->as_table();
+      if (!e) {
+        ctx.error(*a->get(i), path, "must be a table");
+        continue;
+      }
+      Reader er(ctx, *e, path,
+                {"code", "name", "population", "lat", "lon", "se_employment", "se_entities",
+                 "neighbours"});
+      Territory terr;
+      terr.code = er.string("code", std::nullopt).value_or("");
+      terr.name = er.string("name", terr.code).value_or("");
+      terr.population = er.number("population", 0.0, 0, 1e12).value_or(0);
+      terr.lat = er.number("lat", 0.0, -90, 90).value_or(0);
+      terr.lon = er.number("lon", 0.0, -180, 180).value_or(0);
+      terr.se_employment = er.number("se_employment", -1.0, 0, 1e12).value_or(-1);
+      terr.se_entities = er.number("se_entities", -1.0, 0, 1e12).value_or(-1);
+      if (!terr.code.empty() && !codes.insert(terr.code).second)
+        ctx.error(er.location("code"), "duplicate territory code '" + terr.code + "'");
+      out.push_back(std::move(terr));
+    }
+    if (a->empty()) ctx.error(r.location("list"), "must list at least one territory");
+  } else if (which == 2) {
+    const toml::table* g = r.table("grid", true);
+    if (!g) return {};
+    Reader gr(ctx, *g, "territories.grid", {"count", "spacing_km", "population"});
+    const auto count = gr.integer("count", std::nullopt, 1, 1'000'000);
+    const double spacing = gr.number("spacing_km", 100.0, 0, 1e4).value_or(100);
+    const double pop = gr.number("population", 1e6, 0, 1e12).value_or(1e6);
+    if (!count) return {};
+    // A near-square grid centred on Europe; positions only matter through distances.
+    const auto cols = static_cast<std::int64_t>(std::ceil(std::sqrt(static_cast<double>(*count))));
+    constexpr double km_per_degree = 111.195;
+    for (std::int64_t i = 0; i < *count; ++i) {
+      Territory terr;
+      std::string digits = std::to_string(i);
+      terr.code = terr.name = "G" + std::string(digits.size() < 5 ? 5 - digits.size() : 0, '0') + digits;
+      terr.population = pop;
+      terr.lat = std::clamp(40.0 + static_cast<double>(i / cols) * spacing / km_per_degree, -89.0,
+                            89.0);
+      terr.lon = std::remainder(
+          5.0 + static_cast<double>(i % cols) * spacing / (km_per_degree * std::cos(0.8)), 360.0);
+      out.push_back(std::move(terr));
+    }
+  }
+  return out;
+}
+
+OrganisationSpec read_organisations(Context& ctx, Reader& top) {
+  OrganisationSpec o;
+  o.form_mix = {0.70, 0.15, 0.02, 0.05, 0.08, 0.0, 0.0, 0.0}; // documented default (docs/MODEL.md)
+  o.jobs = Distribution::constant(1.0);
+  const toml::table* t = top.table("organisations", true);
+  if (!t) return o;
+  Reader r(ctx, *t, "organisations",
+           {"per_territory", "total", "scale", "split", "of", "legal_forms", "jobs"});
+  const std::vector<std::string> bases = {"equal", "population", "se_employment", "se_entities"};
+  const auto basis_of = [&](const std::string& s) {
+    return static_cast<OrganisationSpec::Basis>(std::find(bases.begin(), bases.end(), s) -
+                                                bases.begin());
+  };
+  switch (r.exactly_one({"per_territory", "total", "scale"})) {
+  case 0:
+    o.mode = OrganisationSpec::Mode::per_territory;
+    o.count = r.integer("per_territory", std::nullopt, 0, 1'000'000'000).value_or(0);
+    break;
+  case 1:
+    o.mode = OrganisationSpec::Mode::total;
+    o.count = r.integer("total", std::nullopt, 1, 2'000'000'000).value_or(1);
+    o.basis = basis_of(r.string("split", "equal", bases).value_or("equal"));
+    break;
+  case 2: {
+    o.mode = OrganisationSpec::Mode::scale;
+    o.factor = r.number("scale", std::nullopt, 0, 1e6).value_or(0);
+    const std::vector<std::string> of = {"population", "se_employment", "se_entities"};
+    if (const auto s = r.string("of", std::nullopt, of)) o.basis = basis_of(*s);
+    break;
+  }
+  default:
+    break;
+  }
+  if (const toml::table* lf = r.table("legal_forms", false)) {
+    std::vector<std::string> names(kLegalFormNames.begin(), kLegalFormNames.end());
+    Reader fr(ctx, *lf, "organisations.legal_forms", names);
+    double sum = 0;
+    for (std::size_t i = 0; i < kLegalFormCount; ++i) {
+      o.form_mix[i] = fr.number(names[i], 0.0, 0, 1e12).value_or(0);
+      sum += o.form_mix[i];
+    }
+    if (sum <= 0) ctx.error(r.location("legal_forms"), "shares must add up to more than 0");
+    else
+      for (auto& s : o.form_mix) s /= sum;
+  }
+  if (const toml::table* j = r.table("jobs", false)) o.jobs = read_distribution(ctx, *j, "organisations.jobs");
+  return o;
+}
+
+NetworkSpec read_network(Context& ctx, Reader& top) {
+  NetworkSpec n;
+  const toml::table* t = top.table("network", false);
+  if (!t) return n;
+  Reader r(ctx, *t, "network",
+           {"kind", "partners", "local_share", "remote", "decay_km", "mean_degree"});
+  const auto kind = r.string("kind", "partners", {"partners", "complete", "erdos_renyi"});
+  n.kind = *kind == "complete"      ? NetworkSpec::Kind::complete
+           : *kind == "erdos_renyi" ? NetworkSpec::Kind::erdos_renyi
+                                    : NetworkSpec::Kind::partners;
+  n.partners = static_cast<int>(r.integer("partners", 8, 0, kMaxPartners).value_or(8));
+  n.local_share = r.number("local_share", 0.9, 0, 1).value_or(0.9);
+  n.remote = r.string("remote", "uniform", {"uniform", "distance"}).value_or("uniform") == "distance"
+                 ? NetworkSpec::Remote::distance
+                 : NetworkSpec::Remote::uniform;
+  n.decay_km = r.number("decay_km", 500.0, 1e-3, 1e6).value_or(500);
+  n.mean_degree = r.number("mean_degree", 4.0, 0, 1e6).value_or(4);
+  return n;
+}
+
+struct PendingTerritoryRef {
+  std::size_t innovation;
+  std::string code;
+  SourceLocation where;
+};
+
+std::vector<InnovationSpec> read_innovations(Context& ctx, Reader& top, double steps_per_year,
+                                             std::vector<PendingTerritoryRef>& refs,
+                                             std::vector<SourceLocation>& pioneer_where,
+                                             std::vector<SourceLocation>& threshold_where) {
+  std::vector<InnovationSpec> out;
+  const toml::array* a = top.array("innovations", true);
+  if (!a) return out;
+  if (a->empty()) ctx.error(top.location("innovations"), "must declare at least one innovation");
+  std::set<std::string> names;
+  for (std::size_t i = 0; i < a->size(); ++i) {
+    const std::string path = "innovations[" + std::to_string(i) + "]";
+    const toml::table* t = a->get(i)->as_table();
+    if (!t) {
+      ctx.error(*a->get(i), path, "must be a table");
+      continue;
+    }
+    Reader r(ctx, *t, path,
+             {"name", "rule", "p", "q", "threshold", "pioneers", "pioneer_territory"});
+    InnovationSpec inn;
+    inn.name = r.string("name", std::nullopt).value_or("innovation" + std::to_string(i));
+    if (inn.name.empty()) ctx.error(r.location("name"), "must not be empty");
+    else if (!names.insert(inn.name).second)
+      ctx.error(r.location("name"), "duplicate innovation name '" + inn.name + "'");
+    const auto rule = r.string("rule", "bass", {"bass", "threshold"});
+    inn.rule = rule == "threshold" ? InnovationSpec::Rule::threshold : InnovationSpec::Rule::bass;
+    // Rates are per year; a per-step probability term may not exceed 1.
+    inn.p = r.number("p", 0.0, 0, steps_per_year).value_or(0);
+    inn.q = r.number("q", 0.0, 0, steps_per_year).value_or(0);
+    if (const toml::table* th = r.table("threshold", false))
+      inn.threshold = read_distribution(ctx, *th, path + ".threshold");
+    else if (inn.rule == InnovationSpec::Rule::threshold)
+      r.missing("threshold");
+    inn.pioneers = r.integer("pioneers", 0, 0, 2'000'000'000).value_or(0);
+    pioneer_where.push_back(r.location("pioneers"));
+    threshold_where.push_back(r.location("threshold"));
+    if (const auto code = r.string("pioneer_territory", std::string{}); code && !code->empty())
+      refs.push_back({i, *code, r.location("pioneer_territory")});
+    out.push_back(std::move(inn));
+  }
+  return out;
+}
+
+double basis_value(const Territory& t, OrganisationSpec::Basis b) {
+  switch (b) {
+  case OrganisationSpec::Basis::equal: return 1.0;
+  case OrganisationSpec::Basis::population: return t.population > 0 ? t.population : -1.0;
+  case OrganisationSpec::Basis::se_employment: return t.se_employment;
+  case OrganisationSpec::Basis::se_entities: return t.se_entities;
+  }
+  return -1.0;
+}
+
+const char* basis_name(OrganisationSpec::Basis b) {
+  switch (b) {
+  case OrganisationSpec::Basis::equal: return "equal";
+  case OrganisationSpec::Basis::population: return "population";
+  case OrganisationSpec::Basis::se_employment: return "se_employment";
+  case OrganisationSpec::Basis::se_entities: return "se_entities";
+  }
+  return "?";
+}
+
+std::vector<std::int64_t> organisation_counts(Context& ctx, const Scenario& s,
+                                              const SourceLocation& org_where,
+                                              const SourceLocation& data_where) {
+  const auto& o = s.organisations;
+  const std::size_t T = s.territories.size();
+  std::vector<std::int64_t> counts(T, 0);
+  if (o.mode == OrganisationSpec::Mode::per_territory) {
+    std::fill(counts.begin(), counts.end(), o.count);
+    return counts;
+  }
+  std::vector<double> w(T);
+  bool ok = true;
+  for (std::size_t i = 0; i < T; ++i) {
+    w[i] = basis_value(s.territories[i], o.basis);
+    if (w[i] < 0) {
+      SourceLocation loc = data_where;
+      loc.key = basis_name(o.basis);
+      ctx.error(loc, "territory '" + s.territories[i].code + "' has no " + basis_name(o.basis) +
+                         " value, needed by organisations." +
+                         (o.mode == OrganisationSpec::Mode::total ? "split" : "of"));
+      ok = false;
+    }
+  }
+  if (!ok) return counts;
+  if (o.mode == OrganisationSpec::Mode::scale) {
+    for (std::size_t i = 0; i < T; ++i) counts[i] = std::llround(o.factor * w[i]);
+    return counts;
+  }
+  // Largest-remainder split of the total, ties to the lower index: exact and deterministic.
+  const double sum = std::accumulate(w.begin(), w.end(), 0.0);
+  if (sum <= 0) {
+    ctx.error(org_where, std::string("the territories' ") + basis_name(o.basis) + " adds up to 0");
+    return counts;
+  }
+  std::vector<double> rem(T);
+  std::int64_t assigned = 0;
+  for (std::size_t i = 0; i < T; ++i) {
+    const double exact = static_cast<double>(o.count) * w[i] / sum;
+    counts[i] = static_cast<std::int64_t>(std::floor(exact));
+    rem[i] = exact - static_cast<double>(counts[i]);
+    assigned += counts[i];
+  }
+  std::vector<std::size_t> order(T);
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::stable_sort(order.begin(), order.end(), [&](auto a, auto b) { return rem[a] > rem[b]; });
+  for (std::size_t k = 0; assigned < o.count; ++k, ++assigned) ++counts[order[k % T]];
+  return counts;
+}
+
+/// Splits "a.b[2].c" into keys and indices; throws InputError on bad syntax.
+struct PathPart {
+  std::string key;
+  std::optional<std::size_t> index;
+};
+
+std::vector<PathPart> parse_key_path(const std::string& path, const SourceLocation& where) {
+  std::vector<PathPart> parts;
+  std::size_t i = 0;
+  while (i < path.size()) {
+    std::size_t j = i;
+    while (j < path.size() && path[j] != '.' && path[j] != '[') ++j;
+    if (j == i && (parts.empty() || path[i] != '['))
+      throw InputError(where, "malformed key path '" + path + "'");
+    if (j > i) parts.push_back({path.substr(i, j - i), std::nullopt});
+    i = j;
+    while (i < path.size() && path[i] == '[') {
+      const auto close = path.find(']', i);
+      if (close == std::string::npos || close == i + 1)
+        throw InputError(where, "malformed index in key path '" + path + "'");
+      const std::string digits = path.substr(i + 1, close - i - 1);
+      if (digits.find_first_not_of("0123456789") != std::string::npos)
+        throw InputError(where, "index must be a number in key path '" + path + "'");
+      parts.push_back({"", std::stoul(digits)});
+      i = close + 1;
+    }
+    if (i < path.size()) {
+      if (path[i] != '.' || i + 1 == path.size())
+        throw InputError(where, "malformed key path '" + path + "'");
+      ++i;
+    }
+  }
+  if (parts.empty()) throw InputError(where, "empty key path");
+  return parts;
+}
+
+/// Applies one "key.path=value"; returns the key path in the form error messages use.
+std::string apply_override(toml::table& root, const std::string& assignment) {
+  const SourceLocation where{"command line (--set " + assignment + ")", 0, 0, ""};
+  const auto eq = assignment.find('=');
+  if (eq == std::string::npos || eq == 0)
+    throw InputError(where, "expected key.path=value");
+  const std::string path = assignment.substr(0, eq);
+  const std::string text = assignment.substr(eq + 1);
+  const auto parts = parse_key_path(path, where);
+
+  // The value in TOML syntax; a bare word that is not valid TOML is taken as a string.
+  toml::table parsed;
+  try {
+    parsed = toml::parse("v = " + text, std::string(kSetPrefix) + assignment);
+  } catch (const toml::parse_error&) {
+    parsed = toml::table{{"v", text}};
+  }
+  toml::node& value = *parsed.get("v");
+
+  toml::node* cur = &root;
+  std::string walked;
+  for (std::size_t k = 0; k < parts.size(); ++k) {
+    const bool last = k + 1 == parts.size();
+    const PathPart& part = parts[k];
+    if (part.index) {
+      auto* arr = cur->as_array();
+      walked.append("[").append(std::to_string(*part.index)).append("]");
+      if (!arr) throw InputError(where, "'" + walked.substr(0, walked.rfind('[')) + "' is not an array");
+      if (*part.index >= arr->size())
+        throw InputError(where, "index out of range in '" + walked + "' (the array has " +
+                                    std::to_string(arr->size()) + " elements)");
+      if (last) {
+        arr->replace(arr->cbegin() + static_cast<std::ptrdiff_t>(*part.index), std::move(value));
+        return walked;
+      }
+      cur = arr->get(*part.index);
+    } else {
+      auto* tbl = cur->as_table();
+      walked += (walked.empty() ? "" : ".") + part.key;
+      if (!tbl) throw InputError(where, "cannot set '" + walked + "': its parent is not a table");
+      if (last) {
+        tbl->insert_or_assign(part.key, std::move(value));
+        return walked;
+      }
+      if (!tbl->contains(part.key)) {
+        if (parts[k + 1].index)
+          throw InputError(where, "'" + walked + "' does not exist; cannot index into it");
+        tbl->insert(part.key, toml::table{});
+      }
+      cur = tbl->get(part.key);
+    }
+  }
+  return walked;
+}
+
+Scenario build(Context& ctx, toml::table& root, const std::string& default_name) {
+  Scenario s;
+  s.file = ctx.file;
+  Reader top(ctx, root, "",
+             {"name", "description", "seed", "time", "territories", "organisations", "network",
+              "innovations"});
+  s.name = top.string("name", default_name).value_or(default_name);
+  if (s.name.empty() || s.name.find_first_of("/\\") != std::string::npos)
+    ctx.error(top.location("name"), "must be a non-empty name without slashes");
+  (void)top.string("description", std::string{});
+  s.seed = static_cast<std::uint64_t>(
+      top.integer("seed", 1, 0, std::numeric_limits<std::int64_t>::max()).value_or(1));
+
+  if (const toml::table* t = top.table("time", true)) {
+    Reader r(ctx, *t, "time", {"steps", "steps_per_year"});
+    s.steps = r.integer("steps", std::nullopt, 0, 1'000'000).value_or(0);
+    s.steps_per_year = r.number("steps_per_year", 12.0, 1e-3, 1e6).value_or(12);
+  }
+
+  SourceLocation data_where = top.location("territories");
+  s.territories = read_territories(ctx, top, data_where);
+  s.organisations = read_organisations(ctx, top);
+  s.network = read_network(ctx, top);
+  std::vector<PendingTerritoryRef> refs;
+  std::vector<SourceLocation> pioneer_where, threshold_where;
+  s.innovations = read_innovations(ctx, top, s.steps_per_year, refs, pioneer_where, threshold_where);
+
+  if (!ctx.problems.empty()) return s; // cross-field checks need sound single fields
+
+  std::map<std::string, int> code_index;
+  std::vector<std::string> codes;
+  for (std::size_t i = 0; i < s.territories.size(); ++i) {
+    code_index[s.territories[i].code] = static_cast<int>(i);
+    codes.push_back(s.territories[i].code);
+  }
+  for (const auto& ref : refs) {
+    const auto it = code_index.find(ref.code);
+    if (it == code_index.end()) {
+      std::string msg = "unknown territory code '" + ref.code + "'";
+      if (const auto hint = did_you_mean(ref.code, codes); !hint.empty())
+        msg += "; did you mean '" + hint + "'?";
+      ctx.error(ref.where, msg);
+    } else {
+      s.innovations[ref.innovation].pioneer_territory = it->second;
+    }
+  }
+
+  s.organisations_per_territory =
+      organisation_counts(ctx, s, top.location("organisations"), data_where);
+  if (!ctx.problems.empty()) return s;
+  const std::int64_t n = s.organisation_count();
+  if (n < 1) ctx.error(top.location("organisations"), "the scenario has no organisations");
+  if (n > std::numeric_limits<std::int32_t>::max())
+    ctx.error(top.location("organisations"),
+              "too many organisations (" + std::to_string(n) + "; at most 2147483647)");
+  if (s.network.kind == NetworkSpec::Kind::partners && s.network.partners > 0 &&
+      s.network.partners > n - 1)
+    ctx.error(SourceLocation{ctx.file, 0, 0, "network.partners"},
+              "each organisation cannot draw " + std::to_string(s.network.partners) +
+                  " distinct partners among " + std::to_string(n) + " organisations");
+  if (s.network.kind == NetworkSpec::Kind::partners &&
+      s.network.remote == NetworkSpec::Remote::distance &&
+      s.territories.size() > kMaxDistanceTerritories)
+    ctx.error(SourceLocation{ctx.file, 0, 0, "network.remote"},
+              "'distance' supports at most " + std::to_string(kMaxDistanceTerritories) +
+                  " territories; use 'uniform'");
+  if (s.network.kind == NetworkSpec::Kind::erdos_renyi &&
+      s.network.mean_degree > static_cast<double>(n - 1))
+    ctx.error(SourceLocation{ctx.file, 0, 0, "network.mean_degree"},
+              "must be at most the number of organisations less one (" + std::to_string(n - 1) +
+                  ")");
+  for (std::size_t i = 0; i < s.innovations.size(); ++i) {
+    const auto& inn = s.innovations[i];
+    const std::int64_t eligible =
+        inn.pioneer_territory < 0
+            ? n
+            : s.organisations_per_territory[static_cast<std::size_t>(inn.pioneer_territory)];
+    if (inn.pioneers > eligible)
+      ctx.error(pioneer_where[i], std::to_string(inn.pioneers) + " pioneers but only " +
+                                      std::to_string(eligible) + " organisations" +
+                                      (inn.pioneer_territory < 0 ? "" : " in the territory"));
+    if (inn.threshold.kind == Distribution::Kind::values &&
+        static_cast<std::int64_t>(inn.threshold.values.size()) != n)
+      ctx.error(threshold_where[i], "lists " + std::to_string(inn.threshold.values.size()) +
+                                        " values for " + std::to_string(n) + " organisations");
+  }
+  if (s.organisations.jobs.kind == Distribution::Kind::values &&
+      static_cast<std::int64_t>(s.organisations.jobs.values.size()) != n)
+    ctx.error(top.location("organisations"), "organisations.jobs lists " +
+                                                 std::to_string(s.organisations.jobs.values.size()) +
+                                                 " values for " + std::to_string(n) + " organisations");
+  return s;
+}
+
+} // namespace
+
+std::int64_t Scenario::organisation_count() const {
+  return std::accumulate(organisations_per_territory.begin(), organisations_per_territory.end(),
+                         std::int64_t{0});
+}
+
+const char* rule_name(InnovationSpec::Rule r) {
+  return r == InnovationSpec::Rule::threshold ? "threshold" : "bass";
+}
+
+Scenario load_scenario_text(std::string_view text, const std::string& label,
+                            const std::filesystem::path& base_dir,
+                            const std::vector<std::string>& overrides) {
+  Context ctx{label, base_dir, {}, {}};
+  toml::table root;
+  try {
+    root = toml::parse(text, label);
+  } catch (const toml::parse_error& e) {
+    throw InputError({label, e.source().begin.line, e.source().begin.column, ""},
+                     std::string(e.description()));
+  }
+  for (const auto& o : overrides) ctx.overridden.emplace_back(apply_override(root, o), o);
+
+  std::string stem = std::filesystem::path(label).stem().string();
+  if (stem.empty()) stem = "scenario";
+  Scenario s = build(ctx, root, stem);
+  if (!ctx.problems.empty()) throw InputError(std::move(ctx.problems));
+  std::ostringstream os;
+  os << toml::toml_formatter{root};
+  s.source = os.str();
+  return s;
+}
+
+Scenario load_scenario(const std::filesystem::path& file, const std::vector<std::string>& overrides) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw InputError({file.string(), 0, 0, ""}, "cannot open scenario file");
+  std::ostringstream buf;
+  buf << in.rdbuf();
+  return load_scenario_text(buf.str(), file.string(), file.parent_path(), overrides);
+}
+
+} // namespace csei

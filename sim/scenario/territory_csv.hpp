@@ -1,0 +1,16 @@
+// Territory tables in CSV form (the shipped EU-27 table, or a user's NUTS table).
+#pragma once
+
+#include "scenario/scenario.hpp"
+
+#include <filesystem>
+#include <vector>
+
+namespace csei {
+
+/// Read territories from a CSV file with a header row. Required columns: code, name, lat, lon;
+/// optional: population, se_employment, se_entities, neighbours (space-separated codes); other
+/// columns are ignored. Throws InputError naming the file, line and column on bad content.
+[[nodiscard]] std::vector<Territory> read_territory_csv(const std::filesystem::path& file);
+
+} // namespace csei

@@ -1,0 +1,64 @@
+// The world a run acts on: organisations as structure-of-arrays and their network in CSR form.
+//
+// Organisations are numbered territory by territory, so territory t owns the contiguous id range
+// [territory_begin[t], territory_begin[t+1]). Built once by build_world(); the kernel never
+// changes it.
+#pragma once
+
+#include "scenario/scenario.hpp"
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+namespace csei {
+
+using OrgId = std::int32_t;
+
+/// Most partners one organisation may draw in the `partners` network.
+inline constexpr int kMaxPartners = 256;
+/// Most territories for `remote = "distance"` (it keeps a territory x territory table).
+inline constexpr std::size_t kMaxDistanceTerritories = 4096;
+
+/// Undirected network in compressed sparse row form: neighbours of i are
+/// targets[offsets[i] .. offsets[i+1]), sorted, without self-links or duplicates.
+struct Network {
+  bool complete = false; // well-mixed: every organisation is linked to every other, no arrays
+  std::vector<std::int64_t> offsets;
+  std::vector<OrgId> targets;
+
+  [[nodiscard]] std::span<const OrgId> neighbours(OrgId i) const {
+    return {targets.data() + offsets[i], targets.data() + offsets[i + 1]};
+  }
+  [[nodiscard]] std::int64_t degree(OrgId i) const { return offsets[i + 1] - offsets[i]; }
+  [[nodiscard]] std::int64_t link_count() const {
+    return static_cast<std::int64_t>(targets.size()) / 2;
+  }
+};
+
+struct Organisations {
+  std::vector<std::int32_t> territory;
+  std::vector<LegalForm> form;
+  std::vector<float> jobs;
+  /// Per innovation: each organisation's adoption threshold (empty unless the rule uses it).
+  std::vector<std::vector<float>> threshold;
+
+  [[nodiscard]] std::int64_t size() const { return static_cast<std::int64_t>(territory.size()); }
+};
+
+struct World {
+  std::vector<std::int64_t> territory_begin; // size T+1
+  Organisations organisations;
+  Network network;
+
+  [[nodiscard]] std::int64_t organisation_count() const { return organisations.size(); }
+  [[nodiscard]] std::size_t territory_count() const { return territory_begin.size() - 1; }
+};
+
+/// Builds organisations and the network from the scenario, in parallel; deterministic for a seed.
+[[nodiscard]] World build_world(const Scenario& scenario);
+
+/// Great-circle distance in km between two territories' centroids.
+[[nodiscard]] double distance_km(const Territory& a, const Territory& b);
+
+} // namespace csei
