@@ -1,0 +1,54 @@
+// Shared helpers for the C++ tests: scenarios from text, paths into the source tree, thread caps.
+#pragma once
+
+#include "kernel/simulation.hpp"
+#include "scenario/load.hpp"
+#include "world/world.hpp"
+
+#include <filesystem>
+#include <string>
+#include <tbb/global_control.h>
+#include <vector>
+
+namespace csei::test {
+
+inline std::filesystem::path source_dir() { return CSEI_SOURCE_DIR; }
+
+inline Scenario scenario_from(const std::string& text, const std::vector<std::string>& overrides = {}) {
+  return load_scenario_text(text, "test.toml", source_dir() / "scenarios", overrides);
+}
+
+/// Full series of a run kept in memory: adopters[step][innovation * T + territory].
+struct Series {
+  std::vector<std::vector<std::int64_t>> adopters, new_adopters;
+  std::vector<AdoptionState> final_state;
+
+  [[nodiscard]] std::int64_t total(std::size_t step, std::size_t innovation, std::size_t T) const {
+    std::int64_t sum = 0;
+    for (std::size_t t = 0; t < T; ++t) sum += adopters[step][innovation * T + t];
+    return sum;
+  }
+};
+
+/// Builds the world and runs every step with at most `threads` worker threads.
+inline Series run(const Scenario& s, int threads = 0) {
+  std::unique_ptr<tbb::global_control> cap;
+  if (threads > 0)
+    cap = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism,
+                                                static_cast<std::size_t>(threads));
+  const World w = build_world(s);
+  Simulation sim(s, w);
+  Series out;
+  sim.initialise();
+  for (;;) {
+    const StepCounts c = sim.counts();
+    out.adopters.emplace_back(c.adopters.begin(), c.adopters.end());
+    out.new_adopters.emplace_back(c.new_adopters.begin(), c.new_adopters.end());
+    if (c.step == s.steps) break;
+    sim.step();
+  }
+  for (std::size_t k = 0; k < s.innovations.size(); ++k) out.final_state.push_back(sim.state(k));
+  return out;
+}
+
+} // namespace csei::test
