@@ -1,9 +1,9 @@
 // World building: organisations (legal form, size, thresholds) and the network, in parallel.
 //
-// The network is built in compressed sparse row form in two passes over a deterministic partner
-// generator: a counting pass and a filling pass. Each organisation's partner draws come from its
-// own keyed stream, so both passes see the same draws whatever the thread schedule; rows are then
-// sorted and de-duplicated, which makes the final arrays independent of the fill order.
+// The network is built in compressed sparse row form. Each organisation first draws its own
+// partners from its own keyed stream (so the draws do not depend on the thread schedule); the
+// links are then made undirected by adding each draw to both rows, and rows are sorted and
+// de-duplicated, which makes the final arrays independent of the fill order.
 #include "world/world.hpp"
 
 #include "core/rng.hpp"
@@ -20,6 +20,7 @@
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
 #include <tbb/parallel_scan.h>
+#include <tbb/task_arena.h>
 
 namespace csei {
 
@@ -55,39 +56,105 @@ std::vector<std::int64_t> prefix_offsets(const std::vector<std::int32_t>& counts
   return offsets;
 }
 
-/// Builds the undirected CSR network from `gen(i, emit)`, which calls emit(j) for each link
-/// (i, j) that organisation i draws. gen must be deterministic in i: it runs twice.
+/// The links each organisation drew itself ("forward" lists): row i is
+/// targets[begin[i] .. begin[i] + count[i]).
+struct ForwardLists {
+  std::vector<std::int64_t> begin;
+  std::vector<std::int32_t> count;
+  std::vector<OrgId> targets;
+};
+
+/// Forward lists from a generator with at most `max_per_row` draws per organisation: one pass,
+/// each row written only by its own organisation into fixed slots.
 template <class Gen>
-Network build_csr(std::int64_t n, const Gen& gen) {
-  Network net;
+ForwardLists draw_fixed(std::int64_t n, const Gen& gen, int max_per_row) {
   const auto N = static_cast<std::size_t>(n);
+  const auto k = static_cast<std::size_t>(max_per_row);
+  ForwardLists f;
+  f.begin.resize(N);
+  f.count.assign(N, 0);
+  f.targets.resize(N * k);
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, N, kGrain), [&](const auto& r) {
+    for (std::size_t i = r.begin(); i < r.end(); ++i) {
+      f.begin[i] = static_cast<std::int64_t>(i * k);
+      gen(static_cast<OrgId>(i), [&](OrgId j) { f.targets[i * k + static_cast<std::size_t>(f.count[i]++)] = j; });
+    }
+  });
+  return f;
+}
+
+/// Forward lists from a generator with no bound per row: a counting pass, then the generator
+/// runs again (it is deterministic in i) to fill the rows.
+template <class Gen>
+ForwardLists draw_counted(std::int64_t n, const Gen& gen) {
+  const auto N = static_cast<std::size_t>(n);
+  ForwardLists f;
+  f.count.assign(N, 0);
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, N, kGrain), [&](const auto& r) {
+    for (std::size_t i = r.begin(); i < r.end(); ++i) gen(static_cast<OrgId>(i), [&](OrgId) { ++f.count[i]; });
+  });
+  f.begin = prefix_offsets(f.count);
+  f.targets.resize(static_cast<std::size_t>(f.begin[N]));
+  f.begin.pop_back();
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, N, kGrain), [&](const auto& r) {
+    for (std::size_t i = r.begin(); i < r.end(); ++i) {
+      auto at = static_cast<std::size_t>(f.begin[i]);
+      gen(static_cast<OrgId>(i), [&](OrgId j) { f.targets[at++] = j; });
+    }
+  });
+  return f;
+}
+
+/// The undirected CSR network from the forward lists: each row holds the organisation's own
+/// draws followed by the draws that named it; rows are then sorted and de-duplicated, which
+/// removes any dependence on the fill order.
+///
+/// The reverse entries are placed by a parallel counting sort over C contiguous chunks of
+/// sources, each with a private histogram and private cursors. Plain stores instead of an atomic
+/// cursor per entry: a locked instruction per random store serialises the cache misses, and made
+/// this phase several times slower.
+Network symmetrise(std::int64_t n, ForwardLists&& f) {
+  const auto N = static_cast<std::size_t>(n);
+  // One histogram of N counters per chunk: at most 8 chunks bounds the extra memory.
+  const std::size_t C = std::clamp<std::size_t>(
+      static_cast<std::size_t>(tbb::this_task_arena::max_concurrency()), 1, 8);
+  const auto chunk_begin = [&](std::size_t c) { return N * c / C; };
+  std::vector<std::vector<std::int32_t>> cursor(C); // per chunk: count, then slot within row j
+  tbb::parallel_for(std::size_t{0}, C, [&](std::size_t c) {
+    cursor[c].assign(N, 0);
+    for (std::size_t i = chunk_begin(c); i < chunk_begin(c + 1); ++i)
+      for (std::int32_t s = 0; s < f.count[i]; ++s)
+        ++cursor[c][static_cast<std::size_t>(f.targets[static_cast<std::size_t>(f.begin[i] + s)])];
+  });
+  // Chunk c's entries in row j follow j's own draws and the earlier chunks' entries.
   std::vector<std::int32_t> degree(N, 0);
-  tbb::parallel_for(tbb::blocked_range<std::int64_t>(0, n, kGrain), [&](const auto& r) {
-    for (std::int64_t i = r.begin(); i < r.end(); ++i) {
-      gen(static_cast<OrgId>(i), [&](OrgId j) {
-        std::atomic_ref<std::int32_t>(degree[static_cast<std::size_t>(i)])
-            .fetch_add(1, std::memory_order_relaxed);
-        std::atomic_ref<std::int32_t>(degree[static_cast<std::size_t>(j)])
-            .fetch_add(1, std::memory_order_relaxed);
-      });
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, N, kGrain), [&](const auto& r) {
+    for (std::size_t j = r.begin(); j < r.end(); ++j) {
+      std::int32_t at = f.count[j];
+      for (std::size_t c = 0; c < C; ++c) {
+        const std::int32_t here = cursor[c][j];
+        cursor[c][j] = at;
+        at += here;
+      }
+      degree[j] = at;
     }
   });
-  std::vector<std::int64_t> cursor = prefix_offsets(degree);
-  net.targets.resize(static_cast<std::size_t>(cursor[N]));
-  tbb::parallel_for(tbb::blocked_range<std::int64_t>(0, n, kGrain), [&](const auto& r) {
-    for (std::int64_t i = r.begin(); i < r.end(); ++i) {
-      gen(static_cast<OrgId>(i), [&](OrgId j) {
-        const auto at_i = std::atomic_ref<std::int64_t>(cursor[static_cast<std::size_t>(i)])
-                              .fetch_add(1, std::memory_order_relaxed);
-        const auto at_j = std::atomic_ref<std::int64_t>(cursor[static_cast<std::size_t>(j)])
-                              .fetch_add(1, std::memory_order_relaxed);
-        net.targets[static_cast<std::size_t>(at_i)] = j;
-        net.targets[static_cast<std::size_t>(at_j)] = static_cast<OrgId>(i);
-      });
-    }
-  });
-  // cursor[i] now equals the end of row i; recover the offsets from the degrees.
+  Network net;
   net.offsets = prefix_offsets(degree);
+  net.targets.resize(static_cast<std::size_t>(net.offsets[N]));
+  tbb::parallel_for(std::size_t{0}, C, [&](std::size_t c) {
+    std::vector<std::int32_t>& cur = cursor[c];
+    for (std::size_t i = chunk_begin(c); i < chunk_begin(c + 1); ++i) {
+      const OrgId* own = f.targets.data() + f.begin[i];
+      std::copy_n(own, f.count[i], net.targets.begin() + net.offsets[i]);
+      for (std::int32_t s = 0; s < f.count[i]; ++s) {
+        const auto j = static_cast<std::size_t>(own[s]);
+        net.targets[static_cast<std::size_t>(net.offsets[j] + cur[j]++)] = static_cast<OrgId>(i);
+      }
+    }
+  });
+  f = ForwardLists{};
+  cursor = {};
   tbb::parallel_for(tbb::blocked_range<std::size_t>(0, N, kGrain), [&](const auto& r) {
     for (std::size_t i = r.begin(); i < r.end(); ++i) {
       auto* b = net.targets.data() + net.offsets[i];
@@ -97,14 +164,13 @@ Network build_csr(std::int64_t n, const Gen& gen) {
     }
   });
   // Compact rows that lost duplicates (i drew j and j drew i). Rows only move left, so a
-  // sequential in-place pass is safe; it is skipped when nothing changed.
+  // sequential in-place pass is safe; it is skipped when nothing changed. The array keeps its
+  // capacity: shrinking would copy it and double the peak memory for a few bytes.
   std::vector<std::int64_t> compact = prefix_offsets(degree);
   if (compact[N] != net.offsets[N]) {
     for (std::size_t i = 0; i < N; ++i)
-      std::copy_n(net.targets.begin() + net.offsets[i], degree[i],
-                  net.targets.begin() + compact[i]);
+      std::copy_n(net.targets.begin() + net.offsets[i], degree[i], net.targets.begin() + compact[i]);
     net.targets.resize(static_cast<std::size_t>(compact[N]));
-    net.targets.shrink_to_fit();
     net.offsets = std::move(compact);
   }
   return net;
@@ -272,10 +338,11 @@ World build_world(const Scenario& s) {
     w.network.complete = true;
     break;
   case NetworkSpec::Kind::erdos_renyi:
-    w.network = build_csr(n, ErdosRenyiGenerator(s, n));
+    w.network = symmetrise(n, draw_counted(n, ErdosRenyiGenerator(s, n)));
     break;
   case NetworkSpec::Kind::partners:
-    w.network = build_csr(n, PartnerGenerator(s, w.territory_begin, terr));
+    w.network = symmetrise(n, draw_fixed(n, PartnerGenerator(s, w.territory_begin, terr),
+                                         std::min(s.network.partners, kMaxPartners)));
     break;
   }
   return w;
