@@ -12,9 +12,12 @@
 
 namespace csei::test {
 
-inline std::filesystem::path source_dir() { return CSEI_SOURCE_DIR; }
+inline std::filesystem::path source_dir() {
+  return CSEI_SOURCE_DIR;
+}
 
-inline Scenario scenario_from(const std::string& text, const std::vector<std::string>& overrides = {}) {
+inline Scenario scenario_from(const std::string& text,
+                              const std::vector<std::string>& overrides = {}) {
   return load_scenario_text(text, "test.toml", source_dir() / "scenarios", overrides);
 }
 
@@ -25,7 +28,8 @@ struct Series {
 
   [[nodiscard]] std::int64_t total(std::size_t step, std::size_t innovation, std::size_t T) const {
     std::int64_t sum = 0;
-    for (std::size_t t = 0; t < T; ++t) sum += adopters[step][innovation * T + t];
+    for (std::size_t t = 0; t < T; ++t)
+      sum += adopters[step][innovation * T + t];
     return sum;
   }
 };
@@ -47,7 +51,8 @@ inline Series run(const Scenario& s, int threads = 0) {
     if (c.step == s.steps) break;
     sim.step();
   }
-  for (std::size_t k = 0; k < s.innovations.size(); ++k) out.final_state.push_back(sim.state(k));
+  for (std::size_t k = 0; k < s.innovations.size(); ++k)
+    out.final_state.push_back(sim.state(k));
   return out;
 }
 

@@ -24,7 +24,9 @@ namespace {
 
 std::atomic<bool> g_stop{false};
 
-extern "C" void on_stop_signal(int) { g_stop.store(true); }
+extern "C" void on_stop_signal(int) {
+  g_stop.store(true);
+}
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -34,9 +36,15 @@ std::string json_escape(const std::string& s) {
   std::string out;
   for (const char c : s) {
     switch (c) {
-    case '"': out += "\\\""; break;
-    case '\\': out += "\\\\"; break;
-    case '\n': out += "\\n"; break;
+    case '"':
+      out += "\\\"";
+      break;
+    case '\\':
+      out += "\\\\";
+      break;
+    case '\n':
+      out += "\\n";
+      break;
     default:
       if (static_cast<unsigned char>(c) < 0x20) {
         char buf[8];
@@ -91,14 +99,16 @@ void install_stop_handlers() {
   std::signal(SIGTERM, on_stop_signal);
 }
 
-bool stop_requested() { return g_stop.load(std::memory_order_relaxed); }
+bool stop_requested() {
+  return g_stop.load(std::memory_order_relaxed);
+}
 
 int command_validate(const std::string& file, const std::vector<std::string>& overrides) {
   return guarded([&] {
     const Scenario s = load_scenario(file, overrides);
     std::cout << file << ": ok (" << s.name << ": " << s.territories.size() << " territories, "
-              << with_commas(s.organisation_count()) << " organisations, "
-              << s.innovations.size() << " innovations, " << s.steps << " steps)\n";
+              << with_commas(s.organisation_count()) << " organisations, " << s.innovations.size()
+              << " innovations, " << s.steps << " steps)\n";
     return kExitOk;
   });
 }
@@ -153,7 +163,10 @@ int command_run(const RunOptions& o) {
                   << "\", \"adopters\": " << r.adopters << ", \"final_share\": " << r.final_share
                   << ", \"step_50\": " << (r.step_50 < 0 ? "null" : std::to_string(r.step_50))
                   << ", \"leading_territory\": \""
-                  << (r.leading_territory < 0 ? "" : json_escape(s.territories[static_cast<std::size_t>(r.leading_territory)].code))
+                  << (r.leading_territory < 0
+                          ? ""
+                          : json_escape(
+                                s.territories[static_cast<std::size_t>(r.leading_territory)].code))
                   << "\", \"leading_share\": " << r.leading_share << "}";
       }
       std::cout << "]}\n";
@@ -162,7 +175,8 @@ int command_run(const RunOptions& o) {
                   static_cast<unsigned long long>(s.seed), threads);
       std::printf("world: %s organisations in %zu territories, %s links (built in %.2f s)\n",
                   with_commas(world.organisation_count()).c_str(), s.territories.size(),
-                  world.network.complete ? "all-to-all" : with_commas(world.network.link_count()).c_str(),
+                  world.network.complete ? "all-to-all"
+                                         : with_commas(world.network.link_count()).c_str(),
                   build_s);
       std::printf("run:   %lld steps of %.3g years in %.2f s\n\n", static_cast<long long>(s.steps),
                   s.step_years(), run_s);
@@ -178,8 +192,8 @@ int command_run(const RunOptions& o) {
           std::snprintf(lead, sizeof lead, "%s (%.3f)",
                         s.territories[static_cast<std::size_t>(r.leading_territory)].code.c_str(),
                         r.leading_share);
-        std::printf("%-24s %12s %11.3f %16s %20s\n", r.name.c_str(), with_commas(r.adopters).c_str(),
-                    r.final_share, at50, lead);
+        std::printf("%-24s %12s %11.3f %16s %20s\n", r.name.c_str(),
+                    with_commas(r.adopters).c_str(), r.final_share, at50, lead);
       }
       std::printf("\noutput: %s (%.2f s in all)\n", out.c_str(), total_s);
     }
@@ -207,25 +221,30 @@ int command_info(const std::string& file) {
     const auto adopters = h5::read_int64(series, "adopters", &dims);
     std::printf("file:          %s\n", file.c_str());
     std::printf("scenario:      %s\n", f->string_attribute("scenario_name").c_str());
-    std::printf("schema:        %lld\n", static_cast<long long>(f->int_attribute("schema_version")));
+    std::printf("schema:        %lld\n",
+                static_cast<long long>(f->int_attribute("schema_version")));
     std::printf("csei version:  %s\n", f->string_attribute("version").c_str());
     std::printf("created:       %s\n", f->string_attribute("created").c_str());
     std::printf("seed:          %lld\n", static_cast<long long>(f->int_attribute("seed")));
     std::printf("threads:       %lld\n", static_cast<long long>(f->int_attribute("threads")));
-    std::printf("steps:         %lld (%g per year)\n", static_cast<long long>(f->int_attribute("steps")),
+    std::printf("steps:         %lld (%g per year)\n",
+                static_cast<long long>(f->int_attribute("steps")),
                 f->double_attribute("steps_per_year"));
     std::int64_t n = 0;
-    for (auto v : orgs) n += v;
+    for (auto v : orgs)
+      n += v;
     std::printf("organisations: %s in %zu territories\n", with_commas(n).c_str(), codes.size());
     std::printf("complete:      %s\n", f->has_attribute("complete") ? "yes" : "no");
     std::printf("series:        /series/adopters [%llu, %llu, %llu]\n\n",
-                static_cast<unsigned long long>(dims.at(0)), static_cast<unsigned long long>(dims.at(1)),
+                static_cast<unsigned long long>(dims.at(0)),
+                static_cast<unsigned long long>(dims.at(1)),
                 static_cast<unsigned long long>(dims.at(2)));
     const std::size_t T = dims.at(2), rows = dims.at(0);
     std::printf("%-24s %12s %11s\n", "innovation", "adopters", "final share");
     for (std::size_t k = 0; k < names.size() && rows > 0; ++k) {
       std::int64_t a = 0;
-      for (std::size_t t = 0; t < T; ++t) a += adopters[((rows - 1) * names.size() + k) * T + t];
+      for (std::size_t t = 0; t < T; ++t)
+        a += adopters[((rows - 1) * names.size() + k) * T + t];
       std::printf("%-24s %12s %11.3f\n", names[k].c_str(), with_commas(a).c_str(),
                   n > 0 ? static_cast<double>(a) / static_cast<double>(n) : 0.0);
     }

@@ -26,8 +26,8 @@ int command_info(const std::string& file);
 
 /// Exit codes.
 inline constexpr int kExitOk = 0;
-inline constexpr int kExitFailure = 1;   // output or internal failure
-inline constexpr int kExitBadInput = 2;  // scenario, data file or command-line value
+inline constexpr int kExitFailure = 1;  // output or internal failure
+inline constexpr int kExitBadInput = 2; // scenario, data file or command-line value
 inline constexpr int kExitInterrupted = 130;
 
 /// Set by SIGINT/SIGTERM; the run stops at the next step and leaves no output file.

@@ -12,21 +12,27 @@ int main(int argc, char** argv) {
   RunOptions run;
   std::uint64_t seed = 0;
   auto* run_cmd = app.add_subcommand("run", "Run a scenario and write its time series to HDF5");
-  run_cmd->add_option("scenario", run.scenario, "Scenario file (TOML)")->required()->check(CLI::ExistingFile);
-  run_cmd->add_option("-o,--output", run.output, "Output file (default: output/<scenario name>.h5)");
+  run_cmd->add_option("scenario", run.scenario, "Scenario file (TOML)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  run_cmd->add_option("-o,--output", run.output,
+                      "Output file (default: output/<scenario name>.h5)");
   auto* seed_opt = run_cmd->add_option("--seed", seed, "Random seed (overrides the scenario's)");
   run_cmd->add_option("--threads", run.threads, "Worker threads (0: every core)")
       ->check(CLI::Range(0, 4096));
   run_cmd->add_option("--set", run.overrides, "Override a scenario value: key.path=value")
       ->allow_extra_args(false);
-  run_cmd->add_option("--format", run.format, "Summary format (auto: table on a terminal, else json)")
+  run_cmd
+      ->add_option("--format", run.format, "Summary format (auto: table on a terminal, else json)")
       ->check(CLI::IsMember({"auto", "table", "json"}));
   run_cmd->add_flag("!--no-progress", run.progress, "Never show a progress bar");
 
   std::string validate_file;
   std::vector<std::string> validate_overrides;
   auto* validate_cmd = app.add_subcommand("validate", "Check a scenario without running it");
-  validate_cmd->add_option("scenario", validate_file, "Scenario file (TOML)")->required()->check(CLI::ExistingFile);
+  validate_cmd->add_option("scenario", validate_file, "Scenario file (TOML)")
+      ->required()
+      ->check(CLI::ExistingFile);
   validate_cmd->add_option("--set", validate_overrides, "Override a scenario value: key.path=value")
       ->allow_extra_args(false);
 

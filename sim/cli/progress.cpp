@@ -6,13 +6,17 @@
 
 namespace csei {
 
-bool is_terminal(int fd) { return ::isatty(fd) == 1; }
+bool is_terminal(int fd) {
+  return ::isatty(fd) == 1;
+}
 
 ProgressBar::ProgressBar(std::string label, std::int64_t total, bool enabled)
     : label_(std::move(label)), total_(total), enabled_(enabled),
       start_(std::chrono::steady_clock::now()), last_(start_) {}
 
-ProgressBar::~ProgressBar() { finish(); }
+ProgressBar::~ProgressBar() {
+  finish();
+}
 
 void ProgressBar::update(std::int64_t done) {
   if (!enabled_) return;

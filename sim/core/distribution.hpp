@@ -14,12 +14,12 @@ struct Distribution {
   enum class Kind { fixed, uniform, normal, lognormal, values };
 
   Kind kind = Kind::fixed;
-  double value = 0.0;                                    // fixed
-  double min = 0.0, max = 1.0;                           // uniform bounds
-  double mean = 0.0, sd = 0.0;                           // normal; lognormal (of the variable itself)
+  double value = 0.0;          // fixed
+  double min = 0.0, max = 1.0; // uniform bounds
+  double mean = 0.0, sd = 0.0; // normal; lognormal (of the variable itself)
   double lower = -std::numeric_limits<double>::infinity(); // clamp applied after drawing
   double upper = std::numeric_limits<double>::infinity();
-  std::vector<double> values;                            // values: the i-th organisation gets values[i]
+  std::vector<double> values; // values: the i-th organisation gets values[i]
 
   [[nodiscard]] static Distribution constant(double v) {
     Distribution d;

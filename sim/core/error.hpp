@@ -9,7 +9,8 @@
 
 namespace csei {
 
-/// Where in an input a problem sits: file, line and column (1-based; 0 = unknown), and the key path.
+/// Where in an input a problem sits: file, line and column (1-based; 0 = unknown), and the key
+/// path.
 struct SourceLocation {
   std::string file;
   std::uint32_t line = 0;

@@ -45,12 +45,14 @@ private:
   std::uint64_t state_;
 };
 
-/// The part of a key shared by all organisations in one (seed, purpose, step): hoisted out of loops.
+/// The part of a key shared by all organisations in one (seed, purpose, step): hoisted out of
+/// loops.
 class StreamKey {
 public:
   constexpr StreamKey(std::uint64_t seed, Purpose purpose, std::uint64_t step) noexcept
-      : base_(mix64(mix64(mix64(seed ^ 0x6A09E667F3BCC909ULL) ^ static_cast<std::uint64_t>(purpose)) ^
-                    (step + 0x3C6EF372FE94F82BULL))) {}
+      : base_(
+            mix64(mix64(mix64(seed ^ 0x6A09E667F3BCC909ULL) ^ static_cast<std::uint64_t>(purpose)) ^
+                  (step + 0x3C6EF372FE94F82BULL))) {}
 
   /// The stream for one organisation (or any other id) under this key.
   [[nodiscard]] constexpr Stream stream(std::uint64_t id) const noexcept {

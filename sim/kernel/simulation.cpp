@@ -1,27 +1,19 @@
 // The synchronous step: decide in parallel from the previous state, then apply the adoptions.
 #include "kernel/simulation.hpp"
 
+#include "core/parallel.hpp"
 #include "core/rng.hpp"
 #include "rules/adoption.hpp"
 
 #include <algorithm>
 #include <atomic>
 #include <boost/random/uniform_int_distribution.hpp>
-#include <tbb/blocked_range.h>
-#include <tbb/enumerable_thread_specific.h>
-#include <tbb/parallel_for.h>
 #include <unordered_set>
 
 namespace csei {
 namespace {
 
 constexpr std::int64_t kGrain = 8192;
-
-/// Per-thread scratch of the decide phase; merged after the phase, in an order-free way.
-struct Decisions {
-  std::vector<OrgId> adopters;
-  std::vector<std::int64_t> by_territory;
-};
 
 } // namespace
 
@@ -70,11 +62,13 @@ void Simulation::initialise() {
     for (const OrgId i : pioneers) {
       state_[k].adopted_at[static_cast<std::size_t>(i)] = 0;
       ++new_adopters_[k * world_.territory_count() +
-                      static_cast<std::size_t>(world_.organisations.territory[static_cast<std::size_t>(i)])];
+                      static_cast<std::size_t>(
+                          world_.organisations.territory[static_cast<std::size_t>(i)])];
     }
     adopt(k, pioneers);
   }
-  for (std::size_t c = 0; c < adopters_.size(); ++c) adopters_[c] = new_adopters_[c];
+  for (std::size_t c = 0; c < adopters_.size(); ++c)
+    adopters_[c] = new_adopters_[c];
 }
 
 void Simulation::adopt(std::size_t k, std::span<const OrgId> adopters) {
@@ -82,8 +76,8 @@ void Simulation::adopt(std::size_t k, std::span<const OrgId> adopters) {
   st.adopters += static_cast<std::int64_t>(adopters.size());
   if (world_.network.complete) return; // influence comes from the total alone
   const Network& net = world_.network;
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, adopters.size(), 256), [&](const auto& r) {
-    for (std::size_t a = r.begin(); a < r.end(); ++a) {
+  par::for_ranges<std::size_t>(0, adopters.size(), 256, [&](std::size_t lo, std::size_t hi) {
+    for (std::size_t a = lo; a < hi; ++a) {
       for (const OrgId j : net.neighbours(adopters[a]))
         std::atomic_ref<std::int32_t>(st.adopted_neighbours[static_cast<std::size_t>(j)])
             .fetch_add(1, std::memory_order_relaxed);
@@ -94,8 +88,10 @@ void Simulation::adopt(std::size_t k, std::span<const OrgId> adopters) {
 void Simulation::step() {
   ++step_;
   std::fill(new_adopters_.begin(), new_adopters_.end(), 0);
-  for (std::size_t k = 0; k < state_.size(); ++k) step_innovation(k);
-  for (std::size_t c = 0; c < adopters_.size(); ++c) adopters_[c] += new_adopters_[c];
+  for (std::size_t k = 0; k < state_.size(); ++k)
+    step_innovation(k);
+  for (std::size_t c = 0; c < adopters_.size(); ++c)
+    adopters_[c] += new_adopters_[c];
 }
 
 void Simulation::step_innovation(std::size_t k) {
@@ -108,7 +104,8 @@ void Simulation::step_innovation(std::size_t k) {
   const auto step = static_cast<std::int32_t>(step_);
   const BassRule bass(inn, scenario_.step_years());
   const bool is_bass = inn.rule == InnovationSpec::Rule::bass;
-  const StreamKey key = StreamKey(scenario_.seed, Purpose::adoption, static_cast<std::uint64_t>(step_)).sub(k);
+  const StreamKey key =
+      StreamKey(scenario_.seed, Purpose::adoption, static_cast<std::uint64_t>(step_)).sub(k);
   // Well-mixed: every non-adopter sees the same share of adopters among the others.
   const double mixed_influence =
       n > 1 ? static_cast<double>(st.adopters) / static_cast<double>(n - 1) : 0.0;
@@ -117,16 +114,23 @@ void Simulation::step_innovation(std::size_t k) {
                   (bass.p_step <= 0.0 && st.adopters == 0)))
     return;
 
-  tbb::enumerable_thread_specific<Decisions> local([T] { return Decisions{{}, std::vector<std::int64_t>(T, 0)}; });
-  tbb::parallel_for(tbb::blocked_range<std::int64_t>(0, n, kGrain), [&](const auto& r) {
-    Decisions& d = local.local();
-    for (std::int64_t i = r.begin(); i < r.end(); ++i) {
+  // Decide: fixed blocks of organisations, each writing its own list of new adopters; read in
+  // block order the lists give the new adopters sorted by id, hence grouped by territory.
+  const auto blocks = static_cast<std::size_t>((n + kGrain - 1) / kGrain);
+  block_adopters_.resize(blocks);
+  par::for_each(blocks, [&](std::size_t b) {
+    std::vector<OrgId>& out = block_adopters_[b];
+    out.clear();
+    const std::int64_t lo = static_cast<std::int64_t>(b) * kGrain, hi = std::min(n, lo + kGrain);
+    for (std::int64_t i = lo; i < hi; ++i) {
       const auto u = static_cast<std::size_t>(i);
       if (st.adopted_at[u] != AdoptionState::kNever) continue;
       double influence = mixed_influence;
       if (!net.complete) {
         const std::int64_t deg = net.degree(static_cast<OrgId>(i));
-        influence = deg > 0 ? static_cast<double>(st.adopted_neighbours[u]) / static_cast<double>(deg) : 0.0;
+        influence = deg > 0
+                        ? static_cast<double>(st.adopted_neighbours[u]) / static_cast<double>(deg)
+                        : 0.0;
       }
       bool adopts;
       if (is_bass) {
@@ -139,15 +143,18 @@ void Simulation::step_innovation(std::size_t k) {
       // Writing one's own adoption step is safe here: the decide phase reads no other
       // organisation's adopted_at, only counts that change in the apply phase.
       st.adopted_at[u] = step;
-      d.adopters.push_back(static_cast<OrgId>(i));
-      ++d.by_territory[static_cast<std::size_t>(orgs.territory[u])];
+      out.push_back(static_cast<OrgId>(i));
     }
   });
 
-  std::vector<OrgId> adopters;
-  for (Decisions& d : local) {
-    adopters.insert(adopters.end(), d.adopters.begin(), d.adopters.end());
-    for (std::size_t t = 0; t < T; ++t) new_adopters_[k * T + t] += d.by_territory[t];
+  std::vector<OrgId>& adopters = step_adopters_;
+  adopters.clear();
+  for (const auto& out : block_adopters_)
+    adopters.insert(adopters.end(), out.begin(), out.end());
+  for (std::size_t t = 0; t < T; ++t) {
+    const auto from = std::lower_bound(adopters.begin(), adopters.end(), world_.territory_begin[t]);
+    const auto to = std::lower_bound(from, adopters.end(), world_.territory_begin[t + 1]);
+    new_adopters_[k * T + t] = to - from;
   }
   adopt(k, adopters);
 }

@@ -17,9 +17,9 @@ namespace csei {
 
 /// Per-innovation state, one entry per organisation.
 struct AdoptionState {
-  std::vector<std::int32_t> adopted_at;          // step of adoption, or kNever
-  std::vector<std::int32_t> adopted_neighbours;  // count among the organisation's neighbours
-  std::int64_t adopters = 0;                     // total
+  std::vector<std::int32_t> adopted_at;         // step of adoption, or kNever
+  std::vector<std::int32_t> adopted_neighbours; // count among the organisation's neighbours
+  std::int64_t adopters = 0;                    // total
   static constexpr std::int32_t kNever = -1;
 };
 
@@ -55,8 +55,10 @@ private:
   const World& world_;
   std::int64_t step_ = -1;
   std::vector<AdoptionState> state_;
-  std::vector<std::int64_t> adopters_;     // [I*T]
-  std::vector<std::int64_t> new_adopters_; // [I*T]
+  std::vector<std::int64_t> adopters_;             // [I*T]
+  std::vector<std::int64_t> new_adopters_;         // [I*T]
+  std::vector<std::vector<OrgId>> block_adopters_; // decide-phase scratch, one list per block
+  std::vector<OrgId> step_adopters_;               // this step's new adopters, sorted
 };
 
 /// Chooses the pioneers of innovation k: distinct organisations, uniformly among the eligible

@@ -4,7 +4,8 @@
 namespace csei {
 
 SummaryTracker::SummaryTracker(const Scenario& scenario, const World& world) : world_(world) {
-  for (const auto& inn : scenario.innovations) out_.push_back({inn.name});
+  for (const auto& inn : scenario.innovations)
+    out_.push_back({inn.name});
 }
 
 void SummaryTracker::observe(const StepCounts& c) {

@@ -12,8 +12,8 @@ struct InnovationSummary {
   std::string name;
   std::int64_t adopters = 0;
   double final_share = 0.0;
-  std::int64_t step_50 = -1;      // first step with at least half the organisations adopted
-  int leading_territory = -1;     // highest final adoption share (first on ties)
+  std::int64_t step_50 = -1;  // first step with at least half the organisations adopted
+  int leading_territory = -1; // highest final adoption share (first on ties)
   double leading_share = 0.0;
 };
 

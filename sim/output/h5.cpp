@@ -19,18 +19,21 @@ Handle string_type() {
   return t;
 }
 
-Handle scalar_space() { return Handle(H5Screate(H5S_SCALAR), H5Sclose, "dataspace"); }
+Handle scalar_space() {
+  return Handle(H5Screate(H5S_SCALAR), H5Sclose, "dataspace");
+}
 
 Handle simple_space(const std::vector<hsize_t>& dims, const std::vector<hsize_t>* max = nullptr) {
-  return Handle(H5Screate_simple(static_cast<int>(dims.size()), dims.data(),
-                                 max ? max->data() : nullptr),
-                H5Sclose, "dataspace");
+  return Handle(
+      H5Screate_simple(static_cast<int>(dims.size()), dims.data(), max ? max->data() : nullptr),
+      H5Sclose, "dataspace");
 }
 
 template <class T>
 void write_attribute(const Location& at, const std::string& name, hid_t file_type, hid_t mem_type,
                      const T& value) {
-  if (H5Aexists(at.id(), name.c_str()) > 0) check(H5Adelete(at.id(), name.c_str()), "attribute " + name);
+  if (H5Aexists(at.id(), name.c_str()) > 0)
+    check(H5Adelete(at.id(), name.c_str()), "attribute " + name);
   Handle space = scalar_space();
   Handle attr(H5Acreate2(at.id(), name.c_str(), file_type, space.id(), H5P_DEFAULT, H5P_DEFAULT),
               H5Aclose, "attribute " + name);
@@ -62,7 +65,9 @@ Handle& Handle::operator=(Handle&& o) noexcept {
   return *this;
 }
 
-Handle::~Handle() { close(); }
+Handle::~Handle() {
+  close();
+}
 
 void Handle::close() {
   if (id_ >= 0 && close_) close_(id_);
@@ -113,11 +118,11 @@ double Location::double_attribute(const std::string& name) const {
 }
 
 Group::Group(const Location& parent, const std::string& name, bool create) {
-  handle_ = create ? Handle(H5Gcreate2(parent.id(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT,
-                                       H5P_DEFAULT),
-                            H5Gclose, "creating group " + name)
-                   : Handle(H5Gopen2(parent.id(), name.c_str(), H5P_DEFAULT), H5Gclose,
-                            "opening group " + name);
+  handle_ =
+      create ? Handle(H5Gcreate2(parent.id(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
+                      H5Gclose, "creating group " + name)
+             : Handle(H5Gopen2(parent.id(), name.c_str(), H5P_DEFAULT), H5Gclose,
+                      "opening group " + name);
 }
 
 File::File(const std::string& path, Mode mode) {
@@ -127,12 +132,14 @@ File::File(const std::string& path, Mode mode) {
                      "creating " + path);
   } else {
     if (H5Fis_hdf5(path.c_str()) <= 0) throw OutputError(path + ": not an HDF5 file");
-    handle_ = Handle(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose,
-                     "opening " + path);
+    handle_ =
+        Handle(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose, "opening " + path);
   }
 }
 
-void File::flush() { check(H5Fflush(id(), H5F_SCOPE_LOCAL), "flushing file"); }
+void File::flush() {
+  check(H5Fflush(id(), H5F_SCOPE_LOCAL), "flushing file");
+}
 
 void write_strings(const Location& at, const std::string& name, const std::vector<std::string>& v) {
   Handle type = string_type();
@@ -142,9 +149,11 @@ void write_strings(const Location& at, const std::string& name, const std::vecto
             H5Dclose, "creating dataset " + name);
   std::vector<const char*> ptrs;
   ptrs.reserve(v.size());
-  for (const auto& s : v) ptrs.push_back(s.c_str());
+  for (const auto& s : v)
+    ptrs.push_back(s.c_str());
   if (!v.empty())
-    check(H5Dwrite(ds.id(), type.id(), H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data()), "writing " + name);
+    check(H5Dwrite(ds.id(), type.id(), H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data()),
+          "writing " + name);
 }
 
 namespace {
@@ -174,7 +183,8 @@ std::vector<std::string> read_strings(const Location& at, const std::string& nam
   std::vector<char*> ptrs(static_cast<std::size_t>(n), nullptr);
   Handle type = string_type();
   if (n > 0)
-    check(H5Dread(ds.id(), type.id(), H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data()), "reading " + name);
+    check(H5Dread(ds.id(), type.id(), H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data()),
+          "reading " + name);
   std::vector<std::string> out;
   for (char* p : ptrs) {
     out.emplace_back(p ? p : "");

@@ -38,15 +38,19 @@ RunWriter::RunWriter(std::filesystem::path path, const Scenario& s, const World&
   if (path_.has_parent_path()) {
     std::error_code ec;
     std::filesystem::create_directories(path_.parent_path(), ec);
-    if (ec) throw OutputError(path_.parent_path().string() + ": cannot create directory: " + ec.message());
+    if (ec)
+      throw OutputError(path_.parent_path().string() +
+                        ": cannot create directory: " + ec.message());
   }
   temp_ = path_;
   temp_ += ".partial-" + std::to_string(::getpid());
   // About 64 KiB per chunk, and never more rows than the run has.
   const std::size_t cells = std::max<std::size_t>(1, s.innovations.size() * s.territories.size());
-  const auto chunk = static_cast<hsize_t>(std::clamp<std::size_t>(8192 / cells, 1, static_cast<std::size_t>(s.steps + 1)));
+  const auto chunk = static_cast<hsize_t>(
+      std::clamp<std::size_t>(8192 / cells, 1, static_cast<std::size_t>(s.steps + 1)));
   try {
-    impl_ = std::make_unique<Impl>(temp_.string(), s.innovations.size(), s.territories.size(), chunk);
+    impl_ =
+        std::make_unique<Impl>(temp_.string(), s.innovations.size(), s.territories.size(), chunk);
     h5::File& f = impl_->file;
     f.attribute("schema_version", kSchemaVersion);
     f.attribute("scenario", s.source);
@@ -121,7 +125,8 @@ void RunWriter::commit() {
   std::filesystem::rename(temp_, path_, ec);
   if (ec) {
     std::filesystem::remove(temp_, ec);
-    throw OutputError(path_.string() + ": cannot move the finished file into place: " + ec.message());
+    throw OutputError(path_.string() +
+                      ": cannot move the finished file into place: " + ec.message());
   }
 }
 

@@ -60,8 +60,8 @@ struct Context {
   SourceLocation where(const toml::source_region& src, const std::string& key) const {
     // Values given on the command line have no line in the file: name the --set instead.
     for (const auto& [path, assignment] : overridden) {
-      if (key == path || (key.rfind(path, 0) == 0 && (key[path.size()] == '.' ||
-                                                      key[path.size()] == '[')))
+      if (key == path ||
+          (key.rfind(path, 0) == 0 && (key[path.size()] == '.' || key[path.size()] == '[')))
         return {"command line (--set " + assignment + ")", 0, 0, key};
     }
     return {file, src.begin.line, src.begin.column, key};
@@ -82,21 +82,27 @@ std::string fmt(double v) {
 
 std::string type_name(const toml::node& n) {
   switch (n.type()) {
-  case toml::node_type::table: return "a table";
-  case toml::node_type::array: return "an array";
-  case toml::node_type::string: return "a string";
-  case toml::node_type::integer: return "an integer";
-  case toml::node_type::floating_point: return "a number";
-  case toml::node_type::boolean: return "a boolean";
-  default: return "a date/time";
+  case toml::node_type::table:
+    return "a table";
+  case toml::node_type::array:
+    return "an array";
+  case toml::node_type::string:
+    return "a string";
+  case toml::node_type::integer:
+    return "an integer";
+  case toml::node_type::floating_point:
+    return "a number";
+  case toml::node_type::boolean:
+    return "a boolean";
+  default:
+    return "a date/time";
   }
 }
 
 /// Reads one table: typed getters that record problems, and a check for unknown keys.
 class Reader {
 public:
-  Reader(Context& ctx, const toml::table& table, std::string path,
-         std::vector<std::string> allowed)
+  Reader(Context& ctx, const toml::table& table, std::string path, std::vector<std::string> allowed)
       : ctx_(ctx), table_(table), path_(std::move(path)), allowed_(std::move(allowed)) {
     for (const auto& [k, v] : table_) {
       const std::string key(k.str());
@@ -130,8 +136,10 @@ public:
       return def;
     }
     std::optional<double> v;
-    if (const auto* i = n->as_integer()) v = static_cast<double>(i->get());
-    else if (const auto* f = n->as_floating_point()) v = f->get();
+    if (const auto* i = n->as_integer())
+      v = static_cast<double>(i->get());
+    else if (const auto* f = n->as_floating_point())
+      v = f->get();
     if (!v) {
       ctx_.error(*n, key_path(key), "must be a number, got " + type_name(*n));
       return def;
@@ -180,7 +188,8 @@ public:
     std::string v(s->get());
     if (!choices.empty() && std::find(choices.begin(), choices.end(), v) == choices.end()) {
       std::string msg = "'" + v + "' is not one of";
-      for (const auto& c : choices) msg += " '" + c + "'";
+      for (const auto& c : choices)
+        msg += " '" + c + "'";
       if (const auto hint = did_you_mean(v, choices); !hint.empty())
         msg += "; did you mean '" + hint + "'?";
       ctx_.error(*n, key_path(key), msg);
@@ -221,16 +230,16 @@ public:
     for (std::size_t i = 0; i < keys.size(); ++i) {
       if (!has(keys[i])) continue;
       if (found >= 0) {
-        ctx_.error(location(keys[i]),
-                   "conflicts with '" + keys[static_cast<std::size_t>(found)] +
-                       "': give only one of them");
+        ctx_.error(location(keys[i]), "conflicts with '" + keys[static_cast<std::size_t>(found)] +
+                                          "': give only one of them");
         return -1;
       }
       found = static_cast<int>(i);
     }
     if (found < 0) {
       std::string msg = "needs one of";
-      for (const auto& k : keys) msg += " '" + k + "'";
+      for (const auto& k : keys)
+        msg += " '" + k + "'";
       ctx_.error(ctx_.where(table_.source(), path_), msg);
     }
     return found;
@@ -267,9 +276,12 @@ Distribution read_distribution(Context& ctx, const toml::table& t, const std::st
     if (const auto* a = r.array("values", true)) {
       for (std::size_t i = 0; i < a->size(); ++i) {
         const toml::node& n = *a->get(i);
-        if (const auto* f = n.as_floating_point()) d.values.push_back(f->get());
-        else if (const auto* in = n.as_integer()) d.values.push_back(static_cast<double>(in->get()));
-        else ctx.error(n, path + ".values[" + std::to_string(i) + "]", "must be a number");
+        if (const auto* f = n.as_floating_point())
+          d.values.push_back(f->get());
+        else if (const auto* in = n.as_integer())
+          d.values.push_back(static_cast<double>(in->get()));
+        else
+          ctx.error(n, path + ".values[" + std::to_string(i) + "]", "must be a number");
       }
     }
   }
@@ -298,7 +310,8 @@ std::vector<Territory> read_territories(Context& ctx, Reader& top, SourceLocatio
     try {
       out = read_territory_csv(p);
     } catch (const InputError& e) {
-      for (const auto& pr : e.problems()) ctx.problems.push_back(pr);
+      for (const auto& pr : e.problems())
+        ctx.problems.push_back(pr);
     }
     csv_where.file = p.string();
     csv_where.line = csv_where.column = 0;
@@ -343,10 +356,11 @@ std::vector<Territory> read_territories(Context& ctx, Reader& top, SourceLocatio
     for (std::int64_t i = 0; i < *count; ++i) {
       Territory terr;
       std::string digits = std::to_string(i);
-      terr.code = terr.name = "G" + std::string(digits.size() < 5 ? 5 - digits.size() : 0, '0') + digits;
+      terr.code = terr.name =
+          "G" + std::string(digits.size() < 5 ? 5 - digits.size() : 0, '0') + digits;
       terr.population = pop;
-      terr.lat = std::clamp(40.0 + static_cast<double>(i / cols) * spacing / km_per_degree, -89.0,
-                            89.0);
+      terr.lat =
+          std::clamp(40.0 + static_cast<double>(i / cols) * spacing / km_per_degree, -89.0, 89.0);
       terr.lon = std::remainder(
           5.0 + static_cast<double>(i % cols) * spacing / (km_per_degree * std::cos(0.8)), 360.0);
       out.push_back(std::move(terr));
@@ -396,11 +410,14 @@ OrganisationSpec read_organisations(Context& ctx, Reader& top) {
       o.form_mix[i] = fr.number(names[i], 0.0, 0, 1e12).value_or(0);
       sum += o.form_mix[i];
     }
-    if (sum <= 0) ctx.error(r.location("legal_forms"), "shares must add up to more than 0");
+    if (sum <= 0)
+      ctx.error(r.location("legal_forms"), "shares must add up to more than 0");
     else
-      for (auto& s : o.form_mix) s /= sum;
+      for (auto& s : o.form_mix)
+        s /= sum;
   }
-  if (const toml::table* j = r.table("jobs", false)) o.jobs = read_distribution(ctx, *j, "organisations.jobs");
+  if (const toml::table* j = r.table("jobs", false))
+    o.jobs = read_distribution(ctx, *j, "organisations.jobs");
   return o;
 }
 
@@ -416,9 +433,10 @@ NetworkSpec read_network(Context& ctx, Reader& top) {
                                     : NetworkSpec::Kind::partners;
   n.partners = static_cast<int>(r.integer("partners", 8, 0, kMaxPartners).value_or(8));
   n.local_share = r.number("local_share", 0.9, 0, 1).value_or(0.9);
-  n.remote = r.string("remote", "uniform", {"uniform", "distance"}).value_or("uniform") == "distance"
-                 ? NetworkSpec::Remote::distance
-                 : NetworkSpec::Remote::uniform;
+  n.remote =
+      r.string("remote", "uniform", {"uniform", "distance"}).value_or("uniform") == "distance"
+          ? NetworkSpec::Remote::distance
+          : NetworkSpec::Remote::uniform;
   n.decay_km = r.number("decay_km", 500.0, 1e-3, 1e6).value_or(500);
   n.mean_degree = r.number("mean_degree", 4.0, 0, 1e6).value_or(4);
   return n;
@@ -450,7 +468,8 @@ std::vector<InnovationSpec> read_innovations(Context& ctx, Reader& top, double s
              {"name", "rule", "p", "q", "threshold", "pioneers", "pioneer_territory"});
     InnovationSpec inn;
     inn.name = r.string("name", std::nullopt).value_or("innovation" + std::to_string(i));
-    if (inn.name.empty()) ctx.error(r.location("name"), "must not be empty");
+    if (inn.name.empty())
+      ctx.error(r.location("name"), "must not be empty");
     else if (!names.insert(inn.name).second)
       ctx.error(r.location("name"), "duplicate innovation name '" + inn.name + "'");
     const auto rule = r.string("rule", "bass", {"bass", "threshold"});
@@ -474,20 +493,28 @@ std::vector<InnovationSpec> read_innovations(Context& ctx, Reader& top, double s
 
 double basis_value(const Territory& t, OrganisationSpec::Basis b) {
   switch (b) {
-  case OrganisationSpec::Basis::equal: return 1.0;
-  case OrganisationSpec::Basis::population: return t.population > 0 ? t.population : -1.0;
-  case OrganisationSpec::Basis::se_employment: return t.se_employment;
-  case OrganisationSpec::Basis::se_entities: return t.se_entities;
+  case OrganisationSpec::Basis::equal:
+    return 1.0;
+  case OrganisationSpec::Basis::population:
+    return t.population > 0 ? t.population : -1.0;
+  case OrganisationSpec::Basis::se_employment:
+    return t.se_employment;
+  case OrganisationSpec::Basis::se_entities:
+    return t.se_entities;
   }
   return -1.0;
 }
 
 const char* basis_name(OrganisationSpec::Basis b) {
   switch (b) {
-  case OrganisationSpec::Basis::equal: return "equal";
-  case OrganisationSpec::Basis::population: return "population";
-  case OrganisationSpec::Basis::se_employment: return "se_employment";
-  case OrganisationSpec::Basis::se_entities: return "se_entities";
+  case OrganisationSpec::Basis::equal:
+    return "equal";
+  case OrganisationSpec::Basis::population:
+    return "population";
+  case OrganisationSpec::Basis::se_employment:
+    return "se_employment";
+  case OrganisationSpec::Basis::se_entities:
+    return "se_entities";
   }
   return "?";
 }
@@ -517,7 +544,8 @@ std::vector<std::int64_t> organisation_counts(Context& ctx, const Scenario& s,
   }
   if (!ok) return counts;
   if (o.mode == OrganisationSpec::Mode::scale) {
-    for (std::size_t i = 0; i < T; ++i) counts[i] = std::llround(o.factor * w[i]);
+    for (std::size_t i = 0; i < T; ++i)
+      counts[i] = std::llround(o.factor * w[i]);
     return counts;
   }
   // Largest-remainder split of the total, ties to the lower index: exact and deterministic.
@@ -537,7 +565,8 @@ std::vector<std::int64_t> organisation_counts(Context& ctx, const Scenario& s,
   std::vector<std::size_t> order(T);
   std::iota(order.begin(), order.end(), std::size_t{0});
   std::stable_sort(order.begin(), order.end(), [&](auto a, auto b) { return rem[a] > rem[b]; });
-  for (std::size_t k = 0; assigned < o.count; ++k, ++assigned) ++counts[order[k % T]];
+  for (std::size_t k = 0; assigned < o.count; ++k, ++assigned)
+    ++counts[order[k % T]];
   return counts;
 }
 
@@ -552,7 +581,8 @@ std::vector<PathPart> parse_key_path(const std::string& path, const SourceLocati
   std::size_t i = 0;
   while (i < path.size()) {
     std::size_t j = i;
-    while (j < path.size() && path[j] != '.' && path[j] != '[') ++j;
+    while (j < path.size() && path[j] != '.' && path[j] != '[')
+      ++j;
     if (j == i && (parts.empty() || path[i] != '['))
       throw InputError(where, "malformed key path '" + path + "'");
     if (j > i) parts.push_back({path.substr(i, j - i), std::nullopt});
@@ -581,8 +611,7 @@ std::vector<PathPart> parse_key_path(const std::string& path, const SourceLocati
 std::string apply_override(toml::table& root, const std::string& assignment) {
   const SourceLocation where{"command line (--set " + assignment + ")", 0, 0, ""};
   const auto eq = assignment.find('=');
-  if (eq == std::string::npos || eq == 0)
-    throw InputError(where, "expected key.path=value");
+  if (eq == std::string::npos || eq == 0) throw InputError(where, "expected key.path=value");
   const std::string path = assignment.substr(0, eq);
   const std::string text = assignment.substr(eq + 1);
   const auto parts = parse_key_path(path, where);
@@ -604,7 +633,8 @@ std::string apply_override(toml::table& root, const std::string& assignment) {
     if (part.index) {
       auto* arr = cur->as_array();
       walked.append("[").append(std::to_string(*part.index)).append("]");
-      if (!arr) throw InputError(where, "'" + walked.substr(0, walked.rfind('[')) + "' is not an array");
+      if (!arr)
+        throw InputError(where, "'" + walked.substr(0, walked.rfind('[')) + "' is not an array");
       if (*part.index >= arr->size())
         throw InputError(where, "index out of range in '" + walked + "' (the array has " +
                                     std::to_string(arr->size()) + " elements)");
@@ -657,7 +687,8 @@ Scenario build(Context& ctx, toml::table& root, const std::string& default_name)
   s.network = read_network(ctx, top);
   std::vector<PendingTerritoryRef> refs;
   std::vector<SourceLocation> pioneer_where, threshold_where;
-  s.innovations = read_innovations(ctx, top, s.steps_per_year, refs, pioneer_where, threshold_where);
+  s.innovations =
+      read_innovations(ctx, top, s.steps_per_year, refs, pioneer_where, threshold_where);
 
   if (!ctx.problems.empty()) return s; // cross-field checks need sound single fields
 
@@ -720,9 +751,9 @@ Scenario build(Context& ctx, toml::table& root, const std::string& default_name)
   }
   if (s.organisations.jobs.kind == Distribution::Kind::values &&
       static_cast<std::int64_t>(s.organisations.jobs.values.size()) != n)
-    ctx.error(top.location("organisations"), "organisations.jobs lists " +
-                                                 std::to_string(s.organisations.jobs.values.size()) +
-                                                 " values for " + std::to_string(n) + " organisations");
+    ctx.error(top.location("organisations"),
+              "organisations.jobs lists " + std::to_string(s.organisations.jobs.values.size()) +
+                  " values for " + std::to_string(n) + " organisations");
   return s;
 }
 
@@ -748,7 +779,8 @@ Scenario load_scenario_text(std::string_view text, const std::string& label,
     throw InputError({label, e.source().begin.line, e.source().begin.column, ""},
                      std::string(e.description()));
   }
-  for (const auto& o : overrides) ctx.overridden.emplace_back(apply_override(root, o), o);
+  for (const auto& o : overrides)
+    ctx.overridden.emplace_back(apply_override(root, o), o);
 
   std::string stem = std::filesystem::path(label).stem().string();
   if (stem.empty()) stem = "scenario";
@@ -760,7 +792,8 @@ Scenario load_scenario_text(std::string_view text, const std::string& label,
   return s;
 }
 
-Scenario load_scenario(const std::filesystem::path& file, const std::vector<std::string>& overrides) {
+Scenario load_scenario(const std::filesystem::path& file,
+                       const std::vector<std::string>& overrides) {
   std::ifstream in(file, std::ios::binary);
   if (!in) throw InputError({file.string(), 0, 0, ""}, "cannot open scenario file");
   std::ostringstream buf;

@@ -26,8 +26,8 @@ enum class LegalForm : std::uint8_t {
 };
 inline constexpr std::size_t kLegalFormCount = 8;
 inline constexpr std::array<const char*, kLegalFormCount> kLegalFormNames = {
-    "association", "cooperative", "mutual",      "foundation",
-    "social_enterprise", "sme",   "public_body", "research"};
+    "association",       "cooperative", "mutual",      "foundation",
+    "social_enterprise", "sme",         "public_body", "research"};
 
 struct Territory {
   std::string code;

@@ -73,7 +73,8 @@ std::vector<Territory> read_territory_csv(const std::filesystem::path& path) {
   if (header.empty()) throw InputError({file, 1, 0, ""}, "empty file: expected a header row");
 
   std::map<std::string, std::size_t> col;
-  for (std::size_t i = 0; i < header.size(); ++i) col[trim(header[i])] = i;
+  for (std::size_t i = 0; i < header.size(); ++i)
+    col[trim(header[i])] = i;
   for (const char* required : {"code", "name", "lat", "lon"}) {
     if (!col.count(required))
       throw InputError({file, line_no, 0, required},
@@ -119,7 +120,8 @@ std::vector<Territory> read_territory_csv(const std::filesystem::path& path) {
     Territory t;
     t.code = cell(col["code"]);
     t.name = cell(col["name"]);
-    if (t.code.empty()) problems.push_back({{file, line_no, 0, "code"}, "empty territory code"});
+    if (t.code.empty())
+      problems.push_back({{file, line_no, 0, "code"}, "empty territory code"});
     else if (!seen.insert(t.code).second)
       problems.push_back({{file, line_no, 0, "code"}, "duplicate territory code '" + t.code + "'"});
     t.lat = number("lat", true, 0.0);
@@ -137,7 +139,8 @@ std::vector<Territory> read_territory_csv(const std::filesystem::path& path) {
     }
     if (const auto c = column_of("neighbours")) {
       std::istringstream words(cell(*c));
-      for (std::string w; words >> w;) t.neighbours.push_back(w);
+      for (std::string w; words >> w;)
+        t.neighbours.push_back(w);
     }
     out.push_back(std::move(t));
   }

@@ -4,9 +4,9 @@
 // partners from its own keyed stream (so the draws do not depend on the thread schedule); the
 // links are then made undirected by adding each draw to both rows, and rows are sorted and
 // de-duplicated, which makes the final arrays independent of the fill order.
-#include "world/world.hpp"
-
+#include "core/parallel.hpp"
 #include "core/rng.hpp"
+#include "world/world.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -17,10 +17,6 @@
 #include <cmath>
 #include <numbers>
 #include <numeric>
-#include <tbb/blocked_range.h>
-#include <tbb/parallel_for.h>
-#include <tbb/parallel_scan.h>
-#include <tbb/task_arena.h>
 
 namespace csei {
 
@@ -29,9 +25,9 @@ double distance_km(const Territory& a, const Territory& b) {
   constexpr double rad = std::numbers::pi / 180.0;
   const double dlat = (b.lat - a.lat) * rad;
   const double dlon = (b.lon - a.lon) * rad;
-  const double h = std::sin(dlat / 2) * std::sin(dlat / 2) +
-                   std::cos(a.lat * rad) * std::cos(b.lat * rad) * std::sin(dlon / 2) *
-                       std::sin(dlon / 2);
+  const double h =
+      std::sin(dlat / 2) * std::sin(dlat / 2) +
+      std::cos(a.lat * rad) * std::cos(b.lat * rad) * std::sin(dlon / 2) * std::sin(dlon / 2);
   return 2 * r_earth * std::asin(std::min(1.0, std::sqrt(h)));
 }
 
@@ -39,20 +35,29 @@ namespace {
 
 constexpr std::size_t kGrain = 4096;
 
-/// Exclusive prefix sum of `counts` into offsets (size n+1), in parallel.
+/// Exclusive prefix sum of `counts` into offsets (size n+1): block sums in parallel, a short
+/// sequential scan over the blocks, then each block fills its offsets in parallel.
 std::vector<std::int64_t> prefix_offsets(const std::vector<std::int32_t>& counts) {
+  constexpr std::size_t kBlock = std::size_t{1} << 16;
   const std::size_t n = counts.size();
-  std::vector<std::int64_t> offsets(n + 1, 0);
-  tbb::parallel_scan(
-      tbb::blocked_range<std::size_t>(0, n, kGrain), std::int64_t{0},
-      [&](const tbb::blocked_range<std::size_t>& r, std::int64_t sum, bool final) {
-        for (std::size_t i = r.begin(); i < r.end(); ++i) {
-          sum += counts[i];
-          if (final) offsets[i + 1] = sum;
-        }
-        return sum;
-      },
-      std::plus<>());
+  const std::size_t blocks = (n + kBlock - 1) / kBlock;
+  std::vector<std::int64_t> base(blocks + 1, 0);
+  par::for_each(blocks, [&](std::size_t b) {
+    std::int64_t sum = 0;
+    for (std::size_t i = b * kBlock; i < std::min(n, (b + 1) * kBlock); ++i)
+      sum += counts[i];
+    base[b + 1] = sum;
+  });
+  std::partial_sum(base.begin(), base.end(), base.begin());
+  std::vector<std::int64_t> offsets(n + 1);
+  par::for_each(blocks, [&](std::size_t b) {
+    std::int64_t at = base[b];
+    for (std::size_t i = b * kBlock; i < std::min(n, (b + 1) * kBlock); ++i) {
+      offsets[i] = at;
+      at += counts[i];
+    }
+  });
+  offsets[n] = base[blocks];
   return offsets;
 }
 
@@ -74,10 +79,11 @@ ForwardLists draw_fixed(std::int64_t n, const Gen& gen, int max_per_row) {
   f.begin.resize(N);
   f.count.assign(N, 0);
   f.targets.resize(N * k);
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, N, kGrain), [&](const auto& r) {
-    for (std::size_t i = r.begin(); i < r.end(); ++i) {
+  par::for_ranges<std::size_t>(0, N, kGrain, [&](std::size_t lo, std::size_t hi) {
+    for (std::size_t i = lo; i < hi; ++i) {
       f.begin[i] = static_cast<std::int64_t>(i * k);
-      gen(static_cast<OrgId>(i), [&](OrgId j) { f.targets[i * k + static_cast<std::size_t>(f.count[i]++)] = j; });
+      gen(static_cast<OrgId>(i),
+          [&](OrgId j) { f.targets[i * k + static_cast<std::size_t>(f.count[i]++)] = j; });
     }
   });
   return f;
@@ -90,14 +96,15 @@ ForwardLists draw_counted(std::int64_t n, const Gen& gen) {
   const auto N = static_cast<std::size_t>(n);
   ForwardLists f;
   f.count.assign(N, 0);
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, N, kGrain), [&](const auto& r) {
-    for (std::size_t i = r.begin(); i < r.end(); ++i) gen(static_cast<OrgId>(i), [&](OrgId) { ++f.count[i]; });
+  par::for_ranges<std::size_t>(0, N, kGrain, [&](std::size_t lo, std::size_t hi) {
+    for (std::size_t i = lo; i < hi; ++i)
+      gen(static_cast<OrgId>(i), [&](OrgId) { ++f.count[i]; });
   });
   f.begin = prefix_offsets(f.count);
   f.targets.resize(static_cast<std::size_t>(f.begin[N]));
   f.begin.pop_back();
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, N, kGrain), [&](const auto& r) {
-    for (std::size_t i = r.begin(); i < r.end(); ++i) {
+  par::for_ranges<std::size_t>(0, N, kGrain, [&](std::size_t lo, std::size_t hi) {
+    for (std::size_t i = lo; i < hi; ++i) {
       auto at = static_cast<std::size_t>(f.begin[i]);
       gen(static_cast<OrgId>(i), [&](OrgId j) { f.targets[at++] = j; });
     }
@@ -116,11 +123,11 @@ ForwardLists draw_counted(std::int64_t n, const Gen& gen) {
 Network symmetrise(std::int64_t n, ForwardLists&& f) {
   const auto N = static_cast<std::size_t>(n);
   // One histogram of N counters per chunk: at most 8 chunks bounds the extra memory.
-  const std::size_t C = std::clamp<std::size_t>(
-      static_cast<std::size_t>(tbb::this_task_arena::max_concurrency()), 1, 8);
+  const std::size_t C =
+      std::clamp<std::size_t>(static_cast<std::size_t>(par::max_concurrency()), 1, 8);
   const auto chunk_begin = [&](std::size_t c) { return N * c / C; };
   std::vector<std::vector<std::int32_t>> cursor(C); // per chunk: count, then slot within row j
-  tbb::parallel_for(std::size_t{0}, C, [&](std::size_t c) {
+  par::for_each(C, [&](std::size_t c) {
     cursor[c].assign(N, 0);
     for (std::size_t i = chunk_begin(c); i < chunk_begin(c + 1); ++i)
       for (std::int32_t s = 0; s < f.count[i]; ++s)
@@ -128,8 +135,8 @@ Network symmetrise(std::int64_t n, ForwardLists&& f) {
   });
   // Chunk c's entries in row j follow j's own draws and the earlier chunks' entries.
   std::vector<std::int32_t> degree(N, 0);
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, N, kGrain), [&](const auto& r) {
-    for (std::size_t j = r.begin(); j < r.end(); ++j) {
+  par::for_ranges<std::size_t>(0, N, kGrain, [&](std::size_t lo, std::size_t hi) {
+    for (std::size_t j = lo; j < hi; ++j) {
       std::int32_t at = f.count[j];
       for (std::size_t c = 0; c < C; ++c) {
         const std::int32_t here = cursor[c][j];
@@ -142,7 +149,7 @@ Network symmetrise(std::int64_t n, ForwardLists&& f) {
   Network net;
   net.offsets = prefix_offsets(degree);
   net.targets.resize(static_cast<std::size_t>(net.offsets[N]));
-  tbb::parallel_for(std::size_t{0}, C, [&](std::size_t c) {
+  par::for_each(C, [&](std::size_t c) {
     std::vector<std::int32_t>& cur = cursor[c];
     for (std::size_t i = chunk_begin(c); i < chunk_begin(c + 1); ++i) {
       const OrgId* own = f.targets.data() + f.begin[i];
@@ -155,8 +162,8 @@ Network symmetrise(std::int64_t n, ForwardLists&& f) {
   });
   f = ForwardLists{};
   cursor = {};
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, N, kGrain), [&](const auto& r) {
-    for (std::size_t i = r.begin(); i < r.end(); ++i) {
+  par::for_ranges<std::size_t>(0, N, kGrain, [&](std::size_t lo, std::size_t hi) {
+    for (std::size_t i = lo; i < hi; ++i) {
       auto* b = net.targets.data() + net.offsets[i];
       auto* e = net.targets.data() + net.offsets[i + 1];
       std::sort(b, e);
@@ -169,7 +176,8 @@ Network symmetrise(std::int64_t n, ForwardLists&& f) {
   std::vector<std::int64_t> compact = prefix_offsets(degree);
   if (compact[N] != net.offsets[N]) {
     for (std::size_t i = 0; i < N; ++i)
-      std::copy_n(net.targets.begin() + net.offsets[i], degree[i], net.targets.begin() + compact[i]);
+      std::copy_n(net.targets.begin() + net.offsets[i], degree[i],
+                  net.targets.begin() + compact[i]);
     net.targets.resize(static_cast<std::size_t>(compact[N]));
     net.offsets = std::move(compact);
   }
@@ -188,13 +196,13 @@ public:
     if (spec_.remote == NetworkSpec::Remote::distance) {
       // Cumulative territory weights per source territory: size x exp(-distance / decay).
       cdf_.assign(T * T, 0.0);
-      tbb::parallel_for(std::size_t{0}, T, [&](std::size_t t) {
+      par::for_each(T, [&](std::size_t t) {
         double acc = 0;
         for (std::size_t u = 0; u < T; ++u) {
           if (u != t) {
             const double size = static_cast<double>(begin[u + 1] - begin[u]);
-            acc += size * std::exp(-distance_km(s.territories[t], s.territories[u]) /
-                                   spec_.decay_km);
+            acc +=
+                size * std::exp(-distance_km(s.territories[t], s.territories[u]) / spec_.decay_km);
           }
           cdf_[t * T + u] = acc;
         }
@@ -236,7 +244,8 @@ public:
 private:
   OrgId remote(Stream& rng, std::size_t t, std::int64_t lo, std::int64_t hi) const {
     if (spec_.remote == NetworkSpec::Remote::uniform) {
-      const auto r = boost::random::uniform_int_distribution<std::int64_t>(0, n_ - (hi - lo) - 1)(rng);
+      const auto r =
+          boost::random::uniform_int_distribution<std::int64_t>(0, n_ - (hi - lo) - 1)(rng);
       return static_cast<OrgId>(r < lo ? r : r + (hi - lo));
     }
     const std::size_t T = begin_.size() - 1;
@@ -244,7 +253,8 @@ private:
     const double x = boost::random::uniform_01<double>()(rng) * row[T - 1];
     auto u = static_cast<std::size_t>(std::upper_bound(row, row + T, x) - row);
     u = std::min(u, T - 1);
-    while (begin_[u + 1] == begin_[u] || u == t) u = (u + 1) % T; // guard against empty targets
+    while (begin_[u + 1] == begin_[u] || u == t)
+      u = (u + 1) % T; // guard against empty targets
     const auto r =
         boost::random::uniform_int_distribution<std::int64_t>(begin_[u], begin_[u + 1] - 1)(rng);
     return static_cast<OrgId>(r);
@@ -270,12 +280,14 @@ public:
   void operator()(OrgId i, const Emit& emit) const {
     if (p_ <= 0) return;
     if (p_ >= 1) {
-      for (std::int64_t j = i + 1; j < n_; ++j) emit(static_cast<OrgId>(j));
+      for (std::int64_t j = i + 1; j < n_; ++j)
+        emit(static_cast<OrgId>(j));
       return;
     }
     Stream rng = key_.stream(static_cast<std::uint64_t>(i));
     boost::random::geometric_distribution<std::int64_t, double> skip(p_);
-    for (std::int64_t j = i + 1 + skip(rng); j < n_; j += 1 + skip(rng)) emit(static_cast<OrgId>(j));
+    for (std::int64_t j = i + 1 + skip(rng); j < n_; j += 1 + skip(rng))
+      emit(static_cast<OrgId>(j));
   }
 
 private:
@@ -299,11 +311,12 @@ void draw_attributes(const Scenario& s, World& w) {
     if (s.innovations[k].rule == InnovationSpec::Rule::threshold) orgs.threshold[k].resize(n);
 
   const StreamKey key(s.seed, Purpose::organisations, 0);
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n, kGrain), [&](const auto& r) {
-    for (std::size_t i = r.begin(); i < r.end(); ++i) {
+  par::for_ranges<std::size_t>(0, n, kGrain, [&](std::size_t lo, std::size_t hi) {
+    for (std::size_t i = lo; i < hi; ++i) {
       Stream rng = key.stream(i);
       const double u = boost::random::uniform_01<double>()(rng);
-      const auto f = static_cast<std::size_t>(std::upper_bound(cum.begin(), cum.end(), u) - cum.begin());
+      const auto f =
+          static_cast<std::size_t>(std::upper_bound(cum.begin(), cum.end(), u) - cum.begin());
       orgs.form[i] = static_cast<LegalForm>(std::min(f, last_form));
       orgs.jobs[i] = static_cast<float>(std::max(0.0, s.organisations.jobs.sample(rng, i)));
       for (std::size_t k = 0; k < s.innovations.size(); ++k) {
@@ -327,7 +340,7 @@ World build_world(const Scenario& s) {
 
   auto& terr = w.organisations.territory;
   terr.resize(static_cast<std::size_t>(n));
-  tbb::parallel_for(std::size_t{0}, T, [&](std::size_t t) {
+  par::for_each(T, [&](std::size_t t) {
     std::fill(terr.begin() + w.territory_begin[t], terr.begin() + w.territory_begin[t + 1],
               static_cast<std::int32_t>(t));
   });

@@ -27,7 +27,7 @@ TEST_CASE("uniform, normal and lognormal draws have the declared moments", "[cor
   u.min = 2;
   u.max = 4;
   auto [mu, su] = moments(u);
-  CHECK(mu == Approx(3.0).margin(0.01));           // standard error 0.0018
+  CHECK(mu == Approx(3.0).margin(0.01)); // standard error 0.0018
   CHECK(su == Approx(2 / std::sqrt(12.0)).margin(0.01));
 
   Distribution n;
@@ -35,7 +35,7 @@ TEST_CASE("uniform, normal and lognormal draws have the declared moments", "[cor
   n.mean = 0.3;
   n.sd = 0.1;
   auto [mn, sn] = moments(n);
-  CHECK(mn == Approx(0.3).margin(0.002));          // standard error 0.0003
+  CHECK(mn == Approx(0.3).margin(0.002)); // standard error 0.0003
   CHECK(sn == Approx(0.1).margin(0.002));
 
   Distribution l;
@@ -43,7 +43,7 @@ TEST_CASE("uniform, normal and lognormal draws have the declared moments", "[cor
   l.mean = 10;
   l.sd = 5;
   auto [ml, sl] = moments(l, 200000);
-  CHECK(ml == Approx(10.0).margin(0.1));           // standard error 0.011
+  CHECK(ml == Approx(10.0).margin(0.1)); // standard error 0.011
   CHECK(sl == Approx(5.0).margin(0.25));
 }
 

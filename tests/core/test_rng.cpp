@@ -10,7 +10,8 @@ using namespace csei;
 TEST_CASE("a stream depends only on its key", "[core][rng]") {
   const StreamKey a(42, Purpose::adoption, 7), b(42, Purpose::adoption, 7);
   Stream s1 = a.stream(123), s2 = b.stream(123);
-  for (int i = 0; i < 100; ++i) REQUIRE(s1() == s2());
+  for (int i = 0; i < 100; ++i)
+    REQUIRE(s1() == s2());
 }
 
 TEST_CASE("streams of different keys differ", "[core][rng]") {
@@ -36,6 +37,7 @@ TEST_CASE("first draws across organisations are uniform (chi-square, 20 bins)", 
     ++count[static_cast<std::size_t>(unit(s()) * bins)];
   }
   double chi2 = 0;
-  for (int c : count) chi2 += std::pow(c - n / bins, 2) / (n / bins);
+  for (int c : count)
+    chi2 += std::pow(c - n / bins, 2) / (n / bins);
   CHECK(chi2 < 43.8);
 }

@@ -40,13 +40,15 @@ TEST_CASE("no pioneers and p = 0: nobody ever adopts", "[kernel][limit]") {
     const Scenario s = scenario_from(kNet, {"innovations[0].pioneers=0", "innovations[0].p=0",
                                             std::string("network.kind=") + kind});
     const auto series = run(s);
-    for (std::size_t step = 0; step <= 24; ++step) REQUIRE(series.total(step, 0, 2) == 0);
+    for (std::size_t step = 0; step <= 24; ++step)
+      REQUIRE(series.total(step, 0, 2) == 0);
   }
 }
 
 TEST_CASE("p = 1 per step: everyone adopts in the first step", "[kernel][limit]") {
-  const Scenario s = scenario_from(kNet, {"time.steps_per_year=1", "innovations[0].p=1", "innovations[0].q=0",
-                                          "innovations[0].pioneers=0", "time.steps=3"});
+  const Scenario s =
+      scenario_from(kNet, {"time.steps_per_year=1", "innovations[0].p=1", "innovations[0].q=0",
+                           "innovations[0].pioneers=0", "time.steps=3"});
   const auto series = run(s);
   CHECK(series.total(0, 0, 2) == 0);
   CHECK(series.total(1, 0, 2) == 6000);
@@ -60,11 +62,12 @@ TEST_CASE("pioneers adopt at step 0, where the scenario puts them", "[kernel]") 
   CHECK(series.adopters[0][1] == 10); // innovation b, territory B
   CHECK(series.total(0, 1, 2) == 100);
   std::int64_t at_zero = 0;
-  for (auto a : series.final_state[0].adopted_at) at_zero += a == 0;
+  for (auto a : series.final_state[0].adopted_at)
+    at_zero += a == 0;
   CHECK(at_zero == 10);
 }
 
-TEST_CASE("series and state agree; neighbour counts are exact", "[kernel]") {
+TEST_CASE("series and state agree, and neighbour counts are exact", "[kernel]") {
   const Scenario s = scenario_from(kNet);
   const World w = build_world(s);
   Simulation sim(s, w);
@@ -73,7 +76,8 @@ TEST_CASE("series and state agree; neighbour counts are exact", "[kernel]") {
   for (int step = 1; step <= 24; ++step) {
     sim.step();
     const auto c = sim.counts();
-    for (std::size_t x = 0; x < prev.size(); ++x) REQUIRE(c.adopters[x] == prev[x] + c.new_adopters[x]);
+    for (std::size_t x = 0; x < prev.size(); ++x)
+      REQUIRE(c.adopters[x] == prev[x] + c.new_adopters[x]);
     prev.assign(c.adopters.begin(), c.adopters.end());
   }
   for (std::size_t k = 0; k < 2; ++k) {
@@ -91,7 +95,8 @@ TEST_CASE("series and state agree; neighbour counts are exact", "[kernel]") {
   }
 }
 
-TEST_CASE("same seed: bit-identical for 1, 2 and 4 threads; another seed differs", "[kernel][determinism]") {
+TEST_CASE("same seed: bit-identical for 1, 2 and 4 threads, and another seed differs",
+          "[kernel][determinism]") {
   for (const char* kind : {"partners", "complete"}) {
     const Scenario s = scenario_from(kNet, {std::string("network.kind=") + kind});
     const auto one = run(s, 1);
@@ -104,7 +109,8 @@ TEST_CASE("same seed: bit-identical for 1, 2 and 4 threads; another seed differs
       CHECK(one.final_state[k].adopted_at == two.final_state[k].adopted_at);
       CHECK(one.final_state[k].adopted_at == four.final_state[k].adopted_at);
     }
-    const auto other = run(scenario_from(kNet, {std::string("network.kind=") + kind, "seed=12"}), 2);
+    const auto other =
+        run(scenario_from(kNet, {std::string("network.kind=") + kind, "seed=12"}), 2);
     CHECK(one.adopters != other.adopters);
   }
 }

@@ -9,11 +9,13 @@ using namespace csei;
 using csei::test::run;
 using csei::test::scenario_from;
 
-TEST_CASE("Bass on a well-mixed population follows the closed form within 0.02", "[kernel][validation][bass]") {
+TEST_CASE("Bass on a well-mixed population follows the closed form within 0.02",
+          "[kernel][validation][bass]") {
   // scenarios/validation/bass_complete.toml: N = 100,000, p = 0.03, q = 0.38 per year, 10 steps
   // a year, 20 years. The discrete-time model's own bias is at most 0.0072 here and the sampling
   // noise has a standard deviation below 0.002, so 0.02 is a tolerance with a wide margin.
-  const Scenario s = load_scenario(csei::test::source_dir() / "scenarios/validation/bass_complete.toml");
+  const Scenario s =
+      load_scenario(csei::test::source_dir() / "scenarios/validation/bass_complete.toml");
   const auto series = run(s);
   const double p = 0.03, q = 0.38, n = 100000.0;
   double worst = 0;
@@ -33,15 +35,18 @@ namespace {
 Scenario granovetter(double second_threshold) {
   // 100 organisations, well-mixed, thresholds 0, 1/100, ..., 99/100 (Granovetter 1978).
   std::ostringstream values;
-  for (int i = 0; i < 100; ++i) values << (i ? ", " : "") << (i == 1 ? second_threshold : i / 100.0);
+  for (int i = 0; i < 100; ++i)
+    values << (i ? ", " : "") << (i == 1 ? second_threshold : i / 100.0);
   return scenario_from("[time]\nsteps = 150\n[territories]\nlist = [{ code = \"G\" }]\n"
                        "[organisations]\nper_territory = 100\n[network]\nkind = \"complete\"\n"
                        "[[innovations]]\nname = \"riot\"\nrule = \"threshold\"\n"
-                       "threshold = { kind = \"values\", values = [" + values.str() + "] }\n");
+                       "threshold = { kind = \"values\", values = [" +
+                       values.str() + "] }\n");
 }
 } // namespace
 
-TEST_CASE("Granovetter: uniform thresholds give a full cascade, moving one stops it", "[kernel][validation][threshold]") {
+TEST_CASE("Granovetter: uniform thresholds give a full cascade, moving one stops it",
+          "[kernel][validation][threshold]") {
   const auto full = run(granovetter(0.01));
   CHECK(full.total(1, 0, 1) == 1);     // the instigator (threshold 0)
   CHECK(full.total(2, 0, 1) == 2);     // then one more each step

@@ -72,7 +72,8 @@ TEST_CASE("a run file holds the series, tables and provenance", "[output]") {
   CHECK(f.double_attribute("steps_per_year") == 12.0);
   CHECK(f.int_attribute("complete") == 1);
 
-  const h5::Group terr(f, "territories", false), inn(f, "innovations", false), series(f, "series", false);
+  const h5::Group terr(f, "territories", false), inn(f, "innovations", false),
+      series(f, "series", false);
   CHECK(h5::read_strings(terr, "code") == std::vector<std::string>{"AA", "BB"});
   CHECK(h5::read_strings(terr, "name") == std::vector<std::string>{"Alpha", "Bêta"});
   CHECK(h5::read_int64(terr, "organisations") == std::vector<std::int64_t>{500, 500});

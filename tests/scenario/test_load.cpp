@@ -6,8 +6,8 @@
 #include <numeric>
 
 using namespace csei;
-using csei::test::scenario_from;
 using Catch::Matchers::Contains;
+using csei::test::scenario_from;
 
 namespace {
 
@@ -59,7 +59,8 @@ TEST_CASE("the shipped scenarios load", "[scenario]") {
 
   const Scenario bench = load_scenario(dir / "bench" / "eu_scale.toml");
   CHECK(bench.organisation_count() == 2800000);
-  for (auto c : bench.organisations_per_territory) CHECK((c == 103703 || c == 103704));
+  for (auto c : bench.organisations_per_territory)
+    CHECK((c == 103703 || c == 103704));
 
   const Scenario bass = load_scenario(dir / "validation" / "bass_complete.toml");
   CHECK(bass.network.kind == NetworkSpec::Kind::complete);
@@ -87,15 +88,19 @@ TEST_CASE("out-of-range values name file, line, column and key path", "[scenario
 TEST_CASE("unknown keys are errors with a suggestion", "[scenario][errors]") {
   CHECK(error_of(replace(kValid, "pioneers = 3", "pioners = 3")) ==
         "test.toml:14:1: innovations[0].pioners: unknown key; did you mean 'pioneers'?");
-  CHECK_THAT(error_of(replace(kValid, "[time]", "[tme]")), Contains("tme: unknown key; did you mean 'time'?"));
+  CHECK_THAT(error_of(replace(kValid, "[time]", "[tme]")),
+             Contains("tme: unknown key; did you mean 'time'?"));
 }
 
 TEST_CASE("wrong types, missing keys and bad choices are reported", "[scenario][errors]") {
   CHECK_THAT(error_of(replace(kValid, "steps = 10", "steps = 1.5")),
              Contains("test.toml:4:9: time.steps: must be an integer, got a number"));
-  CHECK_THAT(error_of(replace(kValid, "steps = 10\n", "")), Contains("time.steps: missing required key"));
-  CHECK_THAT(error_of(replace(kValid, "p = 0.1", "rule = \"bas\"\np = 0.1")),
-             Contains("innovations[0].rule: 'bas' is not one of 'bass' 'threshold'; did you mean 'bass'?"));
+  CHECK_THAT(error_of(replace(kValid, "steps = 10\n", "")),
+             Contains("time.steps: missing required key"));
+  CHECK_THAT(
+      error_of(replace(kValid, "p = 0.1", "rule = \"bas\"\np = 0.1")),
+      Contains(
+          "innovations[0].rule: 'bas' is not one of 'bass' 'threshold'; did you mean 'bass'?"));
   CHECK_THAT(error_of(replace(kValid, "per_territory = 50", "per_territory = 50\ntotal = 10")),
              Contains("organisations.total: conflicts with 'per_territory'"));
   CHECK_THAT(error_of(replace(kValid, "name = \"x\"", "name = \"x\"\nrule = \"threshold\"")),
@@ -119,9 +124,11 @@ TEST_CASE("cross-field checks", "[scenario][errors]") {
   CHECK_THAT(error_of(replace(kValid, "pioneers = 3", "pioneers = 60\npioneer_territory = \"AA\"")),
              Contains("60 pioneers but only 50 organisations in the territory"));
   CHECK_THAT(error_of(replace(kValid, "pioneers = 3", "pioneer_territory = \"AB\"")),
-             Contains("test.toml:14:21: innovations[0].pioneer_territory: unknown territory code 'AB'; did you mean"));
-  CHECK_THAT(error_of(replace(kValid, "[[innovations]]", "[network]\npartners = 100\n[[innovations]]")),
-             Contains("network.partners: each organisation cannot draw 100 distinct partners among 100"));
+             Contains("test.toml:14:21: innovations[0].pioneer_territory: unknown territory code "
+                      "'AB'; did you mean"));
+  CHECK_THAT(
+      error_of(replace(kValid, "[[innovations]]", "[network]\npartners = 100\n[[innovations]]")),
+      Contains("network.partners: each organisation cannot draw 100 distinct partners among 100"));
   CHECK_THAT(error_of(replace(kValid, "per_territory = 50", "scale = 0.1\nof = \"se_employment\"")),
              Contains("territory 'AA' has no se_employment value"));
 }
@@ -131,7 +138,8 @@ TEST_CASE("TOML syntax errors carry line and column", "[scenario][errors]") {
 }
 
 TEST_CASE("organisation totals are split exactly", "[scenario]") {
-  const Scenario s = scenario_from(replace(kValid, "per_territory = 50", "total = 1001\nsplit = \"population\""));
+  const Scenario s =
+      scenario_from(replace(kValid, "per_territory = 50", "total = 1001\nsplit = \"population\""));
   REQUIRE(s.organisations_per_territory.size() == 2);
   CHECK(s.organisations_per_territory[0] == 751); // 750.75 -> largest remainder
   CHECK(s.organisations_per_territory[1] == 250);
@@ -139,8 +147,9 @@ TEST_CASE("organisation totals are split exactly", "[scenario]") {
 }
 
 TEST_CASE("command-line overrides change any value, with the same validation", "[scenario][set]") {
-  const Scenario s = scenario_from(kValid, {"innovations[0].q=0.25", "time.steps=20",
-                                            "network.kind=erdos_renyi", "organisations.per_territory=60"});
+  const Scenario s =
+      scenario_from(kValid, {"innovations[0].q=0.25", "time.steps=20", "network.kind=erdos_renyi",
+                             "organisations.per_territory=60"});
   CHECK(s.innovations[0].q == 0.25);
   CHECK(s.steps == 20);
   CHECK(s.network.kind == NetworkSpec::Kind::erdos_renyi);
@@ -149,9 +158,11 @@ TEST_CASE("command-line overrides change any value, with the same validation", "
   CHECK_THAT(s.source, Contains("erdos_renyi"));
 
   CHECK(error_of(kValid, {"innovations[0].q=1.7e3"}) ==
-        "command line (--set innovations[0].q=1.7e3): innovations[0].q: must be in [0, 12], got 1700");
+        "command line (--set innovations[0].q=1.7e3): innovations[0].q: must be in [0, 12], got "
+        "1700");
   CHECK_THAT(error_of(kValid, {"innovations[0].qq=1"}), Contains("unknown key; did you mean 'q'?"));
-  CHECK_THAT(error_of(kValid, {"innovations[3].q=1"}), Contains("index out of range in 'innovations[3]'"));
+  CHECK_THAT(error_of(kValid, {"innovations[3].q=1"}),
+             Contains("index out of range in 'innovations[3]'"));
   CHECK_THAT(error_of(kValid, {"time.steps"}), Contains("expected key.path=value"));
   CHECK_THAT(error_of(kValid, {"time..steps=3"}), Contains("malformed key path"));
 }

@@ -30,13 +30,15 @@ TEST_CASE("the shipped EU-27 table", "[scenario][csv]") {
   const auto t = read_territory_csv(csei::test::source_dir() / "scenarios/data/eu27.csv");
   REQUIRE(t.size() == 27);
   double pop = 0;
-  for (const auto& x : t) pop += x.population;
+  for (const auto& x : t)
+    pop += x.population;
   CHECK(pop == 448387872.0); // Eurostat, 1 Jan 2023, July-2023 release
   CHECK(t[7].code == "EL");
   CHECK(t[4].se_employment == 2635980.0);
   CHECK(t[6].neighbours.empty()); // Ireland: no EU land border
   CHECK(t[0].neighbours == std::vector<std::string>{"DE", "FR", "LU", "NL"});
-  for (const auto& x : t) CHECK(x.se_entities < 0); // unknown in the data
+  for (const auto& x : t)
+    CHECK(x.se_entities < 0); // unknown in the data
 }
 
 TEST_CASE("bad territory tables are reported with file, line and column", "[scenario][csv]") {

@@ -37,10 +37,10 @@ void check_invariants(const World& w) {
   for (OrgId i = 0; i < n; ++i) {
     const auto nb = net.neighbours(i);
     for (std::size_t a = 0; a < nb.size(); ++a) {
-      REQUIRE(nb[a] != i);                       // no self-links
+      REQUIRE(nb[a] != i); // no self-links
       REQUIRE(nb[a] >= 0);
       REQUIRE(nb[a] < n);
-      if (a > 0) REQUIRE(nb[a - 1] < nb[a]);     // sorted, no duplicates
+      if (a > 0) REQUIRE(nb[a - 1] < nb[a]); // sorted, no duplicates
       const auto back = net.neighbours(nb[a]);
       if (!std::binary_search(back.begin(), back.end(), i)) ++asym;
     }
@@ -59,7 +59,8 @@ TEST_CASE("organisations are numbered territory by territory", "[world]") {
       REQUIRE(w.organisations.territory[static_cast<std::size_t>(i)] == static_cast<int>(t));
   // Legal-form shares within 4 standard errors (n = 12,000).
   std::map<LegalForm, int> forms;
-  for (auto f : w.organisations.form) ++forms[f];
+  for (auto f : w.organisations.form)
+    ++forms[f];
   CHECK(forms[LegalForm::association] / 12000.0 == Approx(0.5).margin(0.02));
   CHECK(forms[LegalForm::cooperative] / 12000.0 == Approx(0.3).margin(0.02));
   CHECK(forms[LegalForm::sme] / 12000.0 == Approx(0.2).margin(0.02));
@@ -85,15 +86,18 @@ LinkCounts count_links(const World& w) {
 }
 } // namespace
 
-TEST_CASE("partner networks: undirected, simple, local share and distance decay", "[world][network]") {
+TEST_CASE("partner networks: undirected, simple, local share and distance decay",
+          "[world][network]") {
   const Scenario s = scenario_from(kWorld);
   const World w = build_world(s);
   check_invariants(w);
   const Network& net = w.network;
-  for (OrgId i = 0; i < w.organisation_count(); ++i) REQUIRE(net.degree(i) >= 8); // own 8 draws
+  for (OrgId i = 0; i < w.organisation_count(); ++i)
+    REQUIRE(net.degree(i) >= 8); // own 8 draws
   const LinkCounts c = count_links(w);
   // Each link drawn from either end; 75 % of draws stay local (duplicates are rare).
-  CHECK(static_cast<double>(c.local) / static_cast<double>(net.targets.size()) == Approx(0.75).margin(0.01));
+  CHECK(static_cast<double>(c.local) / static_cast<double>(net.targets.size()) ==
+        Approx(0.75).margin(0.01));
   // A-B are 214 km apart, A-C 2,770 km: with a 300 km decay A's foreign draws nearly all go to B,
   // and only C's draws (a third of which land in A, the other two thirds in B) link A and C.
   // Expected: A-B about 16,000 link ends, A-C about 2,700.
@@ -132,6 +136,7 @@ TEST_CASE("the world does not depend on the thread count", "[world][determinism]
   CHECK(w1.network.targets == w2.network.targets);
   CHECK(w1.organisations.form == w2.organisations.form);
   CHECK(w1.organisations.jobs == w2.organisations.jobs);
-  const World w3 = build_world(scenario_from(kWorld, {"organisations.per_territory=20000", "seed=4"}));
+  const World w3 =
+      build_world(scenario_from(kWorld, {"organisations.per_territory=20000", "seed=4"}));
   CHECK(w1.network.targets != w3.network.targets);
 }
