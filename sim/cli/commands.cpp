@@ -126,13 +126,18 @@ int command_run(const RunOptions& o) {
     const std::string out = o.output.empty() ? "output/" + s.name + ".h5" : o.output;
     const bool json = o.format == "json" || (o.format == "auto" && !is_terminal(1));
 
+    const bool terminal = o.progress && is_terminal(2);
+    if (terminal)
+      std::fprintf(stderr, "building %s organisations and their network...",
+                   with_commas(s.organisation_count()).c_str());
     const World world = build_world(s);
+    if (terminal) std::fprintf(stderr, "\r\033[K");
     const double build_s = seconds_since(t0);
 
     RunWriter writer(out, s, world, {s.seed, threads, CSEI_VERSION, utc_now()});
     Simulation sim(s, world);
     SummaryTracker summary(s, world);
-    ProgressBar bar("steps", s.steps, o.progress && is_terminal(2));
+    ProgressBar bar("steps", s.steps, terminal);
     const auto t1 = std::chrono::steady_clock::now();
     sim.initialise();
     for (;;) {
