@@ -135,26 +135,20 @@ int command_run(const RunOptions& o) {
     const double build_s = seconds_since(t0);
 
     RunWriter writer(out, s, world, {s.seed, threads, CSEI_VERSION, utc_now()});
-    Simulation sim(s, world);
-    SummaryTracker summary(s, world);
     ProgressBar bar("steps", s.steps, terminal);
     const auto t1 = std::chrono::steady_clock::now();
-    sim.initialise();
-    for (;;) {
-      const StepCounts c = sim.counts();
-      writer.record(c);
-      summary.observe(c);
-      bar.update(c.step);
-      if (c.step == s.steps) break;
-      if (stop_requested()) throw Interrupted();
-      sim.step();
-    }
+    const auto results = run_simulation(
+        s, world,
+        [&](const StepCounts& c) {
+          writer.record(c);
+          bar.update(c.step);
+        },
+        stop_requested);
     bar.finish();
     const double run_s = seconds_since(t1);
     writer.commit();
     const double total_s = seconds_since(t0);
 
-    const auto results = summary.summaries();
     if (json) {
       std::cout << "{\"output\": \"" << json_escape(out) << "\", \"scenario\": \""
                 << json_escape(s.name) << "\", \"seed\": " << s.seed << ", \"threads\": " << threads
@@ -166,7 +160,8 @@ int command_run(const RunOptions& o) {
         const auto& r = results[k];
         std::cout << (k ? ", " : "") << "{\"name\": \"" << json_escape(r.name)
                   << "\", \"adopters\": " << r.adopters << ", \"final_share\": " << r.final_share
-                  << ", \"step_50\": " << (r.step_50 < 0 ? "null" : std::to_string(r.step_50))
+                  << ", \"steps_to_50\": "
+                  << (r.steps_to_50 < 0 ? "null" : std::to_string(r.steps_to_50))
                   << ", \"leading_territory\": \""
                   << (r.leading_territory < 0
                           ? ""
@@ -189,9 +184,9 @@ int command_run(const RunOptions& o) {
                   "50% at step", "leading territory");
       for (const auto& r : results) {
         char at50[32] = "not reached";
-        if (r.step_50 >= 0)
-          std::snprintf(at50, sizeof at50, "%lld (yr %.1f)", static_cast<long long>(r.step_50),
-                        static_cast<double>(r.step_50) * s.step_years());
+        if (r.steps_to_50 >= 0)
+          std::snprintf(at50, sizeof at50, "%lld (yr %.1f)", static_cast<long long>(r.steps_to_50),
+                        static_cast<double>(r.steps_to_50) * s.step_years());
         char lead[64] = "-";
         if (r.leading_territory >= 0)
           std::snprintf(lead, sizeof lead, "%s (%.3f)",

@@ -1,0 +1,48 @@
+// Summary metrics agree with the series they summarise.
+#include "helpers.hpp"
+#include "kernel/summary.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace csei;
+
+TEST_CASE("summary metrics are read off the series", "[kernel][summary]") {
+  const Scenario s = load_scenario(csei::test::source_dir() / "tests/data/small.toml");
+  const World w = build_world(s);
+  std::vector<std::vector<std::int64_t>> rows, fresh;
+  const auto summaries = run_simulation(s, w, [&](const StepCounts& c) {
+    rows.emplace_back(c.adopters.begin(), c.adopters.end());
+    fresh.emplace_back(c.new_adopters.begin(), c.new_adopters.end());
+  });
+  REQUIRE(rows.size() == static_cast<std::size_t>(s.steps + 1));
+  const std::int64_t n = w.organisation_count();
+  for (std::size_t k = 0; k < 2; ++k) {
+    const auto& sum = summaries[k];
+    const auto total = [&](std::size_t step) {
+      return rows[step][k * 3] + rows[step][k * 3 + 1] + rows[step][k * 3 + 2];
+    };
+    const auto first_at = [&](double share) -> std::int64_t {
+      for (std::size_t step = 0; step < rows.size(); ++step)
+        if (static_cast<double>(total(step)) >= share * static_cast<double>(n))
+          return static_cast<std::int64_t>(step);
+      return -1;
+    };
+    CHECK(sum.adopters == total(rows.size() - 1));
+    CHECK(sum.final_share == Approx(static_cast<double>(sum.adopters) / static_cast<double>(n)));
+    CHECK(sum.steps_to_10 == first_at(0.1));
+    CHECK(sum.steps_to_50 == first_at(0.5));
+    CHECK(sum.steps_to_90 == first_at(0.9));
+    std::int64_t best = 0, peak = -1;
+    for (std::size_t step = 1; step < fresh.size(); ++step) {
+      const auto f = fresh[step][k * 3] + fresh[step][k * 3 + 1] + fresh[step][k * 3 + 2];
+      if (f > best) {
+        best = f;
+        peak = static_cast<std::int64_t>(step);
+      }
+    }
+    CHECK(sum.peak_step == peak);
+  }
+  // The threshold innovation (150 pioneers, thresholds up to 0.4) takes off and reaches everyone.
+  CHECK(summaries[1].final_share == 1.0);
+  CHECK(summaries[1].territories_reached == 3);
+}
