@@ -17,6 +17,11 @@ enum class Purpose : std::uint64_t {
   network = 2,       // partner draws
   pioneers = 3,      // seed adopters
   adoption = 4,      // per-step adoption decisions
+  clusters = 5,      // cluster membership, bridge partners
+  awareness = 6,     // per-step awareness
+  abandonment = 7,   // per-step discontinuance
+  membership = 8,    // recruitment and emergence
+  events = 9,        // policy events (seed_adopters, found_cluster)
 };
 
 /// SplitMix64 finaliser (Steele, Lea, Flood 2014): a bijective 64-bit mixer with full avalanche.

@@ -4,6 +4,8 @@
 #include "scenario/load.hpp"
 
 #include "core/error.hpp"
+#include "scenario/load_model.hpp"
+#include "scenario/reader.hpp"
 #include "scenario/territory_csv.hpp"
 #include "world/world.hpp"
 
@@ -48,248 +50,8 @@ std::string did_you_mean(std::string_view word, const std::vector<std::string>& 
 
 namespace {
 
+using namespace detail;
 constexpr const char* kSetPrefix = "--set ";
-
-/// Collects problems; knows the scenario file for nodes that came from it.
-struct Context {
-  std::string file;
-  std::filesystem::path base_dir;
-  std::vector<InputError::Problem> problems;
-  std::vector<std::pair<std::string, std::string>> overridden; // key path -> "--set ..." text
-
-  SourceLocation where(const toml::source_region& src, const std::string& key) const {
-    // Values given on the command line have no line in the file: name the --set instead.
-    for (const auto& [path, assignment] : overridden) {
-      if (key == path ||
-          (key.rfind(path, 0) == 0 && (key[path.size()] == '.' || key[path.size()] == '[')))
-        return {"command line (--set " + assignment + ")", 0, 0, key};
-    }
-    return {file, src.begin.line, src.begin.column, key};
-  }
-  void error(const toml::node& node, const std::string& key, std::string msg) {
-    problems.push_back({where(node.source(), key), std::move(msg)});
-  }
-  void error(const SourceLocation& loc, std::string msg) {
-    problems.push_back({loc, std::move(msg)});
-  }
-};
-
-std::string fmt(double v) {
-  std::ostringstream os;
-  os << v;
-  return os.str();
-}
-
-std::string type_name(const toml::node& n) {
-  switch (n.type()) {
-  case toml::node_type::table:
-    return "a table";
-  case toml::node_type::array:
-    return "an array";
-  case toml::node_type::string:
-    return "a string";
-  case toml::node_type::integer:
-    return "an integer";
-  case toml::node_type::floating_point:
-    return "a number";
-  case toml::node_type::boolean:
-    return "a boolean";
-  default:
-    return "a date/time";
-  }
-}
-
-/// Reads one table: typed getters that record problems, and a check for unknown keys.
-class Reader {
-public:
-  Reader(Context& ctx, const toml::table& table, std::string path, std::vector<std::string> allowed)
-      : ctx_(ctx), table_(table), path_(std::move(path)), allowed_(std::move(allowed)) {
-    for (const auto& [k, v] : table_) {
-      const std::string key(k.str());
-      if (std::find(allowed_.begin(), allowed_.end(), key) == allowed_.end()) {
-        std::string msg = "unknown key";
-        if (const auto hint = did_you_mean(key, allowed_); !hint.empty())
-          msg += "; did you mean '" + hint + "'?";
-        ctx_.problems.push_back({ctx_.where(k.source(), key_path(key)), msg});
-      }
-    }
-  }
-
-  [[nodiscard]] std::string key_path(const std::string& key) const {
-    return path_.empty() ? key : path_ + "." + key;
-  }
-  [[nodiscard]] bool has(const std::string& key) const { return table_.contains(key); }
-  [[nodiscard]] const toml::node* node(const std::string& key) const { return table_.get(key); }
-  [[nodiscard]] SourceLocation location(const std::string& key) const {
-    const toml::node* n = table_.get(key);
-    return ctx_.where(n ? n->source() : table_.source(), key_path(key));
-  }
-  void missing(const std::string& key) {
-    ctx_.error(ctx_.where(table_.source(), key_path(key)), "missing required key");
-  }
-
-  std::optional<double> number(const std::string& key, std::optional<double> def, double lo,
-                               double hi) {
-    const toml::node* n = table_.get(key);
-    if (!n) {
-      if (!def) missing(key);
-      return def;
-    }
-    std::optional<double> v;
-    if (const auto* i = n->as_integer())
-      v = static_cast<double>(i->get());
-    else if (const auto* f = n->as_floating_point())
-      v = f->get();
-    if (!v) {
-      ctx_.error(*n, key_path(key), "must be a number, got " + type_name(*n));
-      return def;
-    }
-    if (!std::isfinite(*v) || *v < lo || *v > hi) {
-      ctx_.error(*n, key_path(key),
-                 "must be in [" + fmt(lo) + ", " + fmt(hi) + "], got " + fmt(*v));
-      return def;
-    }
-    return v;
-  }
-
-  std::optional<std::int64_t> integer(const std::string& key, std::optional<std::int64_t> def,
-                                      std::int64_t lo, std::int64_t hi) {
-    const toml::node* n = table_.get(key);
-    if (!n) {
-      if (!def) missing(key);
-      return def;
-    }
-    const auto* i = n->as_integer();
-    if (!i) {
-      ctx_.error(*n, key_path(key), "must be an integer, got " + type_name(*n));
-      return def;
-    }
-    if (i->get() < lo || i->get() > hi) {
-      ctx_.error(*n, key_path(key),
-                 "must be in [" + std::to_string(lo) + ", " + std::to_string(hi) + "], got " +
-                     std::to_string(i->get()));
-      return def;
-    }
-    return i->get();
-  }
-
-  std::optional<std::string> string(const std::string& key, std::optional<std::string> def,
-                                    const std::vector<std::string>& choices = {}) {
-    const toml::node* n = table_.get(key);
-    if (!n) {
-      if (!def) missing(key);
-      return def;
-    }
-    const auto* s = n->as_string();
-    if (!s) {
-      ctx_.error(*n, key_path(key), "must be a string, got " + type_name(*n));
-      return def;
-    }
-    std::string v(s->get());
-    if (!choices.empty() && std::find(choices.begin(), choices.end(), v) == choices.end()) {
-      std::string msg = "'" + v + "' is not one of";
-      for (const auto& c : choices)
-        msg += " '" + c + "'";
-      if (const auto hint = did_you_mean(v, choices); !hint.empty())
-        msg += "; did you mean '" + hint + "'?";
-      ctx_.error(*n, key_path(key), msg);
-      return def;
-    }
-    return v;
-  }
-
-  const toml::table* table(const std::string& key, bool required) {
-    const toml::node* n = table_.get(key);
-    if (!n) {
-      if (required) missing(key);
-      return nullptr;
-    }
-    if (!n->is_table()) {
-      ctx_.error(*n, key_path(key), "must be a table, got " + type_name(*n));
-      return nullptr;
-    }
-    return n->as_table();
-  }
-
-  const toml::array* array(const std::string& key, bool required) {
-    const toml::node* n = table_.get(key);
-    if (!n) {
-      if (required) missing(key);
-      return nullptr;
-    }
-    if (!n->is_array()) {
-      ctx_.error(*n, key_path(key), "must be an array, got " + type_name(*n));
-      return nullptr;
-    }
-    return n->as_array();
-  }
-
-  /// Exactly one of `keys` must be present; returns its index or -1 (problem recorded).
-  int exactly_one(const std::vector<std::string>& keys) {
-    int found = -1;
-    for (std::size_t i = 0; i < keys.size(); ++i) {
-      if (!has(keys[i])) continue;
-      if (found >= 0) {
-        ctx_.error(location(keys[i]), "conflicts with '" + keys[static_cast<std::size_t>(found)] +
-                                          "': give only one of them");
-        return -1;
-      }
-      found = static_cast<int>(i);
-    }
-    if (found < 0) {
-      std::string msg = "needs one of";
-      for (const auto& k : keys)
-        msg += " '" + k + "'";
-      ctx_.error(ctx_.where(table_.source(), path_), msg);
-    }
-    return found;
-  }
-
-private:
-  Context& ctx_;
-  const toml::table& table_;
-  std::string path_;
-  std::vector<std::string> allowed_;
-};
-
-Distribution read_distribution(Context& ctx, const toml::table& t, const std::string& path) {
-  Reader r(ctx, t, path, {"kind", "value", "min", "max", "mean", "sd", "values", "lower", "upper"});
-  Distribution d;
-  constexpr double big = 1e300;
-  const auto kind =
-      r.string("kind", std::nullopt, {"fixed", "uniform", "normal", "lognormal", "values"});
-  if (!kind) return d;
-  if (*kind == "fixed") {
-    d.kind = Distribution::Kind::fixed;
-    d.value = r.number("value", std::nullopt, -big, big).value_or(0);
-  } else if (*kind == "uniform") {
-    d.kind = Distribution::Kind::uniform;
-    d.min = r.number("min", std::nullopt, -big, big).value_or(0);
-    d.max = r.number("max", std::nullopt, -big, big).value_or(1);
-    if (d.max < d.min) ctx.error(r.location("max"), "must be >= min (" + fmt(d.min) + ")");
-  } else if (*kind == "normal" || *kind == "lognormal") {
-    d.kind = *kind == "normal" ? Distribution::Kind::normal : Distribution::Kind::lognormal;
-    d.mean = r.number("mean", std::nullopt, *kind == "normal" ? -big : 1e-300, big).value_or(1);
-    d.sd = r.number("sd", std::nullopt, 0, big).value_or(0);
-  } else {
-    d.kind = Distribution::Kind::values;
-    if (const auto* a = r.array("values", true)) {
-      for (std::size_t i = 0; i < a->size(); ++i) {
-        const toml::node& n = *a->get(i);
-        if (const auto* f = n.as_floating_point())
-          d.values.push_back(f->get());
-        else if (const auto* in = n.as_integer())
-          d.values.push_back(static_cast<double>(in->get()));
-        else
-          ctx.error(n, path + ".values[" + std::to_string(i) + "]", "must be a number");
-      }
-    }
-  }
-  d.lower = r.number("lower", -std::numeric_limits<double>::infinity(), -big, big).value();
-  d.upper = r.number("upper", std::numeric_limits<double>::infinity(), -big, big).value();
-  if (d.upper < d.lower) ctx.error(r.location("upper"), "must be >= lower");
-  return d;
-}
 
 std::vector<Territory> read_territories(Context& ctx, Reader& top, SourceLocation& csv_where) {
   const toml::table* t = top.table("territories", true);
@@ -376,7 +138,8 @@ OrganisationSpec read_organisations(Context& ctx, Reader& top) {
   const toml::table* t = top.table("organisations", true);
   if (!t) return o;
   Reader r(ctx, *t, "organisations",
-           {"per_territory", "total", "scale", "split", "of", "legal_forms", "jobs"});
+           {"per_territory", "total", "scale", "split", "of", "legal_forms", "jobs", "jobs_by_form",
+            "sectors", "innovativeness", "resources", "territory_mix"});
   const std::vector<std::string> bases = {"equal", "population", "se_employment", "se_entities"};
   const auto basis_of = [&](const std::string& s) {
     return static_cast<OrganisationSpec::Basis>(std::find(bases.begin(), bases.end(), s) -
@@ -418,7 +181,87 @@ OrganisationSpec read_organisations(Context& ctx, Reader& top) {
   }
   if (const toml::table* j = r.table("jobs", false))
     o.jobs = read_distribution(ctx, *j, "organisations.jobs");
+  o.jobs_by_form.fill(o.jobs);
+  if (const toml::table* jf = r.table("jobs_by_form", false)) {
+    std::vector<std::string> names(kLegalFormNames.begin(), kLegalFormNames.end());
+    Reader fr(ctx, *jf, "organisations.jobs_by_form", names);
+    for (std::size_t f = 0; f < kLegalFormCount; ++f)
+      if (const toml::table* d = fr.table(names[f], false))
+        o.jobs_by_form[f] = read_distribution(ctx, *d, "organisations.jobs_by_form." + names[f]);
+  }
+  if (const toml::table* sec = r.table("sectors", false)) {
+    o.sectors.clear();
+    o.sector_shares.clear();
+    double sum = 0;
+    for (const auto& [k, v] : *sec) {
+      const std::string key = "organisations.sectors." + std::string(k.str());
+      std::optional<double> share;
+      if (const auto* f = v.as_floating_point())
+        share = f->get();
+      else if (const auto* i = v.as_integer())
+        share = static_cast<double>(i->get());
+      if (!share || *share < 0) ctx.error(v, key, "must be a share >= 0");
+      o.sectors.emplace_back(k.str());
+      o.sector_shares.push_back(share.value_or(0));
+      sum += share.value_or(0);
+    }
+    if (o.sectors.empty() || o.sectors.size() > 255 || sum <= 0)
+      ctx.error(r.location("sectors"),
+                "must list 1 to 255 sectors with shares adding up to more than 0");
+    else
+      for (auto& x : o.sector_shares)
+        x /= sum;
+  }
+  o.innovativeness.kind = Distribution::Kind::normal;
+  o.innovativeness.mean = 0.0;
+  o.innovativeness.sd = 1.0;
+  if (const toml::table* d = r.table("innovativeness", false))
+    o.innovativeness = read_distribution(ctx, *d, "organisations.innovativeness");
+  o.resources = Distribution::constant(1.0);
+  if (const toml::table* d = r.table("resources", false))
+    o.resources = read_distribution(ctx, *d, "organisations.resources");
   return o;
+}
+
+/// Per-territory legal-form mixes; read after the territories are known.
+void read_territory_mix(Context& ctx, const toml::table* orgs, Scenario& s,
+                        const detail::Names& names) {
+  if (!orgs) return;
+  const toml::node* node = orgs->get("territory_mix");
+  if (!node) return;
+  const toml::array* a = node->as_array();
+  if (!a) {
+    ctx.error(*node, "organisations.territory_mix", "must be an array of tables");
+    return;
+  }
+  std::vector<std::string> forms(kLegalFormNames.begin(), kLegalFormNames.end());
+  for (std::size_t i = 0; i < a->size(); ++i) {
+    const std::string path = "organisations.territory_mix[" + std::to_string(i) + "]";
+    const toml::table* t = a->get(i)->as_table();
+    if (!t) {
+      ctx.error(*a->get(i), path, "must be a table");
+      continue;
+    }
+    Reader r(ctx, *t, path, {"territory", "legal_forms"});
+    const auto code = r.string("territory", std::nullopt);
+    const int idx = code ? detail::resolve(ctx, names.territories, *code, "territory code",
+                                           r.location("territory"))
+                         : -1;
+    std::array<double, kLegalFormCount> mix{};
+    double sum = 0;
+    if (const toml::table* lf = r.table("legal_forms", true)) {
+      Reader fr(ctx, *lf, path + ".legal_forms", forms);
+      for (std::size_t f = 0; f < kLegalFormCount; ++f)
+        sum += mix[f] = fr.number(forms[f], 0.0, 0, 1e12).value_or(0);
+    }
+    if (sum <= 0) {
+      ctx.error(r.location("legal_forms"), "shares must add up to more than 0");
+      continue;
+    }
+    for (auto& x : mix)
+      x /= sum;
+    if (idx >= 0) s.organisations.territory_mix.emplace_back(idx, mix);
+  }
 }
 
 NetworkSpec read_network(Context& ctx, Reader& top) {
@@ -450,6 +293,7 @@ struct PendingTerritoryRef {
 
 std::vector<InnovationSpec> read_innovations(Context& ctx, Reader& top, double steps_per_year,
                                              std::vector<PendingTerritoryRef>& refs,
+                                             std::vector<PendingTerritoryRef>& cluster_refs,
                                              std::vector<SourceLocation>& pioneer_where,
                                              std::vector<SourceLocation>& threshold_where) {
   std::vector<InnovationSpec> out;
@@ -465,15 +309,61 @@ std::vector<InnovationSpec> read_innovations(Context& ctx, Reader& top, double s
       continue;
     }
     Reader r(ctx, *t, path,
-             {"name", "rule", "p", "q", "threshold", "pioneers", "pioneer_territory"});
+             {"name",
+              "rule",
+              "kind",
+              "suits",
+              "launch_step",
+              "p",
+              "q",
+              "threshold",
+              "appeal",
+              "complexity",
+              "cost",
+              "rate",
+              "social_weight",
+              "innovativeness_weight",
+              "cost_weight",
+              "complexity_weight",
+              "cascade_probability",
+              "jobs_per_adopter",
+              "impact_per_job",
+              "pioneers",
+              "pioneer_territory",
+              "pioneer_cluster",
+              "pioneer_forms"});
     InnovationSpec inn;
     inn.name = r.string("name", std::nullopt).value_or("innovation" + std::to_string(i));
     if (inn.name.empty())
       ctx.error(r.location("name"), "must not be empty");
     else if (!names.insert(inn.name).second)
       ctx.error(r.location("name"), "duplicate innovation name '" + inn.name + "'");
-    const auto rule = r.string("rule", "bass", {"bass", "threshold"});
-    inn.rule = rule == "threshold" ? InnovationSpec::Rule::threshold : InnovationSpec::Rule::bass;
+    const std::vector<std::string> rules = {"bass", "threshold", "utility", "cascade"};
+    const auto rule = r.string("rule", "bass", rules).value_or("bass");
+    inn.rule = static_cast<InnovationSpec::Rule>(std::find(rules.begin(), rules.end(), rule) -
+                                                 rules.begin());
+    const std::vector<std::string> kinds = {"social", "ecological", "both"};
+    const auto kind = r.string("kind", "social", kinds).value_or("social");
+    inn.kind = static_cast<InnovationSpec::Kind>(std::find(kinds.begin(), kinds.end(), kind) -
+                                                 kinds.begin());
+    if (const toml::node* f = r.node("suits"))
+      inn.suits = detail::read_forms(ctx, *f, path + ".suits");
+    inn.launch_step = r.integer("launch_step", 0, 0, 1'000'000).value_or(0);
+    inn.appeal = r.number("appeal", 0.0, -1e6, 1e6).value_or(0);
+    inn.complexity = r.number("complexity", 0.0, 0, 1e6).value_or(0);
+    inn.cost = r.number("cost", 0.0, 0, 1e12).value_or(0);
+    inn.rate = r.number("rate", 1.0, 0, steps_per_year).value_or(1);
+    inn.social_weight = r.number("social_weight", 4.0, -1e6, 1e6).value_or(4);
+    inn.innovativeness_weight = r.number("innovativeness_weight", 1.0, -1e6, 1e6).value_or(1);
+    inn.cost_weight = r.number("cost_weight", 1.0, 0, 1e6).value_or(1);
+    inn.complexity_weight = r.number("complexity_weight", 1.0, 0, 1e6).value_or(1);
+    inn.cascade_probability = r.number("cascade_probability", 0.1, 0, 1).value_or(0.1);
+    inn.jobs_per_adopter = r.number("jobs_per_adopter", 0.0, 0, 1e6).value_or(0);
+    inn.impact_per_job = r.number("impact_per_job", 0.0, 0, 1e9).value_or(0);
+    if (const toml::node* f = r.node("pioneer_forms"))
+      inn.pioneer_forms = detail::read_forms(ctx, *f, path + ".pioneer_forms");
+    if (const auto c = r.string("pioneer_cluster", std::string{}); c && !c->empty())
+      cluster_refs.push_back({i, *c, r.location("pioneer_cluster")});
     // Rates are per year; a per-step probability term may not exceed 1.
     inn.p = r.number("p", 0.0, 0, steps_per_year).value_or(0);
     inn.q = r.number("q", 0.0, 0, steps_per_year).value_or(0);
@@ -667,7 +557,8 @@ Scenario build(Context& ctx, toml::table& root, const std::string& default_name)
   s.file = ctx.file;
   Reader top(ctx, root, "",
              {"name", "description", "seed", "time", "territories", "organisations", "network",
-              "innovations"});
+              "innovations", "awareness", "abandonment", "policy", "cluster_rules", "clusters",
+              "cluster_generation", "events"});
   s.name = top.string("name", default_name).value_or(default_name);
   if (s.name.empty() || s.name.find_first_of("/\\") != std::string::npos)
     ctx.error(top.location("name"), "must be a non-empty name without slashes");
@@ -685,30 +576,44 @@ Scenario build(Context& ctx, toml::table& root, const std::string& default_name)
   s.territories = read_territories(ctx, top, data_where);
   s.organisations = read_organisations(ctx, top);
   s.network = read_network(ctx, top);
-  std::vector<PendingTerritoryRef> refs;
+
+  detail::Names names;
+  for (std::size_t i = 0; i < s.territories.size(); ++i)
+    names.territories.emplace(s.territories[i].code, static_cast<int>(i));
+  for (std::size_t i = 0; i < s.organisations.sectors.size(); ++i)
+    names.sectors.emplace(s.organisations.sectors[i], static_cast<int>(i));
+  detail::read_cluster_generation(ctx, top, s);
+  detail::read_clusters(ctx, top, s, names);
+
+  std::vector<PendingTerritoryRef> refs, cluster_refs;
   std::vector<SourceLocation> pioneer_where, threshold_where;
-  s.innovations =
-      read_innovations(ctx, top, s.steps_per_year, refs, pioneer_where, threshold_where);
+  s.innovations = read_innovations(ctx, top, s.steps_per_year, refs, cluster_refs, pioneer_where,
+                                   threshold_where);
+  for (std::size_t i = 0; i < s.innovations.size(); ++i)
+    names.innovations.emplace(s.innovations[i].name, static_cast<int>(i));
+  detail::read_awareness(ctx, top, s);
+  detail::read_abandonment(ctx, top, s);
+  detail::read_policy(ctx, top, s, names);
+  detail::read_cluster_rules(ctx, top, s);
+  detail::read_events(ctx, top, s, names);
+  read_territory_mix(ctx, top.table("organisations", false), s, names);
 
   if (!ctx.problems.empty()) return s; // cross-field checks need sound single fields
 
-  std::map<std::string, int> code_index;
-  std::vector<std::string> codes;
-  for (std::size_t i = 0; i < s.territories.size(); ++i) {
-    code_index[s.territories[i].code] = static_cast<int>(i);
-    codes.push_back(s.territories[i].code);
-  }
   for (const auto& ref : refs) {
-    const auto it = code_index.find(ref.code);
-    if (it == code_index.end()) {
-      std::string msg = "unknown territory code '" + ref.code + "'";
-      if (const auto hint = did_you_mean(ref.code, codes); !hint.empty())
-        msg += "; did you mean '" + hint + "'?";
-      ctx.error(ref.where, msg);
-    } else {
-      s.innovations[ref.innovation].pioneer_territory = it->second;
-    }
+    const int t = detail::resolve(ctx, names.territories, ref.code, "territory code", ref.where);
+    if (t >= 0) s.innovations[ref.innovation].pioneer_territory = t;
   }
+  for (const auto& ref : cluster_refs) {
+    const int c = detail::resolve(ctx, names.clusters, ref.code, "cluster", ref.where);
+    if (c >= 0) s.innovations[ref.innovation].pioneer_cluster = c;
+  }
+  for (const auto& inn : s.innovations)
+    if (inn.launch_step > s.steps)
+      ctx.error(top.location("innovations"), "innovation '" + inn.name + "' is launched at step " +
+                                                 std::to_string(inn.launch_step) +
+                                                 ", after the last step (" +
+                                                 std::to_string(s.steps) + ")");
 
   s.organisations_per_territory =
       organisation_counts(ctx, s, top.location("organisations"), data_where);
@@ -749,6 +654,7 @@ Scenario build(Context& ctx, toml::table& root, const std::string& default_name)
       ctx.error(threshold_where[i], "lists " + std::to_string(inn.threshold.values.size()) +
                                         " values for " + std::to_string(n) + " organisations");
   }
+  detail::check_clusters(ctx, top, s);
   if (s.organisations.jobs.kind == Distribution::Kind::values &&
       static_cast<std::int64_t>(s.organisations.jobs.values.size()) != n)
     ctx.error(top.location("organisations"),
@@ -765,20 +671,103 @@ std::int64_t Scenario::organisation_count() const {
 }
 
 const char* rule_name(InnovationSpec::Rule r) {
-  return r == InnovationSpec::Rule::threshold ? "threshold" : "bass";
+  switch (r) {
+  case InnovationSpec::Rule::bass:
+    return "bass";
+  case InnovationSpec::Rule::threshold:
+    return "threshold";
+  case InnovationSpec::Rule::utility:
+    return "utility";
+  case InnovationSpec::Rule::cascade:
+    return "cascade";
+  }
+  return "?";
 }
+
+const char* kind_name(InnovationSpec::Kind k) {
+  switch (k) {
+  case InnovationSpec::Kind::social:
+    return "social";
+  case InnovationSpec::Kind::ecological:
+    return "ecological";
+  case InnovationSpec::Kind::both:
+    return "both";
+  }
+  return "?";
+}
+
+const char* action_name(EventSpec::Action a) {
+  static constexpr const char* names[] = {"fund_facilitation",  "subsidise_cost", "raise_support",
+                                          "public_procurement", "found_cluster",  "open_bridges",
+                                          "seed_adopters",      "cut_funding"};
+  return names[static_cast<std::size_t>(a)];
+}
+
+namespace {
+
+toml::table parse_toml(std::string_view text, const std::string& label) {
+  try {
+    return toml::parse(text, label);
+  } catch (const toml::parse_error& e) {
+    throw InputError({label, e.source().begin.line, e.source().begin.column, ""},
+                     std::string(e.description()));
+  }
+}
+
+/// Tables merge key by key; anything else in `over` replaces what `base` has, except `events`,
+/// whose entries are appended (a variant adds its policy timeline to the base's).
+void merge_into(toml::table& base, toml::table&& over, bool top) {
+  for (auto&& [k, v] : over) {
+    toml::node* mine = base.get(k.str());
+    if (mine && mine->is_table() && v.is_table()) {
+      merge_into(*mine->as_table(), std::move(*v.as_table()), false);
+    } else if (top && k.str() == "events" && mine && mine->is_array() && v.is_array()) {
+      for (auto&& e : *v.as_array())
+        mine->as_array()->push_back(std::move(e));
+    } else {
+      base.insert_or_assign(k.str(), std::move(v));
+    }
+  }
+}
+
+/// Resolves `extends = "base.toml"` (relative to the file, up to 8 levels): the result is one
+/// self-contained table. Paths in the base (territories.csv) are rewritten relative to `dir`.
+toml::table resolve_extends(toml::table root, const std::string& label,
+                            const std::filesystem::path& dir, int depth) {
+  const toml::node* ext = root.get("extends");
+  if (!ext) return root;
+  const auto where = [&] {
+    return SourceLocation{label, ext->source().begin.line, ext->source().begin.column, "extends"};
+  };
+  const auto* path = ext->as_string();
+  if (!path) throw InputError(where(), "must be the path of a base scenario");
+  if (depth >= 8) throw InputError(where(), "too many levels of 'extends' (a cycle?)");
+  const std::filesystem::path base_file = dir / path->get();
+  std::ifstream in(base_file, std::ios::binary);
+  if (!in) throw InputError(where(), "cannot open base scenario " + base_file.string());
+  std::ostringstream buf;
+  buf << in.rdbuf();
+  toml::table base = resolve_extends(parse_toml(buf.str(), base_file.string()), base_file.string(),
+                                     base_file.parent_path(), depth + 1);
+  if (auto* csv = base["territories"]["csv"].as_string()) {
+    const std::filesystem::path p(csv->get());
+    if (p.is_relative()) {
+      const auto moved = std::filesystem::proximate(base_file.parent_path() / p, dir);
+      *csv = moved.generic_string();
+    }
+  }
+  root.erase("extends");
+  merge_into(base, std::move(root), true);
+  return base;
+}
+
+} // namespace
 
 Scenario load_scenario_text(std::string_view text, const std::string& label,
                             const std::filesystem::path& base_dir,
                             const std::vector<std::string>& overrides) {
   Context ctx{label, base_dir, {}, {}};
-  toml::table root;
-  try {
-    root = toml::parse(text, label);
-  } catch (const toml::parse_error& e) {
-    throw InputError({label, e.source().begin.line, e.source().begin.column, ""},
-                     std::string(e.description()));
-  }
+  toml::table root = resolve_extends(parse_toml(text, label), label, base_dir, 0);
   for (const auto& o : overrides)
     ctx.overridden.emplace_back(apply_override(root, o), o);
 

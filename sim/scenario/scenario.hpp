@@ -33,6 +33,7 @@ struct Territory {
   std::string code;
   std::string name;
   double population = 0.0;   // inhabitants (0 where unknown)
+  double support = -1;       // policy support level 0..1 (-1: the scenario's default)
   double se_employment = -1; // social-economy jobs (-1 where unknown)
   double se_entities = -1;   // social-economy entities (-1 where unknown)
   double lat = 0.0, lon = 0.0;
@@ -50,8 +51,24 @@ struct OrganisationSpec {
   double factor = 0.0;    // scale
   Basis basis = Basis::equal;
   std::array<double, kLegalFormCount> form_mix{}; // normalised to sum 1
-  Distribution jobs;                              // size in jobs
+  /// Per-territory legal-form mixes overriding form_mix: (territory index, mix).
+  std::vector<std::pair<int, std::array<double, kLegalFormCount>>> territory_mix;
+  Distribution jobs;                                      // size in jobs (default for every form)
+  std::array<Distribution, kLegalFormCount> jobs_by_form; // resolved per form
+  std::vector<std::string> sectors{"general"};
+  std::vector<double> sector_shares{1.0}; // normalised
+  Distribution innovativeness;            // standard normal by default (Rogers' categories)
+  Distribution resources;                 // in units of an innovation's cost
 };
+
+/// Legal forms as a bit set (bit f = LegalForm f).
+using FormSet = std::uint8_t;
+inline constexpr FormSet kAllForms = 0xFF;
+/// The social economy proper: association .. social_enterprise.
+inline constexpr FormSet kSocialEconomyForms = 0x1F;
+inline constexpr bool has_form(FormSet set, LegalForm f) {
+  return (set >> static_cast<unsigned>(f)) & 1U;
+}
 
 struct NetworkSpec {
   enum class Kind { partners, complete, erdos_renyi };
@@ -66,16 +83,124 @@ struct NetworkSpec {
 };
 
 struct InnovationSpec {
-  enum class Rule { bass, threshold };
+  enum class Rule { bass, threshold, utility, cascade };
+  enum class Kind { social, ecological, both };
 
   std::string name;
   Rule rule = Rule::bass;
-  double p = 0.0; // bass: external influence per year
-  double q = 0.0; // bass: internal influence per year
+  Kind kind = Kind::social;
+  FormSet suits = kAllForms;    // legal forms that can adopt it
+  std::int64_t launch_step = 0; // nothing happens before; pioneers adopt at this step
+  double p = 0.0;               // bass: external influence per year
+  double q = 0.0;               // bass: internal influence per year
   Distribution threshold = Distribution::constant(0.5);
+  // Attributes used by the utility rule, abandonment and the cluster rules.
+  double appeal = 0.0;     // relative advantage
+  double complexity = 0.0; // >= 0
+  double cost = 0.0;       // >= 0, in the units of organisations' resources
+  // utility: P(adopt in a step) = rate * dt * logistic(V), V = appeal - complexity_weight *
+  // complexity_eff - cost_weight * cost_eff / resources + social_weight * I +
+  // innovativeness_weight * innovativeness
+  double rate = 1.0;
+  double social_weight = 4.0;
+  double innovativeness_weight = 1.0;
+  double cost_weight = 1.0;
+  double complexity_weight = 1.0;
+  // cascade (independent cascade): each newly adopted neighbour gets one chance per link
+  double cascade_probability = 0.1;
+  // outcomes
+  double jobs_per_adopter = 0.0;
+  double impact_per_job = 0.0; // ecological impact per job of the adopting organisation
+  // origin
   std::int64_t pioneers = 0;
   int pioneer_territory = -1; // index into territories, or -1 for anywhere
+  int pioneer_cluster = -1;   // index into declared clusters, or -1
+  FormSet pioneer_forms = kAllForms;
 };
+
+/// Awareness stage: unaware -> aware before the adoption rule applies (when enabled).
+struct AwarenessSpec {
+  bool enabled = false;
+  double media = 0.0;         // per year
+  double support = 0.0;       // per year, times the territory's policy support level
+  double word_of_mouth = 0.0; // per year, times the weighted share of adopted neighbours
+};
+
+struct AbandonmentSpec {
+  bool enabled = false;
+  double rate = 1.0; // per year, for adopters whose effective cost exceeds their resources
+};
+
+/// Cluster rules: each switchable; the values are scenario defaults that clusters may override.
+struct ClusterRules {
+  bool peer_weight = false;
+  double weight = 2.0; // weight of links within one's own cluster (>= 1)
+  bool facilitation = false;
+  double facilitation_rate = 2.0; // awareness per year for members, at full capacity
+  bool resource_pooling = false;
+  double pooling = 0.3; // share of the cost a member does not bear
+  bool knowledge_sharing = false;
+  double sharing = 0.3; // share of the complexity removed for members
+  bool bridging = false;
+  int bridge_partners = 2;        // other clusters each cluster bridges to
+  double cross_territory = 0.8;   // share of bridge partners in other territories
+  int bridge_links = 2;           // bridge links each member draws (times openness)
+  double bridge_weight = 2.0;     // weight of bridge links at zero sector diversity
+  double diversity_penalty = 0.8; // bridge weight x (1 - penalty x sector diversity)
+  bool recruitment = false;
+  double recruitment_rate = 0.2; // per year, for non-members linked to a member
+  bool emergence = false;
+  double emergence_rate = 1.0; // foundings per year per territory at full policy support
+  int min_founders = 5;        // linked aware or adopting social-economy organisations
+  int max_new_clusters = 200;  // slots for clusters founded during a run
+};
+
+struct ClusterSpec {
+  std::string name;
+  int territory = 0;                                   // home territory
+  std::vector<int> territories;                        // further territories members may come from
+  std::array<std::int64_t, kLegalFormCount> members{}; // wanted members by legal form
+  std::vector<int> sectors; // indices into organisations.sectors (empty: any)
+  double capacity = 50.0;   // members one facilitator can serve
+  double openness = 0.5;    // 0..1: scales bridge links and bridge weight
+  double weight = -1, facilitation_rate = -1, pooling = -1, sharing = -1; // -1: scenario default
+};
+
+struct ClusterGeneration {
+  double density = 0.0; // clusters per 1,000 organisations in each territory
+  Distribution size;    // members per cluster
+  double capacity = 50.0;
+  double openness = 0.5;
+  int sectors = 2;           // sectors a generated cluster spans (its members' sectors)
+  FormSet forms = kAllForms; // legal forms that may join
+  int internal_links = 10;   // links each member draws within its cluster
+};
+
+struct EventSpec {
+  enum class Action {
+    fund_facilitation,
+    subsidise_cost,
+    raise_support,
+    public_procurement,
+    found_cluster,
+    open_bridges,
+    seed_adopters,
+    cut_funding
+  };
+  Action action = Action::raise_support;
+  std::int64_t from = 0, to = 0; // applied at every step in [from, to]
+  std::vector<int> territories;  // empty: all
+  std::vector<int> clusters;     // declared cluster indices; empty: all
+  FormSet forms = kAllForms;
+  std::vector<int> innovations; // empty: all
+  double value = 0.0;
+  std::int64_t count = 0; // seed_adopters: organisations; found_cluster: members
+  std::string name;       // found_cluster
+  std::string label;      // "file:line" for the record
+};
+
+[[nodiscard]] const char* action_name(EventSpec::Action a);
+[[nodiscard]] const char* kind_name(InnovationSpec::Kind k);
 
 struct Scenario {
   std::string name;
@@ -90,9 +215,19 @@ struct Scenario {
   std::vector<std::int64_t> organisations_per_territory; // derived, validated
   NetworkSpec network;
   std::vector<InnovationSpec> innovations;
+  AwarenessSpec awareness;
+  AbandonmentSpec abandonment;
+  double support = 0.5; // default policy support level of territories
+  ClusterRules rules;
+  std::vector<ClusterSpec> clusters;
+  ClusterGeneration generation;
+  std::vector<EventSpec> events;
 
   [[nodiscard]] std::int64_t organisation_count() const;
   [[nodiscard]] double step_years() const { return 1.0 / steps_per_year; }
+  [[nodiscard]] double territory_support(std::size_t t) const {
+    return territories[t].support >= 0 ? territories[t].support : support;
+  }
 };
 
 [[nodiscard]] const char* rule_name(InnovationSpec::Rule r);

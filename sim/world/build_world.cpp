@@ -4,6 +4,7 @@
 // partners from its own keyed stream (so the draws do not depend on the thread schedule); the
 // links are then made undirected by adding each draw to both rows, and rows are sorted and
 // de-duplicated, which makes the final arrays independent of the fill order.
+#include "core/error.hpp"
 #include "core/parallel.hpp"
 #include "core/rng.hpp"
 #include "world/world.hpp"
@@ -296,17 +297,39 @@ private:
   double p_;
 };
 
+/// Index of the first cumulative share above u (clamped to the last positive share).
+std::size_t pick(const std::vector<double>& cum, double u) {
+  const auto f =
+      static_cast<std::size_t>(std::upper_bound(cum.begin(), cum.end(), u) - cum.begin());
+  std::size_t last = 0;
+  for (std::size_t i = 0; i < cum.size(); ++i)
+    if (i == 0 ? cum[0] > 0 : cum[i] > cum[i - 1]) last = i;
+  return std::min(f, last);
+}
+
+std::vector<double> cumulative(const double* shares, std::size_t n) {
+  std::vector<double> cum(n);
+  std::partial_sum(shares, shares + n, cum.begin());
+  return cum;
+}
+
 void draw_attributes(const Scenario& s, World& w) {
   auto& orgs = w.organisations;
   const auto n = static_cast<std::size_t>(w.organisation_count());
+  const auto& spec = s.organisations;
   orgs.form.resize(n);
+  orgs.sector.resize(n);
   orgs.jobs.resize(n);
+  orgs.innovativeness.resize(n);
+  orgs.resources.resize(n);
+  orgs.cluster.assign(n, kNoCluster);
   orgs.threshold.resize(s.innovations.size());
-  std::array<double, kLegalFormCount> cum{};
-  std::partial_sum(s.organisations.form_mix.begin(), s.organisations.form_mix.end(), cum.begin());
-  std::size_t last_form = 0;
-  for (std::size_t f = 0; f < kLegalFormCount; ++f)
-    if (s.organisations.form_mix[f] > 0) last_form = f;
+  // Legal-form mix per territory: the scenario's, or a territory's own where given.
+  std::vector<std::vector<double>> form_cum(s.territories.size(),
+                                            cumulative(spec.form_mix.data(), kLegalFormCount));
+  for (const auto& [t, mix] : spec.territory_mix)
+    form_cum[static_cast<std::size_t>(t)] = cumulative(mix.data(), kLegalFormCount);
+  const auto sector_cum = cumulative(spec.sector_shares.data(), spec.sector_shares.size());
   for (std::size_t k = 0; k < s.innovations.size(); ++k)
     if (s.innovations[k].rule == InnovationSpec::Rule::threshold) orgs.threshold[k].resize(n);
 
@@ -314,11 +337,14 @@ void draw_attributes(const Scenario& s, World& w) {
   par::for_ranges<std::size_t>(0, n, kGrain, [&](std::size_t lo, std::size_t hi) {
     for (std::size_t i = lo; i < hi; ++i) {
       Stream rng = key.stream(i);
-      const double u = boost::random::uniform_01<double>()(rng);
-      const auto f =
-          static_cast<std::size_t>(std::upper_bound(cum.begin(), cum.end(), u) - cum.begin());
-      orgs.form[i] = static_cast<LegalForm>(std::min(f, last_form));
-      orgs.jobs[i] = static_cast<float>(std::max(0.0, s.organisations.jobs.sample(rng, i)));
+      boost::random::uniform_01<double> u01;
+      const auto t = static_cast<std::size_t>(orgs.territory[i]);
+      const auto f = pick(form_cum[t], u01(rng));
+      orgs.form[i] = static_cast<LegalForm>(f);
+      orgs.sector[i] = static_cast<std::uint8_t>(pick(sector_cum, u01(rng)));
+      orgs.jobs[i] = static_cast<float>(std::max(0.0, spec.jobs_by_form[f].sample(rng, i)));
+      orgs.innovativeness[i] = static_cast<float>(spec.innovativeness.sample(rng, i));
+      orgs.resources[i] = static_cast<float>(std::max(0.0, spec.resources.sample(rng, i)));
       for (std::size_t k = 0; k < s.innovations.size(); ++k) {
         if (orgs.threshold[k].empty()) continue;
         Stream trng = key.sub(k + 1).stream(i);
@@ -328,7 +354,241 @@ void draw_attributes(const Scenario& s, World& w) {
   });
 }
 
+double gini_simpson(const std::vector<std::int64_t>& counts) {
+  double total = 0, sum2 = 0;
+  for (auto c : counts)
+    total += static_cast<double>(c);
+  if (total <= 0) return 0.0;
+  for (auto c : counts)
+    sum2 += (static_cast<double>(c) / total) * (static_cast<double>(c) / total);
+  return 1.0 - sum2;
+}
+
+/// Picks up to `want` free organisations in [lo, hi) that satisfy `ok`, by random probing and,
+/// when probing stalls (rare forms), a scan from a random start; marks them members of `c`.
+template <class Ok>
+std::int64_t recruit(Stream& rng, std::vector<std::int32_t>& cluster, std::int64_t lo,
+                     std::int64_t hi, std::int64_t want, std::int32_t c, const Ok& ok) {
+  if (hi <= lo || want <= 0) return 0;
+  std::int64_t got = 0;
+  boost::random::uniform_int_distribution<std::int64_t> any(lo, hi - 1);
+  for (std::int64_t tries = 0; got < want && tries < 8 * want + 64; ++tries) {
+    const auto i = static_cast<std::size_t>(any(rng));
+    if (cluster[i] == kNoCluster && ok(i)) {
+      cluster[i] = c;
+      ++got;
+    }
+  }
+  const std::int64_t start = any(rng);
+  for (std::int64_t x = 0; got < want && x < hi - lo; ++x) {
+    const auto i = static_cast<std::size_t>(lo + (start - lo + x) % (hi - lo));
+    if (cluster[i] == kNoCluster && ok(i)) {
+      cluster[i] = c;
+      ++got;
+    }
+  }
+  return got;
+}
+
+/// Declared clusters first (in scenario order), then generated ones territory by territory.
+void assign_clusters(const Scenario& s, World& w) {
+  auto& orgs = w.organisations;
+  const StreamKey key(s.seed, Purpose::clusters, 0);
+  for (std::size_t c = 0; c < s.clusters.size(); ++c) {
+    const ClusterSpec& spec = s.clusters[c];
+    ClusterInfo info = resolve_cluster(s, &spec);
+    info.declared = static_cast<std::int32_t>(c);
+    const auto id = static_cast<std::int32_t>(w.clusters.size());
+    Stream rng = key.stream(c);
+    std::vector<int> terrs{spec.territory};
+    terrs.insert(terrs.end(), spec.territories.begin(), spec.territories.end());
+    for (std::size_t f = 0; f < kLegalFormCount; ++f) {
+      std::int64_t want = spec.members[f];
+      // Members of the cluster's sectors first, then of any sector if those run out.
+      for (int pass = 0; pass < 2 && want > 0; ++pass)
+        for (int t : terrs) {
+          const auto lo = w.territory_begin[static_cast<std::size_t>(t)];
+          const auto hi = w.territory_begin[static_cast<std::size_t>(t) + 1];
+          const std::int64_t share = (want + static_cast<std::int64_t>(terrs.size()) - 1) /
+                                     static_cast<std::int64_t>(terrs.size());
+          want -=
+              recruit(rng, orgs.cluster, lo, hi, pass == 0 ? share : want, id, [&](std::size_t i) {
+                if (static_cast<std::size_t>(orgs.form[i]) != f) return false;
+                return pass == 1 || spec.sectors.empty() ||
+                       std::find(spec.sectors.begin(), spec.sectors.end(), orgs.sector[i]) !=
+                           spec.sectors.end();
+              });
+          if (want <= 0) break;
+        }
+    }
+    w.clusters.push_back(std::move(info));
+  }
+  const ClusterGeneration& g = s.generation;
+  if (g.density > 0) {
+    const std::size_t T = w.territory_count();
+    const std::size_t S = s.organisations.sectors.size();
+    for (std::size_t t = 0; t < T; ++t) {
+      const auto lo = w.territory_begin[t], hi = w.territory_begin[t + 1];
+      Stream rng = key.sub(1).stream(t);
+      const double expected = g.density * static_cast<double>(hi - lo) / 1000.0;
+      auto count = static_cast<std::int64_t>(expected);
+      if (boost::random::uniform_01<double>()(rng) < expected - static_cast<double>(count)) ++count;
+      for (std::int64_t k = 0; k < count; ++k) {
+        const auto id = static_cast<std::int32_t>(w.clusters.size());
+        ClusterInfo info = resolve_cluster(s, nullptr);
+        info.territory = static_cast<std::int32_t>(t);
+        info.name = s.territories[t].code + "-" + std::to_string(k + 1);
+        const auto size = std::max<std::int64_t>(2, std::llround(g.size.sample(rng, 0)));
+        std::vector<std::uint8_t> sectors;
+        for (int x = 0; x < std::min<int>(g.sectors, static_cast<int>(S)); ++x)
+          sectors.push_back(static_cast<std::uint8_t>(
+              boost::random::uniform_int_distribution<std::size_t>(0, S - 1)(rng)));
+        std::int64_t got = 0;
+        for (int pass = 0; pass < 2 && got < size; ++pass)
+          got += recruit(rng, orgs.cluster, lo, hi, size - got, id, [&](std::size_t i) {
+            return has_form(g.forms, orgs.form[i]) &&
+                   (pass == 1 ||
+                    std::find(sectors.begin(), sectors.end(), orgs.sector[i]) != sectors.end());
+          });
+        if (got < 2) { // the territory has run out of free organisations
+          for (auto i = lo; i < hi; ++i)
+            if (orgs.cluster[static_cast<std::size_t>(i)] == id)
+              orgs.cluster[static_cast<std::size_t>(i)] = kNoCluster;
+          break;
+        }
+        w.clusters.push_back(std::move(info));
+      }
+    }
+  }
+  // Sector diversity from the members actually recruited.
+  const std::size_t S = s.organisations.sectors.size();
+  std::vector<std::vector<std::int64_t>> sector_count(w.clusters.size(),
+                                                      std::vector<std::int64_t>(S, 0));
+  for (std::size_t i = 0; i < orgs.cluster.size(); ++i)
+    if (orgs.cluster[i] != kNoCluster)
+      ++sector_count[static_cast<std::size_t>(orgs.cluster[i])][orgs.sector[i]];
+  for (std::size_t c = 0; c < w.clusters.size(); ++c)
+    w.clusters[c].sector_diversity = gini_simpson(sector_count[c]);
+}
+
+/// Links among the members of each cluster (each member draws `internal_links` fellow members)
+/// and, with the bridging rule, between clusters: each cluster picks bridge partner clusters
+/// (mostly in other territories) and each member draws about bridge_links x openness links to
+/// their members.
+class ClusterLinkGenerator {
+public:
+  ClusterLinkGenerator(const Scenario& s, const World& w)
+      : key_(s.seed, Purpose::network, 1), cluster_of_(w.organisations.cluster),
+        internal_(s.generation.internal_links),
+        bridge_links_(s.rules.bridging ? s.rules.bridge_links : 0) {
+    const std::size_t C = w.clusters.size();
+    begin_.assign(C + 1, 0);
+    for (auto c : cluster_of_)
+      if (c != kNoCluster) ++begin_[static_cast<std::size_t>(c) + 1];
+    std::partial_sum(begin_.begin(), begin_.end(), begin_.begin());
+    members_.resize(static_cast<std::size_t>(begin_[C]));
+    std::vector<std::int64_t> at(begin_.begin(), begin_.end() - 1);
+    for (std::size_t i = 0; i < cluster_of_.size(); ++i)
+      if (cluster_of_[i] != kNoCluster)
+        members_[static_cast<std::size_t>(at[static_cast<std::size_t>(cluster_of_[i])]++)] =
+            static_cast<OrgId>(i);
+    openness_.resize(C);
+    for (std::size_t c = 0; c < C; ++c)
+      openness_[c] = w.clusters[c].openness;
+    if (bridge_links_ > 0 && C > 1) {
+      partners_.resize(C);
+      const StreamKey pk(s.seed, Purpose::clusters, 2);
+      for (std::size_t c = 0; c < C; ++c) {
+        Stream rng = pk.stream(c);
+        std::vector<std::int32_t> same, other;
+        for (std::size_t d = 0; d < C; ++d)
+          if (d != c && begin_[d + 1] > begin_[d])
+            (w.clusters[d].territory == w.clusters[c].territory ? same : other)
+                .push_back(static_cast<std::int32_t>(d));
+        for (int x = 0; x < s.rules.bridge_partners; ++x) {
+          const bool cross = boost::random::uniform_01<double>()(rng) < s.rules.cross_territory;
+          auto& pool = (cross && !other.empty()) || same.empty() ? other : same;
+          if (pool.empty()) break;
+          partners_[c].push_back(
+              pool[boost::random::uniform_int_distribution<std::size_t>(0, pool.size() - 1)(rng)]);
+        }
+      }
+    }
+  }
+
+  [[nodiscard]] int max_per_row() const { return members_.empty() ? 0 : internal_ + bridge_links_; }
+
+  template <class Emit>
+  void operator()(OrgId i, const Emit& emit) const {
+    const std::int32_t c = cluster_of_[static_cast<std::size_t>(i)];
+    if (c == kNoCluster || members_.empty()) return;
+    const auto uc = static_cast<std::size_t>(c);
+    Stream rng = key_.stream(static_cast<std::uint64_t>(i));
+    const std::int64_t lo = begin_[uc], size = begin_[uc + 1] - lo;
+    const int k = static_cast<int>(std::min<std::int64_t>(internal_, size - 1));
+    for (int x = 0; x < k; ++x) {
+      const auto j = members_[static_cast<std::size_t>(
+          lo + boost::random::uniform_int_distribution<std::int64_t>(0, size - 1)(rng))];
+      if (j != i) emit(j); // duplicates are removed when rows are de-duplicated
+    }
+    if (partners_.empty() || partners_[uc].empty()) return;
+    const double expected = bridge_links_ * openness_[uc];
+    auto b = static_cast<int>(expected);
+    if (boost::random::uniform_01<double>()(rng) < expected - b) ++b;
+    for (int x = 0; x < b; ++x) {
+      const auto d = static_cast<std::size_t>(
+          partners_[uc][boost::random::uniform_int_distribution<std::size_t>(
+              0, partners_[uc].size() - 1)(rng)]);
+      emit(members_[static_cast<std::size_t>(begin_[d] +
+                                             boost::random::uniform_int_distribution<std::int64_t>(
+                                                 0, begin_[d + 1] - begin_[d] - 1)(rng))]);
+    }
+  }
+
+private:
+  StreamKey key_;
+  const std::vector<std::int32_t>& cluster_of_;
+  int internal_, bridge_links_;
+  std::vector<std::int64_t> begin_;
+  std::vector<OrgId> members_;
+  std::vector<double> openness_;
+  std::vector<std::vector<std::int32_t>> partners_;
+};
+
+/// Two generators in sequence (partner or random links, then cluster links).
+template <class A, class B>
+struct Both {
+  const A& a;
+  const B& b;
+  template <class Emit>
+  void operator()(OrgId i, const Emit& emit) const {
+    a(i, emit);
+    b(i, emit);
+  }
+};
+
 } // namespace
+
+ClusterInfo resolve_cluster(const Scenario& s, const ClusterSpec* declared) {
+  const ClusterRules& r = s.rules;
+  ClusterInfo c;
+  c.capacity = declared ? declared->capacity : s.generation.capacity;
+  c.openness = declared ? declared->openness : s.generation.openness;
+  if (declared) {
+    c.name = declared->name;
+    c.territory = declared->territory;
+  }
+  const auto pick_value = [&](double own, double scenario) {
+    return declared && own >= 0 ? own : scenario;
+  };
+  c.weight = r.peer_weight ? pick_value(declared ? declared->weight : -1, r.weight) : 1.0;
+  c.facilitation_rate =
+      r.facilitation ? pick_value(declared ? declared->facilitation_rate : -1, r.facilitation_rate)
+                     : 0.0;
+  c.pooling = r.resource_pooling ? pick_value(declared ? declared->pooling : -1, r.pooling) : 0.0;
+  c.sharing = r.knowledge_sharing ? pick_value(declared ? declared->sharing : -1, r.sharing) : 0.0;
+  return c;
+}
 
 World build_world(const Scenario& s) {
   World w;
@@ -345,19 +605,34 @@ World build_world(const Scenario& s) {
               static_cast<std::int32_t>(t));
   });
   draw_attributes(s, w);
+  assign_clusters(s, w);
 
+  const ClusterLinkGenerator cluster_links(s, w);
   switch (s.network.kind) {
   case NetworkSpec::Kind::complete:
     w.network.complete = true;
     break;
-  case NetworkSpec::Kind::erdos_renyi:
-    w.network = symmetrise(n, draw_counted(n, ErdosRenyiGenerator(s, n)));
-    break;
-  case NetworkSpec::Kind::partners:
-    w.network = symmetrise(n, draw_fixed(n, PartnerGenerator(s, w.territory_begin, terr),
-                                         std::min(s.network.partners, kMaxPartners)));
+  case NetworkSpec::Kind::erdos_renyi: {
+    const ErdosRenyiGenerator random(s, n);
+    w.network = symmetrise(
+        n, draw_counted(n, Both<ErdosRenyiGenerator, ClusterLinkGenerator>{random, cluster_links}));
     break;
   }
+  case NetworkSpec::Kind::partners: {
+    const PartnerGenerator partners(s, w.territory_begin, terr);
+    w.network = symmetrise(
+        n, draw_fixed(n, Both<PartnerGenerator, ClusterLinkGenerator>{partners, cluster_links},
+                      std::min(s.network.partners, kMaxPartners) + cluster_links.max_per_row()));
+    break;
+  }
+  }
+  if (!w.network.complete)
+    for (OrgId i = 0; i < n; ++i)
+      if (w.network.degree(i) > 65535)
+        throw InputError(
+            {s.file, 0, 0, "network"},
+            "organisation " + std::to_string(i) + " has " + std::to_string(w.network.degree(i)) +
+                " links; at most 65,535 are supported (lower network.mean_degree or partners)");
   return w;
 }
 

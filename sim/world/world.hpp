@@ -36,20 +36,46 @@ struct Network {
   }
 };
 
+/// No cluster.
+inline constexpr std::int32_t kNoCluster = -1;
+
 struct Organisations {
   std::vector<std::int32_t> territory;
   std::vector<LegalForm> form;
+  std::vector<std::uint8_t> sector; // index into scenario organisations.sectors
   std::vector<float> jobs;
+  std::vector<float> innovativeness;
+  std::vector<float> resources;
+  std::vector<std::int32_t> cluster; // membership at the start, or kNoCluster
   /// Per innovation: each organisation's adoption threshold (empty unless the rule uses it).
   std::vector<std::vector<float>> threshold;
 
   [[nodiscard]] std::int64_t size() const { return static_cast<std::int64_t>(territory.size()); }
 };
 
+/// A cluster as the kernel uses it; rule parameters are resolved (neutral when a rule is off).
+struct ClusterInfo {
+  std::string name;
+  std::int32_t territory = 0;
+  std::int32_t declared = -1;   // index into Scenario::clusters, or -1 (generated or founded)
+  std::int64_t founded = 0;     // step
+  double capacity = 50.0;       // members one facilitator serves
+  double openness = 0.5;
+  double sector_diversity = 0.0; // Gini-Simpson index of the members' sectors
+  double weight = 1.0;           // peer weight of links within the cluster
+  double facilitation_rate = 0.0;
+  double pooling = 0.0;
+  double sharing = 0.0;
+};
+
+/// Rule parameters for a cluster from the scenario's rules and, if declared, its overrides.
+[[nodiscard]] ClusterInfo resolve_cluster(const Scenario& s, const ClusterSpec* declared);
+
 struct World {
   std::vector<std::int64_t> territory_begin; // size T+1
   Organisations organisations;
   Network network;
+  std::vector<ClusterInfo> clusters; // those present at the start
 
   [[nodiscard]] std::int64_t organisation_count() const { return organisations.size(); }
   [[nodiscard]] std::size_t territory_count() const { return territory_begin.size() - 1; }

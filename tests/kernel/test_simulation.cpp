@@ -84,11 +84,17 @@ TEST_CASE("series and state agree, and neighbour counts are exact", "[kernel]") 
     const AdoptionState& st = sim.state(k);
     std::int64_t adopters = 0;
     for (OrgId i = 0; i < w.organisation_count(); ++i) {
-      int expected = 0;
-      for (OrgId j : w.network.neighbours(i))
-        expected += st.adopted_at[static_cast<std::size_t>(j)] != AdoptionState::kNever;
-      REQUIRE(st.adopted_neighbours[static_cast<std::size_t>(i)] == expected);
-      adopters += st.adopted_at[static_cast<std::size_t>(i)] != AdoptionState::kNever;
+      const auto u = static_cast<std::size_t>(i);
+      ClassCounts expected{};
+      for (OrgId j : w.network.neighbours(i)) {
+        const auto v = static_cast<std::size_t>(j);
+        if (st.adopted(v))
+          ++expected[static_cast<std::size_t>(link_class(sim.cluster_of(u), sim.cluster_of(v),
+                                                         w.organisations.territory[u],
+                                                         w.organisations.territory[v]))];
+      }
+      REQUIRE(st.adopted_neighbours[u] == expected);
+      adopters += st.adopted(u);
     }
     CHECK(adopters == st.adopters);
     CHECK(adopters == prev[k * 2] + prev[k * 2 + 1]);

@@ -1,0 +1,335 @@
+// The CSEI model's scenario sections: awareness, abandonment, policy support, cluster rules,
+// declared and generated clusters, and the policy-event timeline.
+#include "scenario/load_model.hpp"
+
+namespace csei::detail {
+namespace {
+
+constexpr double kBig = 1e12;
+
+std::vector<std::string> form_names() {
+  return {kLegalFormNames.begin(), kLegalFormNames.end()};
+}
+
+/// A rule's table: absent = off; present = on unless `enabled = false`.
+const toml::table* rule_table(Context& ctx, Reader& r, const std::string& key, bool& on,
+                              std::vector<std::string> keys, std::optional<Reader>& out) {
+  const toml::table* t = r.table(key, false);
+  on = t != nullptr;
+  if (!t) return nullptr;
+  keys.push_back("enabled");
+  out.emplace(ctx, *t, r.key_path(key), std::move(keys));
+  const toml::node* e = t->get("enabled");
+  if (e) {
+    if (const auto* b = e->as_boolean())
+      on = b->get();
+    else
+      ctx.error(*e, r.key_path(key) + ".enabled", "must be true or false, got " + type_name(*e));
+  }
+  return t;
+}
+
+std::vector<int> read_name_list(Context& ctx, Reader& r, const std::string& key,
+                                const std::map<std::string, int>& table, const char* what) {
+  std::vector<int> out;
+  const toml::array* a = r.array(key, false);
+  if (!a) return out;
+  for (std::size_t i = 0; i < a->size(); ++i) {
+    const toml::node& n = *a->get(i);
+    const std::string path = r.key_path(key) + "[" + std::to_string(i) + "]";
+    if (const auto* str = n.as_string()) {
+      const int idx = resolve(ctx, table, str->get(), what, ctx.where(n.source(), path));
+      if (idx >= 0) out.push_back(idx);
+    } else {
+      ctx.error(n, path, "must be a string, got " + type_name(n));
+    }
+  }
+  return out;
+}
+
+} // namespace
+
+std::vector<std::string> Names::keys(const std::map<std::string, int>& m) {
+  std::vector<std::string> out;
+  for (const auto& [k, v] : m)
+    out.push_back(k);
+  return out;
+}
+
+int resolve(Context& ctx, const std::map<std::string, int>& table, const std::string& name,
+            const char* what, const SourceLocation& where) {
+  const auto it = table.find(name);
+  if (it != table.end()) return it->second;
+  std::string msg = std::string("unknown ") + what + " '" + name + "'";
+  if (const auto hint = did_you_mean(name, Names::keys(table)); !hint.empty())
+    msg += "; did you mean '" + hint + "'?";
+  ctx.error(where, msg);
+  return -1;
+}
+
+FormSet read_forms(Context& ctx, const toml::node& node, const std::string& path) {
+  const auto* a = node.as_array();
+  if (!a) {
+    ctx.error(node, path, "must be an array of legal forms, got " + type_name(node));
+    return kAllForms;
+  }
+  FormSet set = 0;
+  const auto names = form_names();
+  for (std::size_t i = 0; i < a->size(); ++i) {
+    const toml::node& n = *a->get(i);
+    const std::string p = path + "[" + std::to_string(i) + "]";
+    const auto* s = n.as_string();
+    const auto it = s ? std::find(names.begin(), names.end(), s->get()) : names.end();
+    if (it == names.end()) {
+      std::string msg = s ? "unknown legal form '" + s->get() + "'" : "must be a legal form name";
+      if (s)
+        if (const auto hint = did_you_mean(s->get(), names); !hint.empty())
+          msg += "; did you mean '" + hint + "'?";
+      ctx.error(n, p, msg);
+      continue;
+    }
+    set = static_cast<FormSet>(set | (1U << (it - names.begin())));
+  }
+  if (a->empty()) ctx.error(node, path, "must name at least one legal form");
+  return set ? set : kAllForms;
+}
+
+void read_awareness(Context& ctx, Reader& top, Scenario& s) {
+  const toml::table* t = top.table("awareness", false);
+  if (!t) return;
+  Reader r(ctx, *t, "awareness", {"enabled", "media", "support", "word_of_mouth"});
+  s.awareness.enabled = true;
+  if (const toml::node* e = t->get("enabled")) {
+    if (const auto* b = e->as_boolean())
+      s.awareness.enabled = b->get();
+    else
+      ctx.error(*e, "awareness.enabled", "must be true or false, got " + type_name(*e));
+  }
+  s.awareness.media = r.number("media", 0.0, 0, s.steps_per_year).value_or(0);
+  s.awareness.support = r.number("support", 0.0, 0, s.steps_per_year).value_or(0);
+  s.awareness.word_of_mouth = r.number("word_of_mouth", 0.0, 0, s.steps_per_year).value_or(0);
+}
+
+void read_abandonment(Context& ctx, Reader& top, Scenario& s) {
+  const toml::table* t = top.table("abandonment", false);
+  if (!t) return;
+  Reader r(ctx, *t, "abandonment", {"enabled", "rate"});
+  s.abandonment.enabled = true;
+  if (const toml::node* e = t->get("enabled")) {
+    if (const auto* b = e->as_boolean())
+      s.abandonment.enabled = b->get();
+    else
+      ctx.error(*e, "abandonment.enabled", "must be true or false, got " + type_name(*e));
+  }
+  s.abandonment.rate = r.number("rate", 1.0, 0, s.steps_per_year).value_or(1);
+}
+
+void read_policy(Context& ctx, Reader& top, Scenario& s, const Names& names) {
+  const toml::table* t = top.table("policy", false);
+  if (!t) return;
+  Reader r(ctx, *t, "policy", {"support", "by_territory"});
+  s.support = r.number("support", 0.5, 0, 1).value_or(0.5);
+  if (const toml::table* by = r.table("by_territory", false)) {
+    for (const auto& [k, v] : *by) {
+      const std::string code(k.str());
+      const std::string path = "policy.by_territory." + code;
+      const int idx =
+          resolve(ctx, names.territories, code, "territory code", ctx.where(k.source(), path));
+      const auto val = [&]() -> std::optional<double> {
+        if (const auto* f = v.as_floating_point()) return f->get();
+        if (const auto* i = v.as_integer()) return static_cast<double>(i->get());
+        return std::nullopt;
+      }();
+      if (!val || *val < 0 || *val > 1) {
+        ctx.error(v, path, "must be a number in [0, 1]");
+        continue;
+      }
+      if (idx >= 0) s.territories[static_cast<std::size_t>(idx)].support = *val;
+    }
+  }
+}
+
+void read_cluster_rules(Context& ctx, Reader& top, Scenario& s) {
+  const toml::table* t = top.table("cluster_rules", false);
+  if (!t) return;
+  Reader r(ctx, *t, "cluster_rules",
+           {"peer_weight", "facilitation", "resource_pooling", "knowledge_sharing", "bridging",
+            "recruitment", "emergence"});
+  ClusterRules& c = s.rules;
+  const double spy = s.steps_per_year;
+  std::optional<Reader> rr;
+  if (rule_table(ctx, r, "peer_weight", c.peer_weight, {"weight"}, rr))
+    c.weight = rr->number("weight", c.weight, 1, 1e6).value_or(c.weight);
+  rr.reset();
+  if (rule_table(ctx, r, "facilitation", c.facilitation, {"rate"}, rr))
+    c.facilitation_rate = rr->number("rate", c.facilitation_rate, 0, spy).value_or(0);
+  rr.reset();
+  if (rule_table(ctx, r, "resource_pooling", c.resource_pooling, {"share"}, rr))
+    c.pooling = rr->number("share", c.pooling, 0, 1).value_or(0);
+  rr.reset();
+  if (rule_table(ctx, r, "knowledge_sharing", c.knowledge_sharing, {"share"}, rr))
+    c.sharing = rr->number("share", c.sharing, 0, 1).value_or(0);
+  rr.reset();
+  if (rule_table(ctx, r, "bridging", c.bridging,
+                 {"partners", "cross_territory", "links", "weight", "diversity_penalty"}, rr)) {
+    c.bridge_partners =
+        static_cast<int>(rr->integer("partners", c.bridge_partners, 0, 64).value_or(0));
+    c.cross_territory = rr->number("cross_territory", c.cross_territory, 0, 1).value_or(0);
+    c.bridge_links = static_cast<int>(rr->integer("links", c.bridge_links, 0, 64).value_or(0));
+    c.bridge_weight = rr->number("weight", c.bridge_weight, 0, 1e6).value_or(0);
+    c.diversity_penalty = rr->number("diversity_penalty", c.diversity_penalty, 0, 1).value_or(0);
+  }
+  rr.reset();
+  if (rule_table(ctx, r, "recruitment", c.recruitment, {"rate"}, rr))
+    c.recruitment_rate = rr->number("rate", c.recruitment_rate, 0, spy).value_or(0);
+  rr.reset();
+  if (rule_table(ctx, r, "emergence", c.emergence, {"rate", "min_founders", "max_new_clusters"},
+                 rr)) {
+    c.emergence_rate = rr->number("rate", c.emergence_rate, 0, spy).value_or(0);
+    c.min_founders =
+        static_cast<int>(rr->integer("min_founders", c.min_founders, 1, 1000).value_or(5));
+    c.max_new_clusters = static_cast<int>(
+        rr->integer("max_new_clusters", c.max_new_clusters, 0, 100000).value_or(0));
+  }
+}
+
+void read_clusters(Context& ctx, Reader& top, Scenario& s, Names& names) {
+  const toml::array* a = top.array("clusters", false);
+  if (!a) return;
+  for (std::size_t i = 0; i < a->size(); ++i) {
+    const std::string path = "clusters[" + std::to_string(i) + "]";
+    const toml::table* t = a->get(i)->as_table();
+    if (!t) {
+      ctx.error(*a->get(i), path, "must be a table");
+      continue;
+    }
+    Reader r(ctx, *t, path,
+             {"name", "territory", "territories", "members", "sectors", "capacity", "openness",
+              "rules"});
+    ClusterSpec c;
+    c.name = r.string("name", std::nullopt).value_or("cluster" + std::to_string(i));
+    if (c.name.empty())
+      ctx.error(r.location("name"), "must not be empty");
+    else if (!names.clusters.emplace(c.name, static_cast<int>(i)).second)
+      ctx.error(r.location("name"), "duplicate cluster name '" + c.name + "'");
+    if (const auto code = r.string("territory", std::nullopt))
+      c.territory = std::max(
+          0, resolve(ctx, names.territories, *code, "territory code", r.location("territory")));
+    c.territories = read_name_list(ctx, r, "territories", names.territories, "territory code");
+    if (const toml::table* m = r.table("members", true)) {
+      Reader mr(ctx, *m, path + ".members", form_names());
+      std::int64_t total = 0;
+      for (std::size_t f = 0; f < kLegalFormCount; ++f) {
+        c.members[f] = mr.integer(kLegalFormNames[f], 0, 0, 10'000'000).value_or(0);
+        total += c.members[f];
+      }
+      if (total < 2) ctx.error(r.location("members"), "a cluster needs at least 2 members");
+    }
+    c.sectors = read_name_list(ctx, r, "sectors", names.sectors, "sector");
+    c.capacity = r.number("capacity", s.generation.capacity, 1e-9, kBig).value_or(50);
+    c.openness = r.number("openness", s.generation.openness, 0, 1).value_or(0.5);
+    if (const toml::table* rules = r.table("rules", false)) {
+      Reader rr(ctx, *rules, path + ".rules",
+                {"weight", "facilitation_rate", "pooling", "sharing"});
+      c.weight = rr.number("weight", -1.0, 1, 1e6).value_or(-1);
+      c.facilitation_rate = rr.number("facilitation_rate", -1.0, 0, s.steps_per_year).value_or(-1);
+      c.pooling = rr.number("pooling", -1.0, 0, 1).value_or(-1);
+      c.sharing = rr.number("sharing", -1.0, 0, 1).value_or(-1);
+    }
+    s.clusters.push_back(std::move(c));
+  }
+}
+
+void read_cluster_generation(Context& ctx, Reader& top, Scenario& s) {
+  ClusterGeneration& g = s.generation;
+  g.size = Distribution::constant(50);
+  const toml::table* t = top.table("cluster_generation", false);
+  if (!t) return;
+  Reader r(ctx, *t, "cluster_generation",
+           {"density", "size", "capacity", "openness", "sectors", "forms", "internal_links"});
+  g.density = r.number("density", 0.0, 0, 1000).value_or(0);
+  if (const toml::table* sz = r.table("size", false))
+    g.size = read_distribution(ctx, *sz, "cluster_generation.size");
+  g.capacity = r.number("capacity", g.capacity, 1e-9, kBig).value_or(50);
+  g.openness = r.number("openness", g.openness, 0, 1).value_or(0.5);
+  g.sectors = static_cast<int>(r.integer("sectors", 2, 1, 255).value_or(2));
+  if (const toml::node* f = r.node("forms"))
+    g.forms = read_forms(ctx, *f, "cluster_generation.forms");
+  g.internal_links = static_cast<int>(r.integer("internal_links", 10, 0, 128).value_or(10));
+}
+
+void read_events(Context& ctx, Reader& top, Scenario& s, const Names& names) {
+  const toml::array* a = top.array("events", false);
+  if (!a) return;
+  const std::vector<std::string> actions = {"fund_facilitation",  "subsidise_cost", "raise_support",
+                                            "public_procurement", "found_cluster",  "open_bridges",
+                                            "seed_adopters",      "cut_funding"};
+  for (std::size_t i = 0; i < a->size(); ++i) {
+    const std::string path = "events[" + std::to_string(i) + "]";
+    const toml::table* t = a->get(i)->as_table();
+    if (!t) {
+      ctx.error(*a->get(i), path, "must be a table");
+      continue;
+    }
+    Reader r(ctx, *t, path,
+             {"step", "from", "to", "action", "territories", "clusters", "forms", "innovations",
+              "value", "count", "name"});
+    EventSpec e;
+    const auto where = ctx.where(t->source(), path);
+    e.label = where.file + ":" + std::to_string(where.line);
+    const auto action = r.string("action", std::nullopt, actions);
+    if (action)
+      e.action = static_cast<EventSpec::Action>(std::find(actions.begin(), actions.end(), *action) -
+                                                actions.begin());
+    if (r.has("step")) {
+      if (r.has("from") || r.has("to"))
+        ctx.error(r.location("step"), "give either 'step' or 'from' and 'to'");
+      e.from = e.to = r.integer("step", 0, 0, s.steps).value_or(0);
+    } else {
+      e.from = r.integer("from", std::nullopt, 0, s.steps).value_or(0);
+      e.to = r.integer("to", std::nullopt, 0, s.steps).value_or(0);
+      if (e.to < e.from)
+        ctx.error(r.location("to"), "must be >= from (" + std::to_string(e.from) + ")");
+    }
+    e.territories = read_name_list(ctx, r, "territories", names.territories, "territory code");
+    e.clusters = read_name_list(ctx, r, "clusters", names.clusters, "cluster");
+    if (const toml::node* f = r.node("forms")) e.forms = read_forms(ctx, *f, path + ".forms");
+    e.innovations = read_name_list(ctx, r, "innovations", names.innovations, "innovation");
+    using A = EventSpec::Action;
+    const bool share = e.action == A::subsidise_cost || e.action == A::cut_funding ||
+                       e.action == A::raise_support || e.action == A::open_bridges;
+    const bool needs_value = e.action != A::seed_adopters && e.action != A::found_cluster;
+    if (needs_value)
+      e.value = r.number("value", std::nullopt, share ? -1.0 : 0.0, share ? 1.0 : kBig).value_or(0);
+    else
+      e.value = r.number("value", 0.0, 0, kBig).value_or(0);
+    if (e.action == A::seed_adopters || e.action == A::found_cluster)
+      e.count = r.integer("count", std::nullopt, 1, 2'000'000'000).value_or(1);
+    if (e.action == A::found_cluster) {
+      e.name = r.string("name", "founded" + std::to_string(i)).value_or("");
+      if (e.territories.size() != 1)
+        ctx.error(r.location("territories"), "found_cluster needs exactly one territory");
+    }
+    if (e.action == A::seed_adopters && e.innovations.empty() && s.innovations.size() > 1)
+      ctx.error(r.location("innovations"), "seed_adopters needs the innovations to seed");
+    s.events.push_back(std::move(e));
+  }
+}
+
+void check_clusters(Context& ctx, Reader& top, const Scenario& s) {
+  for (std::size_t c = 0; c < s.clusters.size(); ++c) {
+    std::int64_t wanted = 0, available = 0;
+    for (auto m : s.clusters[c].members)
+      wanted += m;
+    available += s.organisations_per_territory[static_cast<std::size_t>(s.clusters[c].territory)];
+    for (int t : s.clusters[c].territories)
+      available += s.organisations_per_territory[static_cast<std::size_t>(t)];
+    if (wanted > available)
+      ctx.error(top.location("clusters"),
+                "clusters[" + std::to_string(c) + "] ('" + s.clusters[c].name + "') wants " +
+                    std::to_string(wanted) + " members but its territories have " +
+                    std::to_string(available) + " organisations");
+  }
+}
+
+} // namespace csei::detail
