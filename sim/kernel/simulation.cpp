@@ -698,9 +698,12 @@ void Simulation::apply_events() {
     std::string target;
     const auto list = [&](const char* what, const std::vector<std::string>& names) {
       if (names.empty()) return;
-      target += (target.empty() ? "" : " ") + std::string(what) + "=";
-      for (std::size_t x = 0; x < names.size(); ++x)
-        target += (x ? "," : "") + names[x];
+      if (!target.empty()) target.push_back(' ');
+      target.append(what).push_back('=');
+      for (std::size_t x = 0; x < names.size(); ++x) {
+        if (x) target.push_back(',');
+        target.append(names[x]);
+      }
     };
     std::vector<std::string> names;
     for (int t : ev.territories)
