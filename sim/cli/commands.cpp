@@ -137,7 +137,7 @@ int command_run(const RunOptions& o) {
     RunWriter writer(out, s, world, {s.seed, threads, CSEI_VERSION, utc_now()});
     ProgressBar bar("steps", s.steps, terminal);
     const auto t1 = std::chrono::steady_clock::now();
-    const auto results = run_simulation(
+    const RunResult result = run_simulation(
         s, world,
         [&](const StepCounts& c) {
           writer.record(c);
@@ -146,7 +146,8 @@ int command_run(const RunOptions& o) {
         stop_requested);
     bar.finish();
     const double run_s = seconds_since(t1);
-    writer.commit();
+    writer.commit(result);
+    const auto& results = result.summaries;
     const double total_s = seconds_since(t0);
 
     if (json) {

@@ -39,6 +39,14 @@ bool social_economy(LegalForm f) {
 
 } // namespace
 
+std::size_t cluster_slots(const Scenario& s, const World& w) {
+  std::size_t slots = w.clusters.size();
+  if (s.rules.emergence) slots += static_cast<std::size_t>(s.rules.max_new_clusters);
+  for (const auto& e : s.events)
+    if (e.action == EventSpec::Action::found_cluster) slots += static_cast<std::size_t>(e.to - e.from + 1);
+  return slots;
+}
+
 std::vector<OrgId> choose_pioneers(const Scenario& s, const World& w, std::size_t k) {
   const InnovationSpec& inn = s.innovations[k];
   if (inn.pioneers == 0) return {};

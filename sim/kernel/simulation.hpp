@@ -143,6 +143,9 @@ private:
   std::vector<std::vector<std::uint8_t>> block_transfer_;
 };
 
+/// The most clusters a run can have: those at the start, emergence slots, founded by events.
+[[nodiscard]] std::size_t cluster_slots(const Scenario& scenario, const World& world);
+
 /// Chooses the pioneers of innovation k: distinct eligible organisations (its origin
 /// territory, cluster and forms, and the forms it suits), uniformly, from the (seed, pioneers,
 /// k) stream; sorted.

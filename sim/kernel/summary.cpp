@@ -3,32 +3,72 @@
 
 #include "core/error.hpp"
 
+#include <cmath>
+#include <limits>
+
 namespace csei {
 
 const std::vector<std::string>& metric_names() {
   static const std::vector<std::string> names = {
-      "adopters",    "final_share", "steps_to_10",         "steps_to_50",
-      "steps_to_90", "peak_step",   "territories_reached", "leading_share"};
+      "adopters",          "final_share",       "steps_to_10",          "steps_to_50",
+      "steps_to_90",       "peak_step",         "territories_reached",  "leading_share",
+      "aware_share",       "member_share",      "nonmember_share",      "cluster_advantage",
+      "transfers",         "abandoned",         "rogers_innovators",    "rogers_early_adopters",
+      "rogers_early_majority", "rogers_late_majority", "rogers_laggards"};
   return names;
 }
 
+std::vector<double> metric_values(const InnovationSummary& s) {
+  std::vector<double> v = {static_cast<double>(s.adopters),
+                           s.final_share,
+                           static_cast<double>(s.steps_to_10),
+                           static_cast<double>(s.steps_to_50),
+                           static_cast<double>(s.steps_to_90),
+                           static_cast<double>(s.peak_step),
+                           static_cast<double>(s.territories_reached),
+                           s.leading_share,
+                           s.aware_share,
+                           s.member_share,
+                           s.nonmember_share,
+                           s.cluster_advantage,
+                           static_cast<double>(s.transfers),
+                           static_cast<double>(s.abandoned)};
+  v.insert(v.end(), s.rogers.begin(), s.rogers.end());
+  return v;
+}
+
 SummaryTracker::SummaryTracker(const Scenario& scenario, const World& world) : world_(world) {
-  for (const auto& inn : scenario.innovations)
-    out_.push_back({inn.name});
+  for (const auto& inn : scenario.innovations) {
+    InnovationSummary s;
+    s.name = inn.name;
+    out_.push_back(std::move(s));
+  }
   peak_new_.assign(out_.size(), 0);
+  adoptions_by_step_.resize(out_.size());
 }
 
 void SummaryTracker::observe(const StepCounts& c) {
   const std::int64_t n = world_.organisation_count();
+  const auto ratio = [](std::int64_t a, std::int64_t b) {
+    return b > 0 ? static_cast<double>(a) / static_cast<double>(b)
+                 : std::numeric_limits<double>::quiet_NaN();
+  };
+  std::int64_t members = 0;
+  for (std::size_t t = 0; t < c.territories; ++t) members += c.members[t];
   for (std::size_t k = 0; k < c.innovations; ++k) {
     InnovationSummary& s = out_[k];
-    std::int64_t total = 0, fresh = 0, reached = 0;
+    std::int64_t total = 0, fresh = 0, reached = 0, aware = 0, member_adopters = 0, abandoned = 0;
     s.leading_territory = -1;
     s.leading_share = 0.0;
     for (std::size_t t = 0; t < c.territories; ++t) {
-      const std::int64_t a = c.adopters[k * c.territories + t];
+      const std::size_t x = k * c.territories + t;
+      const std::int64_t a = c.adopters[x];
       total += a;
-      fresh += c.new_adopters[k * c.territories + t];
+      fresh += c.new_adopters[x];
+      aware += c.aware[x];
+      member_adopters += c.member_adopters[x];
+      abandoned += c.abandoned[x];
+      s.transfers += c.transfers[x];
       reached += a > 0;
       const auto size = world_.territory_begin[t + 1] - world_.territory_begin[t];
       const double share = size > 0 ? static_cast<double>(a) / static_cast<double>(size) : 0.0;
@@ -38,8 +78,13 @@ void SummaryTracker::observe(const StepCounts& c) {
       }
     }
     s.adopters = total;
+    s.abandoned = abandoned;
     s.territories_reached = reached;
     s.final_share = n > 0 ? static_cast<double>(total) / static_cast<double>(n) : 0.0;
+    s.aware_share = n > 0 ? static_cast<double>(aware) / static_cast<double>(n) : 0.0;
+    s.member_share = ratio(member_adopters, members);
+    s.nonmember_share = ratio(total - member_adopters, n - members);
+    s.cluster_advantage = s.member_share - s.nonmember_share;
     // Integer comparisons: total >= n * x% exactly, whatever the floating-point rounding.
     if (s.steps_to_10 < 0 && 10 * total >= n) s.steps_to_10 = c.step;
     if (s.steps_to_50 < 0 && 2 * total >= n) s.steps_to_50 = c.step;
@@ -48,29 +93,47 @@ void SummaryTracker::observe(const StepCounts& c) {
       peak_new_[k] = fresh;
       s.peak_step = c.step;
     }
+    adoptions_by_step_[k].push_back(fresh);
   }
+}
+
+std::vector<InnovationSummary> SummaryTracker::summaries() const {
+  std::vector<InnovationSummary> out = out_;
+  for (std::size_t k = 0; k < out.size(); ++k) {
+    const auto& h = adoptions_by_step_[k];
+    double count = 0, sum = 0, sum2 = 0;
+    for (std::size_t step = 0; step < h.size(); ++step) {
+      const auto w = static_cast<double>(h[step]), x = static_cast<double>(step);
+      count += w;
+      sum += w * x;
+      sum2 += w * x * x;
+    }
+    auto& r = out[k].rogers;
+    r.fill(0.0);
+    if (count <= 0) continue;
+    const double m = sum / count, sd = std::sqrt(std::max(0.0, sum2 / count - m * m));
+    for (std::size_t step = 0; step < h.size(); ++step) {
+      const auto x = static_cast<double>(step);
+      const std::size_t cat = x < m - 2 * sd ? 0 : x < m - sd ? 1 : x <= m ? 2 : x <= m + sd ? 3 : 4;
+      r[cat] += static_cast<double>(h[step]) / count;
+    }
+  }
+  return out;
 }
 
 std::vector<Metric> SummaryTracker::metrics() const {
   std::vector<Metric> out;
-  for (const auto& s : out_) {
-    const double values[] = {static_cast<double>(s.adopters),
-                             s.final_share,
-                             static_cast<double>(s.steps_to_10),
-                             static_cast<double>(s.steps_to_50),
-                             static_cast<double>(s.steps_to_90),
-                             static_cast<double>(s.peak_step),
-                             static_cast<double>(s.territories_reached),
-                             s.leading_share};
+  for (const auto& s : summaries()) {
+    const auto values = metric_values(s);
     for (std::size_t m = 0; m < metric_names().size(); ++m)
       out.push_back({s.name + "." + metric_names()[m], values[m]});
   }
   return out;
 }
 
-std::vector<InnovationSummary> run_simulation(const Scenario& scenario, const World& world,
-                                              const std::function<void(const StepCounts&)>& on_step,
-                                              const std::function<bool()>& should_stop) {
+RunResult run_simulation(const Scenario& scenario, const World& world,
+                         const std::function<void(const StepCounts&)>& on_step,
+                         const std::function<bool()>& should_stop) {
   Simulation sim(scenario, world);
   SummaryTracker summary(scenario, world);
   sim.initialise();
@@ -82,7 +145,7 @@ std::vector<InnovationSummary> run_simulation(const Scenario& scenario, const Wo
     if (should_stop && should_stop()) throw Interrupted();
     sim.step();
   }
-  return summary.summaries();
+  return {summary.summaries(), sim.clusters(), sim.applied_events(), summary.metrics()};
 }
 
 } // namespace csei

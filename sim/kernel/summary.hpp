@@ -4,11 +4,18 @@
 
 #include "kernel/simulation.hpp"
 
+#include <array>
 #include <functional>
 #include <string>
 #include <vector>
 
 namespace csei {
+
+/// Rogers' adopter categories by adoption time (mean m and standard deviation s of the
+/// adoption steps): innovators < m-2s <= early adopters < m-s <= early majority <= m <
+/// late majority <= m+s < laggards.
+inline constexpr std::array<const char*, 5> kRogersCategories = {
+    "innovators", "early_adopters", "early_majority", "late_majority", "laggards"};
 
 struct InnovationSummary {
   std::string name;
@@ -21,6 +28,13 @@ struct InnovationSummary {
   std::int64_t territories_reached = 0; // territories with at least one adopter at the end
   int leading_territory = -1;           // highest final adoption share (first on ties)
   double leading_share = 0.0;
+  double aware_share = 0.0;             // aware or beyond, at the end
+  double member_share = 0.0;            // adoption share among cluster members (NaN: none)
+  double nonmember_share = 0.0;         // among non-members (NaN: none)
+  double cluster_advantage = 0.0;       // member_share - nonmember_share (NaN if undefined)
+  std::int64_t transfers = 0;           // adoptions via bridge or distant links, whole run
+  std::int64_t abandoned = 0;           // abandonments, whole run
+  std::array<double, 5> rogers{};       // shares of all adoptions by category
 };
 
 /// One named scalar outcome of a run, e.g. "community_energy.final_share".
@@ -31,12 +45,15 @@ struct Metric {
 
 /// The names of the per-innovation metrics, in the order metrics() lists them.
 [[nodiscard]] const std::vector<std::string>& metric_names();
+/// The values of one innovation's metrics, in metric_names() order.
+[[nodiscard]] std::vector<double> metric_values(const InnovationSummary& s);
 
 class SummaryTracker {
 public:
   SummaryTracker(const Scenario& scenario, const World& world);
   void observe(const StepCounts& counts);
-  [[nodiscard]] const std::vector<InnovationSummary>& summaries() const { return out_; }
+  /// The summaries, with Rogers' categories computed from the adoptions seen so far.
+  [[nodiscard]] std::vector<InnovationSummary> summaries() const;
   /// Every metric of every innovation, named "<innovation>.<metric>".
   [[nodiscard]] std::vector<Metric> metrics() const;
 
@@ -44,12 +61,21 @@ private:
   const World& world_;
   std::vector<InnovationSummary> out_;
   std::vector<std::int64_t> peak_new_;
+  std::vector<std::vector<std::int64_t>> adoptions_by_step_; // per innovation
+};
+
+/// What a run leaves besides its series: summaries, the clusters at the end, applied events.
+struct RunResult {
+  std::vector<InnovationSummary> summaries;
+  std::vector<ClusterInfo> clusters;
+  std::vector<AppliedEvent> events;
+  std::vector<Metric> metrics;
 };
 
 /// Runs every step of the scenario on the world, calling on_step after step 0 and after every
 /// step. Throws Interrupted if should_stop() returns true between steps.
-std::vector<InnovationSummary> run_simulation(const Scenario& scenario, const World& world,
-                                              const std::function<void(const StepCounts&)>& on_step,
-                                              const std::function<bool()>& should_stop = {});
+RunResult run_simulation(const Scenario& scenario, const World& world,
+                         const std::function<void(const StepCounts&)>& on_step,
+                         const std::function<bool()>& should_stop = {});
 
 } // namespace csei

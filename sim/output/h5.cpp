@@ -176,6 +176,16 @@ void write_double(const Location& at, const std::string& name, const std::vector
   write_vector(at, name, v, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE);
 }
 
+std::vector<double> read_double(const Location& at, const std::string& name) {
+  Handle ds(H5Dopen2(at.id(), name.c_str(), H5P_DEFAULT), H5Dclose, "opening dataset " + name);
+  Handle space(H5Dget_space(ds.id()), H5Sclose, "dataspace of " + name);
+  std::vector<double> out(static_cast<std::size_t>(H5Sget_simple_extent_npoints(space.id())));
+  if (!out.empty())
+    check(H5Dread(ds.id(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()),
+          "reading " + name);
+  return out;
+}
+
 std::vector<std::string> read_strings(const Location& at, const std::string& name) {
   Handle ds(H5Dopen2(at.id(), name.c_str(), H5P_DEFAULT), H5Dclose, "opening dataset " + name);
   Handle space(H5Dget_space(ds.id()), H5Sclose, "dataspace of " + name);
@@ -209,12 +219,13 @@ std::vector<std::int64_t> read_int64(const Location& at, const std::string& name
 }
 
 RowAppender::RowAppender(const Location& at, const std::string& name,
-                         std::vector<hsize_t> row_shape, hsize_t chunk_rows)
+                         std::vector<hsize_t> row_shape, hsize_t chunk_rows, Type type)
     : row_shape_(std::move(row_shape)) {
+  // Every axis unlimited: a row axis of size 0 (no clusters) still takes a chunk of 1.
   std::vector<hsize_t> dims{0}, max{H5S_UNLIMITED}, chunk{chunk_rows};
   for (hsize_t d : row_shape_) {
     dims.push_back(d);
-    max.push_back(d);
+    max.push_back(H5S_UNLIMITED);
     chunk.push_back(std::max<hsize_t>(d, 1));
   }
   Handle space = simple_space(dims, &max);
@@ -224,28 +235,34 @@ RowAppender::RowAppender(const Location& at, const std::string& name,
     check(H5Pset_shuffle(plist.id()), "shuffle filter");
     check(H5Pset_deflate(plist.id(), 4), "deflate filter");
   }
-  dataset_ = Handle(H5Dcreate2(at.id(), name.c_str(), H5T_STD_I64LE, space.id(), H5P_DEFAULT,
-                               plist.id(), H5P_DEFAULT),
+  dataset_ = Handle(H5Dcreate2(at.id(), name.c_str(),
+                               type == Type::int64 ? H5T_STD_I64LE : H5T_IEEE_F64LE, space.id(),
+                               H5P_DEFAULT, plist.id(), H5P_DEFAULT),
                     H5Dclose, "creating dataset " + name);
 }
 
-void RowAppender::append(const std::vector<std::int64_t>& row) {
+void RowAppender::append(std::span<const std::int64_t> row) { append(row.data(), H5T_NATIVE_INT64); }
+void RowAppender::append(std::span<const double> row) { append(row.data(), H5T_NATIVE_DOUBLE); }
+
+void RowAppender::append(const void* data, hid_t mem_type) {
   std::vector<hsize_t> dims{rows_ + 1}, start{rows_}, count{1};
+  hsize_t cells = 1;
   for (hsize_t d : row_shape_) {
     dims.push_back(d);
     start.push_back(0);
     count.push_back(d);
+    cells *= d;
   }
   check(H5Dset_extent(dataset_.id(), dims.data()), "extending dataset");
+  ++rows_;
+  if (cells == 0) return; // nothing to write in an empty row (e.g. no clusters)
   Handle file_space(H5Dget_space(dataset_.id()), H5Sclose, "dataspace");
   check(H5Sselect_hyperslab(file_space.id(), H5S_SELECT_SET, start.data(), nullptr, count.data(),
                             nullptr),
         "selecting row");
   Handle mem_space = simple_space(count);
-  check(H5Dwrite(dataset_.id(), H5T_NATIVE_INT64, mem_space.id(), file_space.id(), H5P_DEFAULT,
-                 row.data()),
+  check(H5Dwrite(dataset_.id(), mem_type, mem_space.id(), file_space.id(), H5P_DEFAULT, data),
         "writing row");
-  ++rows_;
 }
 
 } // namespace csei::h5

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <hdf5.h>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -72,22 +73,27 @@ public:
 void write_strings(const Location& at, const std::string& name, const std::vector<std::string>& v);
 void write_int64(const Location& at, const std::string& name, const std::vector<std::int64_t>& v);
 void write_double(const Location& at, const std::string& name, const std::vector<double>& v);
+/// Reads a whole float64 dataset.
+std::vector<double> read_double(const Location& at, const std::string& name);
 
 std::vector<std::string> read_strings(const Location& at, const std::string& name);
 /// Reads a whole integer dataset; `dims` receives its shape.
 std::vector<std::int64_t> read_int64(const Location& at, const std::string& name,
                                      std::vector<hsize_t>* dims = nullptr);
 
-/// An int64 dataset of shape [unlimited, d1, d2, ...], chunked and compressed, grown one row
-/// (one time step) at a time.
+/// A dataset of shape [unlimited, d1, d2, ...] (int64 or float64), chunked and compressed, grown
+/// one row (one time step) at a time.
 class RowAppender {
 public:
+  enum class Type { int64, float64 };
   RowAppender(const Location& at, const std::string& name, std::vector<hsize_t> row_shape,
-              hsize_t chunk_rows);
-  void append(const std::vector<std::int64_t>& row);
+              hsize_t chunk_rows, Type type = Type::int64);
+  void append(std::span<const std::int64_t> row);
+  void append(std::span<const double> row);
   [[nodiscard]] hsize_t rows() const { return rows_; }
 
 private:
+  void append(const void* data, hid_t mem_type);
   Handle dataset_;
   std::vector<hsize_t> row_shape_;
   hsize_t rows_ = 0;

@@ -3,7 +3,7 @@
 // finished.
 #pragma once
 
-#include "kernel/simulation.hpp"
+#include "kernel/summary.hpp"
 
 #include <filesystem>
 #include <memory>
@@ -11,7 +11,7 @@
 
 namespace csei {
 
-inline constexpr std::int64_t kSchemaVersion = 1;
+inline constexpr std::int64_t kSchemaVersion = 2;
 
 struct RunInfo {
   std::uint64_t seed = 0;
@@ -29,8 +29,9 @@ public:
   RunWriter& operator=(const RunWriter&) = delete;
 
   void record(const StepCounts& counts);
-  /// Closes the file and moves it to its final name.
-  void commit();
+  /// Writes what is known only at the end (clusters, events, summary), closes the file and
+  /// moves it to its final name.
+  void commit(const RunResult& result);
 
   [[nodiscard]] const std::filesystem::path& path() const { return path_; }
 

@@ -10,10 +10,11 @@ TEST_CASE("summary metrics are read off the series", "[kernel][summary]") {
   const Scenario s = load_scenario(csei::test::source_dir() / "tests/data/small.toml");
   const World w = build_world(s);
   std::vector<std::vector<std::int64_t>> rows, fresh;
-  const auto summaries = run_simulation(s, w, [&](const StepCounts& c) {
+  const auto result = run_simulation(s, w, [&](const StepCounts& c) {
     rows.emplace_back(c.adopters.begin(), c.adopters.end());
     fresh.emplace_back(c.new_adopters.begin(), c.new_adopters.end());
   });
+  const auto& summaries = result.summaries;
   REQUIRE(rows.size() == static_cast<std::size_t>(s.steps + 1));
   const std::int64_t n = w.organisation_count();
   for (std::size_t k = 0; k < 2; ++k) {

@@ -49,15 +49,9 @@ TEST_CASE("a run file holds the series, tables and provenance", "[output]") {
   const auto expected = csei::test::run(s);
   {
     RunWriter writer(path, s, w, {9, 3, "test-version", "2026-01-01T00:00:00Z"});
-    Simulation sim(s, w);
-    sim.initialise();
-    writer.record(sim.counts());
-    for (int i = 0; i < 6; ++i) {
-      sim.step();
-      writer.record(sim.counts());
-    }
+    const RunResult result = run_simulation(s, w, [&](const StepCounts& c) { writer.record(c); });
     CHECK_FALSE(std::filesystem::exists(path)); // only the temporary exists until commit
-    writer.commit();
+    writer.commit(result);
   }
   REQUIRE(std::filesystem::exists(path));
   CHECK_FALSE(partial_left(path));
