@@ -7,6 +7,7 @@ its handler; unreadable run files anywhere end in `error: <file>: <what>` and ex
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -30,6 +31,9 @@ def main(argv=None) -> int:
     except RunFileError as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_RUN_FILE_ERROR
+    except BrokenPipeError:  # e.g. `... | head`: stop quietly, as command-line tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except OSError as err:
         # Run file read errors arrive as RunFileError, so this is the output side.
         print(f"error: {err.filename or '-'}: {err.strerror or err}", file=sys.stderr)

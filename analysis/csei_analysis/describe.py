@@ -92,7 +92,7 @@ def describe(run: Run) -> list[str]:
 
     step = STEP_LENGTHS.get(run.steps_per_year, f"1/{run.steps_per_year:g} of a year")
     years = run.steps / run.steps_per_year
-    out.append(f"The run covers {run.steps} steps of {step} each ({years:g} years).")
+    out.append(f"The run covers {_n(run.steps, 'step')} of {step} each ({_n(years, 'year')}).")
 
     specs = scenario.get("innovations", [])
     kinds = run.get("innovations/kind")
@@ -103,7 +103,7 @@ def describe(run: Run) -> list[str]:
         text = f"Innovation {name}{kind} {_rule(rule, spec)}"
         if "pioneers" in spec:
             place = spec.get("pioneer_territory")
-            text += f", starting from {spec['pioneers']} pioneers "
+            text += f", starting from {_n(spec['pioneers'], 'pioneer')} "
             text += f"in {place}" if place else "anywhere"
         if launches is not None and launches[i] > 0:
             text += f", launched at step {launches[i]}"
@@ -111,14 +111,19 @@ def describe(run: Run) -> list[str]:
 
     founded = run.get("clusters/founded")
     if founded is not None:
-        out.append(f"{int((founded >= 0).sum())} clusters existed during the run.")
+        out.append(f"{_n(int((founded >= 0).sum()), 'cluster')} existed during the run.")
     events = run.get("events/step")
     if events is not None and len(events):
         out.append(
-            f"{len(events)} policy events were applied, between steps {int(np.min(events))} "
+            f"{_n(len(events), 'policy event')} applied, between steps {int(np.min(events))} "
             f"and {int(np.max(events))} (listed below)."
         )
     return out
+
+
+def _n(count, noun: str) -> str:
+    """'1 step', '3 steps', '2.5 years'."""
+    return f"{count:g} {noun}" + ("" if count == 1 else "s")
 
 
 def _rule(rule: str, spec: dict) -> str:

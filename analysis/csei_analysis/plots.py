@@ -125,7 +125,7 @@ def plot_adoption_map(run: Run, path=None, step=None) -> Figure:
     step = resolve_step(run, step)
     _, shares = adoption_share_by_territory(run)
     lat, lon = run.read("territories/lat"), run.read("territories/lon")
-    fig, axes = _panels(run, width=5.0, height=4.5)
+    fig, axes = _panels(run, width=4.5, height=4.5, columns=3)
     for ax, name, innovation_shares in zip(axes, run.innovation_names, shares):
         mappable = draw_map(
             ax, run.territory_codes, innovation_shares[:, step], lat, lon, run.organisations
@@ -308,10 +308,10 @@ def _figure(figsize) -> Figure:
     return fig
 
 
-def _panels(run: Run, width=6.0, height=4.0, sharey=False):
-    """A figure with one subplot per innovation (two columns); unused cells removed."""
+def _panels(run: Run, width=6.0, height=4.0, sharey=False, columns=2):
+    """A figure with one subplot per innovation, in rows of `columns`; unused cells removed."""
     n = run.n_innovations
-    ncols = min(n, 2)
+    ncols = min(n, columns)
     nrows = math.ceil(n / ncols)
     fig = _figure(figsize=(width * ncols, height * nrows))
     axes = fig.subplots(nrows, ncols, squeeze=False, sharey=sharey).ravel()

@@ -58,8 +58,9 @@ def build_report(paths, step=None) -> tuple[str, list[str]]:
                 raise
             notes.append(f"scenarios not compared: {err}")
             groups = [Group(runs[0].scenario_name, group) for group in by_scenario.values()]
-        body = [_header(groups)]
-        if len(groups) > 1 and not notes:
+        compared = len(groups) > 1 and not notes
+        body = [_header(groups, compared)]
+        if compared:
             body.append(_comparison(groups))
         for k, group in enumerate(groups):
             body.append(_scenario(group, k, groups[0], step, notes))
@@ -73,18 +74,18 @@ def build_report(paths, step=None) -> tuple[str, list[str]]:
     return page, notes
 
 
-def _header(groups: list[Group]) -> str:
+def _header(groups: list[Group], compared: bool) -> str:
     now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     items = "".join(
         f'<li><a href="#scenario-{k}">{_e(g.label)}</a> ({len(g.runs)} run'
         f"{'s' if len(g.runs) > 1 else ''})</li>"
         for k, g in enumerate(groups)
     )
-    compared = '<li><a href="#comparison">Comparison</a></li>' if len(groups) > 1 else ""
+    link = '<li><a href="#comparison">Comparison</a></li>' if compared else ""
     return (
         f"<h1>csei report</h1>\n<p>Simulation of innovation diffusion among social-economy "
         f"organisations. Report generated {now} by csei_analysis.</p>\n"
-        f"<ul>{compared}{items}</ul>\n"
+        f"<ul>{link}{items}</ul>\n"
     )
 
 

@@ -162,8 +162,8 @@ def test_describe_v2(v2_file):
         text = " ".join(describe(run))
     assert "Innovation repair_cafe (social innovation)" in text
     assert "solar_coop (ecological innovation)" in text and "launched at step 2" in text
-    assert "1 clusters existed" in text
-    assert "2 policy events were applied, between steps 2 and 4" in text
+    assert "1 cluster existed" in text
+    assert "2 policy events applied, between steps 2 and 4" in text
 
 
 BAD_V2 = {
