@@ -52,12 +52,12 @@ def _parser() -> argparse.ArgumentParser:
 
 def _run_argument(parser, nargs=None) -> None:
     parser.add_argument("runs" if nargs else "run", type=Path, nargs=nargs, metavar="RUN.h5",
-                        help="run file written by `csei run`")  # fmt: skip
+                        help="run file written by `csei run`")
 
 
 def _step_argument(parser) -> None:
     parser.add_argument("--step", type=int, help="step shown on the map and the legal-form "
-                        "breakdown (default: the last; negative counts from the end)")  # fmt: skip
+                        "breakdown (default: the last; negative counts from the end)")
 
 
 def _notes(notes) -> None:
@@ -73,7 +73,7 @@ def _add_plot(commands) -> None:
     plot = commands.add_parser("plot", help="write the figures of a run as PNG files")
     _run_argument(plot)
     plot.add_argument("-o", "--outdir", type=Path,
-                      help="output directory (default: <run directory>/<run stem>_plots)")  # fmt: skip
+                      help="output directory (default: <run directory>/<run stem>_plots)")
     _step_argument(plot)
     plot.set_defaults(handler=_plot)
 
@@ -102,13 +102,13 @@ def _add_compare(commands) -> None:
         "sets: --base B1.h5 B2.h5 ... --variant V1.h5 V2.h5 ... [--variant W1.h5 ...].",
     )
     compare.add_argument("runs", type=Path, nargs="*", metavar="RUN.h5",
-                         help="base run, then one run per variant")  # fmt: skip
+                         help="base run, then one run per variant")
     compare.add_argument("--base", type=Path, nargs="+", metavar="RUN.h5",
-                         help="replicates of the base scenario")  # fmt: skip
+                         help="replicates of the base scenario")
     compare.add_argument("--variant", type=Path, nargs="+", action="append", metavar="RUN.h5",
-                         help="replicates of one variant (repeat for more variants)")  # fmt: skip
+                         help="replicates of one variant (repeat for more variants)")
     compare.add_argument("-o", "--outdir", type=Path,
-                         help="output directory (default: <base directory>/<base stem>_compare)")  # fmt: skip
+                         help="output directory (default: <base directory>/<base stem>_compare)")
     compare.set_defaults(handler=_compare, parser=compare)
 
 
@@ -165,7 +165,7 @@ def _add_report(commands) -> None:
     )
     _run_argument(report, nargs="+")
     report.add_argument("-o", "--output", type=Path,
-                        help="HTML file (default: <first run directory>/<run stem>_report.html)")  # fmt: skip
+                        help="HTML file (default: <first run directory>/<run stem>_report.html)")
     _step_argument(report)
     report.set_defaults(handler=_report)
 

@@ -13,7 +13,7 @@ import numpy as np
 from .io import Run
 
 STEP_LENGTHS = {1: "one year", 2: "half a year", 4: "one quarter", 12: "one month",
-                52: "one week", 365: "one day"}  # fmt: skip
+                52: "one week", 365: "one day"}
 
 
 def scenario_dict(run: Run) -> dict:
@@ -74,7 +74,7 @@ def describe(run: Run) -> list[str]:
         out.append(f"{str(scenario['description']).rstrip('.')}.")
 
     codes = run.territory_codes
-    where = f" ({', '.join(codes)})" if len(codes) <= 30 else ""
+    where = f" ({', '.join(codes)})" if len(codes) <= 10 else ""
     organisations = int(attrs.get("organisations", run.organisations.sum()))
     sentence = f"{organisations:,} organisations in {len(codes)} territories{where}"
     network = scenario.get("network", {})
@@ -85,7 +85,8 @@ def describe(run: Run) -> list[str]:
         sentence += f", linked by {links:,} partnerships: each organisation chose "
         sentence += f"{network['partners']} partners"
         if "local_share" in network:
-            sentence += f", {100 * float(network['local_share']):.0f} % of them in its own territory"
+            local = 100 * float(network["local_share"])
+            sentence += f", {local:.0f} % of them in its own territory"
     elif links:
         sentence += f", linked by {links:,} partnerships ({network.get('kind', 'network')})"
     out.append(sentence + ".")
@@ -159,7 +160,8 @@ def _distribution(spec) -> str:
         rest = ", ".join(f"{k} {_toml(v)}" for k, v in spec.items() if k != "kind")
         return f"{kind} with {rest}" if rest else str(kind)
     if "lower" in spec or "upper" in spec:
-        text += f", kept within [{_toml(spec.get('lower', '-inf'))}, {_toml(spec.get('upper', 'inf'))}]"
+        low, high = _toml(spec.get("lower", "-inf")), _toml(spec.get("upper", "inf"))
+        text += f", kept within [{low}, {high}]"
     return text
 
 

@@ -58,7 +58,7 @@ def draw_map(ax, codes, shares, lat, lon, organisations):
                 ax.add_patch(Rectangle((col - 0.5, row - 0.5), 1, 1, color="#dddddd"))
             light = not np.isfinite(share) or share > 0.6
             ax.text(col, row, code, ha="center", va="center", fontsize=9,
-                    color="black" if light else "white", weight="bold")  # fmt: skip
+                    color="black" if light else "white", weight="bold")
         ax.set_axis_off()
         return image
     sizes = np.asarray(organisations, dtype=float)
@@ -67,11 +67,11 @@ def draw_map(ax, codes, shares, lat, lon, organisations):
         lon, lat, s=sizes, c=np.asarray(shares, dtype=float),
         cmap=colormaps[CMAP].with_extremes(bad="#dddddd"), norm=norm,
         edgecolors="black", linewidths=0.5, plotnonfinite=True,
-    )  # fmt: skip
+    )
     if len(codes) <= 40:
         for code, x, y in zip(codes, lon, lat):
             ax.text(x, y, code, ha="center", va="center", fontsize=8, weight="bold",
-                    path_effects=[withStroke(linewidth=2, foreground="white")])  # fmt: skip
+                    path_effects=[withStroke(linewidth=2, foreground="white")])
     ax.set_xlabel("longitude")
     ax.set_ylabel("latitude")
     ax.margins(0.15)

@@ -210,13 +210,13 @@ def plot_rogers(run: Run, path=None) -> Figure:
     for category, metric, colour in zip(ROGERS_CATEGORIES, ROGERS_METRICS, colours):
         share = np.nan_to_num(table[metric].to_numpy())
         ax.barh(run.innovation_names, share, left=left, color=colour,
-                label=category.replace("_", " "))  # fmt: skip
+                label=category.replace("_", " "))
         left += share
     ax.invert_yaxis()
     ax.set_xlim(0, 1)
     ax.set_xlabel("share of adopters")
     ax.legend(ncol=len(ROGERS_CATEGORIES), loc="lower center", bbox_to_anchor=(0.5, 1.0),
-              fontsize="small", frameon=False)  # fmt: skip
+              fontsize="small", frameon=False)
     fig.suptitle(f"{run.scenario_name}: adopters by Rogers' category")
     _save(fig, path)
     return fig
@@ -270,7 +270,7 @@ FIGURES = (
                lambda run, step: plot_rogers(run)),
     FigureSpec("jobs_impact.png", "Jobs and ecological impact",
                lambda run, step: plot_jobs_impact(run), ("series/jobs", "series/impact")),
-)  # fmt: skip
+)
 
 
 def iter_figures(run: Run, step=None) -> Iterator[tuple[FigureSpec, Figure | None, str | None]]:
@@ -332,7 +332,7 @@ def _mark_events(run: Run, ax) -> None:
     steps = run.get("events/step")
     if steps is not None and len(steps):
         ax.vlines(np.unique(steps) / run.steps_per_year, 0, 1, transform=ax.get_xaxis_transform(),
-                  colors="grey", linestyles=":", label="policy event")  # fmt: skip
+                  colors="grey", linestyles=":", label="policy event")
 
 
 def _territory_colours(n: int) -> list:

@@ -57,13 +57,13 @@ def build_report(paths, step=None) -> tuple[str, list[str]]:
             if len(by_scenario) == 1:
                 raise
             notes.append(f"scenarios not compared: {err}")
-            groups = [Group(runs[0].scenario_name, group) for group in by_scenario.values()]
+            groups = [Group(group[0].scenario_name, group) for group in by_scenario.values()]
         compared = len(groups) > 1 and not notes
         body = [_header(groups, compared)]
         if compared:
             body.append(_comparison(groups))
         for k, group in enumerate(groups):
-            body.append(_scenario(group, k, groups[0], step, notes))
+            body.append(_scenario(group, k, step, notes))
     title = html.escape("csei report: " + ", ".join(g.label for g in groups))
     page = (
         f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
@@ -95,10 +95,10 @@ def _comparison(groups: list[Group]) -> str:
     for group in groups[1:]:
         diff = scenario_diff(base.runs[0], group.runs[0]) or ["no setting differs (seeds only)"]
         parts.append(f"<p><b>{_e(group.label)}</b> differs from the base in: "
-                     f"{_e('; '.join(diff))}.</p>")  # fmt: skip
+                     f"{_e('; '.join(diff))}.</p>")
     parts.append(_figure(plot_compare(groups), "Adoption share of each scenario (top) and "
                          "difference from the base (bottom); bands are 95 % confidence "
-                         "intervals of the mean over replicates."))  # fmt: skip
+                         "intervals of the mean over replicates."))
     shown = format_comparison(compare_metrics(groups))
     for label, rows in shown.groupby("variant", sort=False):
         parts.append(f"<h3>Summary metrics: {_e(label)} vs {_e(base.label)}</h3>")
@@ -106,7 +106,7 @@ def _comparison(groups: list[Group]) -> str:
     return "\n".join(parts) + "\n"
 
 
-def _scenario(group: Group, k: int, base: Group, step, notes: list[str]) -> str:
+def _scenario(group: Group, k: int, step, notes: list[str]) -> str:
     run = group.runs[0]
     parts = [f'<h2 id="scenario-{k}">Scenario: {_e(group.label)}</h2>', "<h3>In plain words</h3>"]
     parts += [f"<p>{_e(sentence)}</p>" for sentence in describe(run)]
@@ -117,7 +117,7 @@ def _scenario(group: Group, k: int, base: Group, step, notes: list[str]) -> str:
         a = r.attrs
         rows.append({"file": r.path.name, "seed": a.get("seed", ""),
                      "csei version": a.get("version", ""), "created": a.get("created", ""),
-                     "schema": r.schema_version, "threads": a.get("threads", "")})  # fmt: skip
+                     "schema": r.schema_version, "threads": a.get("threads", "")})
     parts.append(_table(pd.DataFrame(rows), index=False))
 
     tables = [summary_table(r) for r in group.runs]
@@ -156,7 +156,7 @@ def _events(run):
     return pd.DataFrame({
         "step": run.read("events/step"), "kind": run.read("events/kind"),
         "target": run.read("events/target"), "organisations affected": run.read("events/affected"),
-    })  # fmt: skip
+    })
 
 
 def _figure(fig, caption: str) -> str:

@@ -29,7 +29,8 @@ def policy_runs(tmp_path_factory):
     for seed in SEEDS:
         for label, q in (("base", 1.5), ("variant", 0.5)):
             path = out / f"{label}_{seed}.h5"
-            runs[label].append(real_run(path, "--seed", str(seed), "--set", f"innovations[0].q={q}"))
+            args = ("--seed", str(seed), "--set", f"innovations[0].q={q}")
+            runs[label].append(real_run(path, *args))
     return runs
 
 
@@ -39,4 +40,4 @@ def eu_run(tmp_path_factory):
     _need_binary()
     path = tmp_path_factory.mktemp("eu") / "eu27.h5"
     return real_run(path, "--set", "organisations.scale=0.001", "--set", "time.steps=24",
-                    scenario=REPO / "scenarios" / "baseline_eu27.toml")  # fmt: skip
+                    scenario=REPO / "scenarios" / "baseline_eu27.toml")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 CHROMIUM = shutil.which("chromium")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 # Waits for every image to decode; returns one record per <img>.
 IMAGES_JS = """(async () => {
@@ -54,16 +54,18 @@ def check_page(page: Path, screenshot: Path, width: int = 1200, timeout: float =
                 browser.call(f"{domain}.enable", {}, session)
             browser.call("Emulation.setDeviceMetricsOverride",
                          {"width": width, "height": 900, "deviceScaleFactor": 1, "mobile": False},
-                         session)  # fmt: skip
+                         session)
             browser.call("Page.navigate", {"url": page.resolve().as_uri()}, session)
             browser.wait_for("Page.loadEventFired")
             images = browser.evaluate(IMAGES_JS, session)
             title = browser.evaluate("document.title", session)
             size = browser.call("Page.getLayoutMetrics", {}, session)["cssContentSize"]
-            shot = browser.call("Page.captureScreenshot", {
-                "format": "png", "captureBeyondViewport": True,
-                "clip": {"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1},
-            }, session)  # fmt: skip
+            clip = {"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1}
+            shot = browser.call(
+                "Page.captureScreenshot",
+                {"format": "png", "captureBeyondViewport": True, "clip": clip},
+                session,
+            )
             screenshot.parent.mkdir(parents=True, exist_ok=True)
             screenshot.write_bytes(base64.b64decode(shot["data"]))
             events = browser.events
@@ -110,7 +112,7 @@ class _Browser:
         self._log = open(log, "wb")
         self.process = subprocess.Popen(
             [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", "--remote-debugging-pipe",
-             "about:blank"],  # fmt: skip
+             "about:blank"],
             stdin=subprocess.DEVNULL,
             stdout=self._log,
             stderr=self._log,
@@ -148,7 +150,7 @@ class _Browser:
 
     def evaluate(self, expression, session):
         result = self.call("Runtime.evaluate", {"expression": expression, "awaitPromise": True,
-                                                "returnByValue": True}, session)  # fmt: skip
+                                                "returnByValue": True}, session)
         if "exceptionDetails" in result:
             raise RuntimeError(f"script failed: {result['exceptionDetails']}")
         return result["result"]["value"]

@@ -117,7 +117,7 @@ def write_run(
 V2_CODES = ["DE", "FR", "IT"]
 V2_ORGANISATIONS = np.array([100, 50, 50])
 FORMS = ["association", "cooperative", "mutual", "foundation", "social_enterprise", "sme",
-         "public_body", "research"]  # fmt: skip
+         "public_body", "research"]
 FORM_ORGANISATIONS = np.array([80, 40, 10, 10, 20, 20, 10, 10])
 
 
@@ -180,7 +180,7 @@ def write_run_v2(path, omit=(), replace=None, steps=6):
     data = {**v2_data(steps), **(replace or {})}
     write_run(path, adopters=data["series/adopters"], organisations=V2_ORGANISATIONS,
               codes=V2_CODES, innovations=["repair_cafe", "solar_coop"], schema_version=2,
-              steps_per_year=12.0)  # fmt: skip
+              steps_per_year=12.0)
     with h5py.File(path, "a") as f:
         del f["series/new_adopters"]
         if "series/adopters" in omit:

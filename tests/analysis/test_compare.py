@@ -78,7 +78,8 @@ def test_incomparable_runs_are_refused(tmp_path, capsys):
     with open_run(base) as a, open_run(other) as b, pytest.raises(RunFileError) as info:
         make_groups([[a], [b]])
     assert info.value.path == other
-    assert info.value.what == f"cannot be compared with {base}: innovations ['x', 'z'] vs ['x', 'y']"
+    expected = f"cannot be compared with {base}: innovations ['x', 'z'] vs ['x', 'y']"
+    assert info.value.what == expected
     assert main(["compare", str(base), str(other), "-o", str(tmp_path / "out")]) == 2
     assert capsys.readouterr().err.startswith(f"error: {other}: cannot be compared with")
 
@@ -87,7 +88,7 @@ def test_incomparable_runs_are_refused(tmp_path, capsys):
     "argv",
     [["compare"], ["compare", "a.h5"], ["compare", "--base", "a.h5"],
      ["compare", "a.h5", "b.h5", "--base", "c.h5", "--variant", "d.h5"]],
-)  # fmt: skip
+)
 def test_compare_usage_errors(argv, capsys):
     with pytest.raises(SystemExit) as info:
         main(argv)
@@ -101,7 +102,9 @@ def test_compare_usage_errors(argv, capsys):
 @pytest.fixture
 def groups(policy_runs):
     with ExitStack() as stack:
-        opened = [[stack.enter_context(open_run(p)) for p in policy_runs[k]] for k in ("base", "variant")]
+        opened = [
+            [stack.enter_context(open_run(p)) for p in policy_runs[k]] for k in ("base", "variant")
+        ]
         yield make_groups(opened)
 
 
@@ -119,7 +122,8 @@ def test_compare_finds_the_policy_difference(groups):
     # The other innovation did not change, and with shared seeds the runs are identical.
     tipping = table.loc["tipping"]
     assert (tipping["change"].fillna(0) == 0).all()
-    assert (tipping["change_low"].fillna(0) == 0).all() and (tipping["change_high"].fillna(0) == 0).all()
+    for column in ("change_low", "change_high"):
+        assert (tipping[column].fillna(0) == 0).all()
 
 
 def test_compare_figure_holds_means_and_differences(groups):
@@ -147,12 +151,13 @@ def test_compare_figure_holds_means_and_differences(groups):
 def test_cli_compare_replicates(policy_runs, tmp_path, capsys):
     outdir = tmp_path / "cmp"
     argv = ["compare", "--base", *map(str, policy_runs["base"]), "--variant",
-            *map(str, policy_runs["variant"]), "-o", str(outdir)]  # fmt: skip
+            *map(str, policy_runs["variant"]), "-o", str(outdir)]
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert out.startswith("innovations[0].q = 0.5 vs base:\n")
     assert "final adoption share" in out and "change [95 % CI]" in out
-    assert out.split()[-2:] == [str(outdir / "compare_adoption.png"), str(outdir / "compare_summary.csv")]
+    written = [outdir / "compare_adoption.png", outdir / "compare_summary.csv"]
+    assert out.split()[-2:] == list(map(str, written))
     assert (outdir / "compare_adoption.png").read_bytes().startswith(PNG_SIGNATURE)
     with open(outdir / "compare_summary.csv") as f:
         rows = {(r["innovation"], r["metric"]): r for r in csv.DictReader(f)}

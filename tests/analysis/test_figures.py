@@ -110,6 +110,5 @@ def test_real_eu_run_is_drawn_on_the_tile_grid(eu_run):
     maps = [ax for ax in fig.axes if ax.get_images()]
     assert len(maps) == 3
     for ax, innovation_shares in zip(maps, shares):
-        np.testing.assert_allclose(
-            ax.get_images()[0].get_array().filled(np.nan), tile_grid(codes, innovation_shares[:, -1])
-        )
+        drawn = ax.get_images()[0].get_array().filled(np.nan)
+        np.testing.assert_allclose(drawn, tile_grid(codes, innovation_shares[:, -1]))

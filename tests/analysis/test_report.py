@@ -108,9 +108,14 @@ def test_report_compares_replicate_groups(policy_runs):
 def test_report_of_unrelated_scenarios_does_not_compare(tmp_path):
     one = write_run(tmp_path / "one.h5", innovations=["a", "b"])
     two = write_run(tmp_path / "two.h5", innovations=["c", "d"], scenario="name = 'other'\n")
+    with h5py.File(two, "a") as f:
+        f.attrs["scenario_name"] = "other"
     text, notes = build_report([one, two])
-    assert "Comparison" not in Page(text).plain()
-    assert notes[0].startswith("scenarios not compared:")
+    plain = Page(text).plain()
+    assert "Comparison" not in plain
+    assert "Scenario: synthetic" in plain and "Scenario: other" in plain
+    assert notes[0] == f"scenarios not compared: {two}: cannot be compared with {one}: " \
+        "innovations ['c', 'd'] vs ['a', 'b']"
 
 
 def test_report_reads_only_what_it_needs(tmp_path, monkeypatch):
@@ -129,7 +134,7 @@ def test_report_reads_only_what_it_needs(tmp_path, monkeypatch):
     assert "/organisations/adoption_step" not in read
     assert len(read) == len(set(read))  # each dataset read once, then cached
     assert all(name.split("/")[1] in {"series", "territories", "innovations", "legal_forms",
-                                      "clusters", "events", "summary"} for name in read)  # fmt: skip
+                                      "clusters", "events", "summary"} for name in read)
 
 
 def test_cli_report_default_output(tmp_path, capsys):
@@ -155,11 +160,11 @@ def test_wrapper_script_runs_every_subcommand(policy_runs, tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     for args, made in [
         (["plot", base, "-o", tmp_path / "plots"], tmp_path / "plots" / "adoption_map.png"),
-        (["compare", base, variant, "-o", tmp_path / "cmp"], tmp_path / "cmp" / "compare_adoption.png"),
+        (["compare", base, variant, "-o", tmp_path / "c"], tmp_path / "c" / "compare_adoption.png"),
         (["report", base, "-o", tmp_path / "r.html"], tmp_path / "r.html"),
     ]:
         result = subprocess.run([str(wrapper), *map(str, args)], cwd=tmp_path, env=env,
-                                capture_output=True, text=True)  # fmt: skip
+                                capture_output=True, text=True)
         assert result.returncode == 0, result.stderr
         assert made.is_file()
 
@@ -168,9 +173,10 @@ def test_wrapper_script_runs_every_subcommand(policy_runs, tmp_path):
 
 
 @pytest.fixture(params=["comparison", "schema2"])
-def report_file(request, policy_runs, tmp_path):
-    if request.param == "comparison":
-        paths = policy_runs["base"] + policy_runs["variant"]
+def report_file(request, tmp_path):
+    if request.param == "comparison":  # real runs: skipped when csei is not built
+        runs = request.getfixturevalue("policy_runs")
+        paths = runs["base"] + runs["variant"]
     else:
         paths = [write_run_v2(tmp_path / "v2.h5")]
     ARTIFACTS.mkdir(parents=True, exist_ok=True)

@@ -65,7 +65,7 @@ def test_summary_computed_when_not_stored(tmp_path):
         table = summary_table(run)
     total = DATA["series/adopters"].sum(axis=2)  # current adopters, 200 organisations
     expected = [np.argmax(20 * total[:, i] >= 2 * 200) if (total[:, i] >= 20).any() else np.nan
-                for i in range(2)]  # fmt: skip
+                for i in range(2)]
     np.testing.assert_array_equal(table["steps_to_10"], expected)
     assert table["rogers_innovators"].notna().all()
     assert "cluster_advantage" not in table
@@ -117,8 +117,8 @@ def test_awareness_figure(v2_file):
     for i, ax in enumerate(fig.axes):
         lines = {line.get_label(): line.get_ydata() for line in ax.get_lines()}
         assert list(lines) == ["aware", "adopters", "abandoned"]
-        for label, name in (("aware", "aware"), ("adopters", "adopters"), ("abandoned", "abandoned")):
-            np.testing.assert_allclose(lines[label], DATA[f"series/{name}"][:, i].sum(axis=1) / 200)
+        for name, drawn in lines.items():
+            np.testing.assert_allclose(drawn, DATA[f"series/{name}"][:, i].sum(axis=1) / 200)
 
 
 def test_events_are_marked_on_adoption_curves(v2_file):
