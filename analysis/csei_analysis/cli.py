@@ -1,53 +1,180 @@
-"""Command line of csei_analysis: `python -m csei_analysis plot RUN.h5 [-o OUTDIR]`."""
+"""Command line of csei_analysis: `python -m csei_analysis COMMAND ...` (plot, compare, report).
+
+Each subcommand is one function decorated with @command that adds its parser and returns
+its handler; unreadable run files anywhere end in `error: <file>: <what>` and exit status 2.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
 from .io import RunFileError, open_run
 
 EXIT_RUN_FILE_ERROR = 2
+COMMANDS = []
+
+
+def command(add):
+    """Register a subcommand: add(subparsers) adds its parser and sets `handler`."""
+    COMMANDS.append(add)
+    return add
 
 
 def main(argv=None) -> int:
     """Run the command line; return the process exit status."""
     args = _parser().parse_args(argv)
-    return args.handler(args)
+    try:
+        return args.handler(args)
+    except RunFileError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_RUN_FILE_ERROR
+    except BrokenPipeError:  # e.g. `... | head`: stop quietly, as command-line tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except OSError as err:
+        # Run file read errors arrive as RunFileError, so this is the output side.
+        print(f"error: {err.filename or '-'}: {err.strerror or err}", file=sys.stderr)
+        return 1
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m csei_analysis", description="Analyse csei simulation runs."
+        prog="csei-analysis", description="Analyse csei simulation runs (HDF5 run files)."
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    plot = commands.add_parser("plot", help="write adoption figures of a run as PNG files")
-    plot.add_argument("run", type=Path, metavar="RUN.h5", help="run file written by `csei run`")
-    plot.add_argument(
-        "-o",
-        "--outdir",
-        type=Path,
-        help="output directory (default: <run directory>/<run stem>_plots)",
-    )
-    plot.set_defaults(handler=_plot)
+    for add in COMMANDS:
+        add(commands)
     return parser
 
 
+def _run_argument(parser, nargs=None) -> None:
+    parser.add_argument("runs" if nargs else "run", type=Path, nargs=nargs, metavar="RUN.h5",
+                        help="run file written by `csei run`")
+
+
+def _step_argument(parser) -> None:
+    parser.add_argument("--step", type=int, help="step shown on the map and the legal-form "
+                        "breakdown (default: the last; negative counts from the end)")
+
+
+def _notes(notes) -> None:
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
+
+
+# -- plot ---------------------------------------------------------------------
+
+
+@command
+def _add_plot(commands) -> None:
+    plot = commands.add_parser("plot", help="write the figures of a run as PNG files")
+    _run_argument(plot)
+    plot.add_argument("-o", "--outdir", type=Path,
+                      help="output directory (default: <run directory>/<run stem>_plots)")
+    _step_argument(plot)
+    plot.set_defaults(handler=_plot)
+
+
 def _plot(args) -> int:
-    from .plots import plot_run  # matplotlib is slow to import; only this command needs it
+    from .plots import plot_run  # matplotlib is slow to import; only some commands need it
 
     outdir = args.outdir or args.run.parent / f"{args.run.stem}_plots"
-    try:
-        with open_run(args.run) as run:
-            paths = plot_run(run, outdir)
-    except RunFileError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return EXIT_RUN_FILE_ERROR
-    except OSError as err:
-        # Run file read errors arrive as RunFileError, so this is the output side.
-        print(f"error: {err.filename or outdir}: {err.strerror or err}", file=sys.stderr)
-        return 1
+    with open_run(args.run) as run:
+        paths, notes = plot_run(run, outdir, args.step)
     for path in paths:
         print(path)
+    _notes(notes)
+    return 0
+
+
+# -- compare --------------------------------------------------------------------
+
+
+@command
+def _add_compare(commands) -> None:
+    compare = commands.add_parser(
+        "compare",
+        help="compare a base scenario with variants (optionally with replicates)",
+        description="Either BASE.h5 VARIANT.h5 [VARIANT.h5 ...] (one run each), or replicate "
+        "sets: --base B1.h5 B2.h5 ... --variant V1.h5 V2.h5 ... [--variant W1.h5 ...].",
+    )
+    compare.add_argument("runs", type=Path, nargs="*", metavar="RUN.h5",
+                         help="base run, then one run per variant")
+    compare.add_argument("--base", type=Path, nargs="+", metavar="RUN.h5",
+                         help="replicates of the base scenario")
+    compare.add_argument("--variant", type=Path, nargs="+", action="append", metavar="RUN.h5",
+                         help="replicates of one variant (repeat for more variants)")
+    compare.add_argument("-o", "--outdir", type=Path,
+                         help="output directory (default: <base directory>/<base stem>_compare)")
+    compare.set_defaults(handler=_compare, parser=compare)
+
+
+def _compare(args) -> int:
+    if args.runs and (args.base or args.variant):
+        args.parser.error("give either runs or --base/--variant, not both")
+    if args.runs:
+        if len(args.runs) < 2:
+            args.parser.error("need a base run and at least one variant run")
+        sets = [[path] for path in args.runs]
+    elif args.base and args.variant:
+        sets = [args.base, *args.variant]
+    else:
+        args.parser.error("need BASE.h5 VARIANT.h5, or --base ... --variant ...")
+
+    from contextlib import ExitStack
+
+    from .compare import (
+        COMPARE_CSV,
+        COMPARE_PNG,
+        compare_metrics,
+        format_comparison,
+        make_groups,
+        plot_compare,
+    )
+
+    outdir = args.outdir or sets[0][0].parent / f"{sets[0][0].stem}_compare"
+    with ExitStack() as stack:
+        groups = make_groups([[stack.enter_context(open_run(p)) for p in s] for s in sets])
+        table = compare_metrics(groups)
+        outdir.mkdir(parents=True, exist_ok=True)
+        plot_compare(groups, outdir / COMPARE_PNG)
+    table.to_csv(outdir / COMPARE_CSV, index=False)
+    shown = format_comparison(table)
+    for label, rows in shown.groupby("variant", sort=False):
+        print(f"{label} vs {groups[0].label}:")
+        print(rows.drop(columns="variant").to_string(index=False))
+        print()
+    print(outdir / COMPARE_PNG)
+    print(outdir / COMPARE_CSV)
+    return 0
+
+
+# -- report ---------------------------------------------------------------------
+
+
+@command
+def _add_report(commands) -> None:
+    report = commands.add_parser(
+        "report",
+        help="write one self-contained HTML report of one or more runs",
+        description="Runs whose scenarios differ only in seed are replicates; the first "
+        "scenario is the base and the others are compared with it.",
+    )
+    _run_argument(report, nargs="+")
+    report.add_argument("-o", "--output", type=Path,
+                        help="HTML file (default: <first run directory>/<run stem>_report.html)")
+    _step_argument(report)
+    report.set_defaults(handler=_report)
+
+
+def _report(args) -> int:
+    from .report import write_report
+
+    output = args.output or args.runs[0].parent / f"{args.runs[0].stem}_report.html"
+    notes = write_report(args.runs, output, args.step)
+    print(output)
+    _notes(notes)
     return 0

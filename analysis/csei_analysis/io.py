@@ -1,7 +1,10 @@
-"""Opening and validating csei run files (HDF5, schema version 1).
+"""Opening and validating csei run files (HDF5, schema versions 1 and 2).
 
 Validation looks only at attributes, dataset presence and shapes, so opening
-a large run is cheap; dataset contents are read on first access.
+a large run is cheap; a dataset is read on first access, then cached, and the
+names of the datasets read are kept in `Run.datasets_read`. Schema 2 is a
+superset of 1: its extra datasets are optional here (`Run.has`, `Run.get`),
+checked for shape when present, and callers skip what they lack.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-SUPPORTED_SCHEMA_VERSIONS = (1,)
+SUPPORTED_SCHEMA_VERSIONS = (1, 2)
 
 REQUIRED_ATTRS = ("steps", "steps_per_year")
 TERRITORY_DATASETS = (
@@ -25,6 +28,54 @@ TERRITORY_DATASETS = (
 )
 INNOVATION_DATASETS = ("innovations/name", "innovations/rule")
 SERIES_DATASETS = ("series/adopters", "series/new_adopters")
+REQUIRED_DATASETS = TERRITORY_DATASETS + INNOVATION_DATASETS + SERIES_DATASETS
+
+ROGERS_CATEGORIES = (
+    "innovators",
+    "early_adopters",
+    "early_majority",
+    "late_majority",
+    "laggards",
+)
+SUMMARY_METRICS = (
+    "steps_to_10",
+    "steps_to_50",
+    "steps_to_90",
+    "peak_step",
+    "territories_reached",
+    "final_share",
+    "cluster_advantage",
+) + tuple(f"rogers_{c}" for c in ROGERS_CATEGORIES)
+
+# Schema 2 datasets: name -> shape in the letters S1 (steps + 1), I (innovations),
+# T (territories), F (legal forms), C (clusters), E (events).
+OPTIONAL_SHAPES = {
+    "series/aware": "S1 I T",
+    "series/abandoned": "S1 I T",
+    "series/member_adopters": "S1 I T",
+    "series/members": "S1 T",
+    "series/adopters_by_form": "S1 I F",
+    "series/jobs": "S1 I T",
+    "series/impact": "S1 I T",
+    "series/transfers": "S1 I T",
+    "series/cluster_members": "S1 C",
+    "series/cluster_adopters": "S1 I C",
+    "legal_forms/name": "F",
+    "legal_forms/organisations": "F",
+    "clusters/name": "C",
+    "clusters/territory": "C",
+    "clusters/founded": "C",
+    "clusters/sector_diversity": "C",
+    "innovations/kind": "I",
+    "innovations/launch_step": "I",
+    "events/step": "E",
+    "events/kind": "E",
+    "events/target": "E",
+    "events/affected": "E",
+    **{f"summary/{name}": "I" for name in SUMMARY_METRICS},
+}
+# Datasets whose length defines a dimension when present.
+DIMENSION_SOURCES = {"F": "legal_forms/name", "C": "clusters/name", "E": "events/step"}
 
 
 class RunFileError(Exception):
@@ -46,6 +97,8 @@ class Run:
 
     def __init__(self, path):
         self.path = Path(path)
+        self.datasets_read: list[str] = []
+        self._cache: dict[str, np.ndarray] = {}
         if not self.path.exists():
             raise RunFileError(self.path, "no such file")
         if not self.path.is_file():
@@ -105,20 +158,45 @@ class Run:
 
     # -- numeric data -------------------------------------------------------
 
-    @cached_property
+    @property
     def organisations(self) -> np.ndarray:
         """Organisations per territory, shape [T]."""
-        return self._read("territories/organisations")
+        return self.read("territories/organisations")
 
-    @cached_property
+    @property
     def adopters(self) -> np.ndarray:
-        """Adopters at the end of each step, shape [S+1, I, T]."""
-        return self._read("series/adopters")
+        """Adopters at the end of each step, shape [S+1, I, T] (schema 2: current adopters)."""
+        return self.read("series/adopters")
 
-    @cached_property
+    @property
     def new_adopters(self) -> np.ndarray:
         """Adoptions during each step, shape [S+1, I, T]; row 0 holds the pioneers."""
-        return self._read("series/new_adopters")
+        return self.read("series/new_adopters")
+
+    # -- any dataset ---------------------------------------------------------
+
+    def has(self, *names: str) -> bool:
+        """Whether every named dataset is in the file (and was validated)."""
+        return all(name in self._datasets for name in names)
+
+    def read(self, name: str) -> np.ndarray:
+        """The whole dataset `name` (e.g. "series/jobs"), strings decoded; cached."""
+        if name not in self._cache:
+            if name not in self._datasets:
+                raise self._error(f"missing dataset '/{name}'")
+            try:
+                value = self._datasets[name][()]
+            except OSError as err:
+                raise self._error(f"cannot read dataset '/{name}': {err}") from err
+            if value.dtype.kind in "OS":
+                value = np.array([_decode(v) for v in value], dtype=object)
+            self._cache[name] = value
+            self.datasets_read.append(name)
+        return self._cache[name]
+
+    def get(self, name: str):
+        """The dataset `name` if the file has it, else None."""
+        return self.read(name) if name in self._datasets else None
 
     # -- internals ----------------------------------------------------------
 
@@ -149,10 +227,7 @@ class Run:
         if not np.isfinite(self.steps_per_year) or self.steps_per_year <= 0:
             raise self._error(f"invalid steps_per_year {self.steps_per_year}")
 
-        datasets = {
-            name: self._dataset(name)
-            for name in TERRITORY_DATASETS + INNOVATION_DATASETS + SERIES_DATASETS
-        }
+        datasets = {name: self._dataset(name) for name in REQUIRED_DATASETS}
         self.n_territories = self._length(datasets["territories/code"])
         self.n_innovations = self._length(datasets["innovations/name"])
         if self.n_territories == 0:
@@ -163,6 +238,22 @@ class Run:
         expected.update({name: (self.n_innovations,) for name in INNOVATION_DATASETS})
         series_shape = (self.steps + 1, self.n_innovations, self.n_territories)
         expected.update({name: series_shape for name in SERIES_DATASETS})
+
+        if self.schema_version >= 2:
+            sizes = {"S1": self.steps + 1, "I": self.n_innovations, "T": self.n_territories}
+            for letter, source in DIMENSION_SOURCES.items():
+                if source in self._file:
+                    sizes[letter] = self._length(self._dataset(source))
+            for name, letters in OPTIONAL_SHAPES.items():
+                if name not in self._file:
+                    continue
+                needed = [x for x in letters.split() if x not in sizes]
+                if needed:
+                    source = DIMENSION_SOURCES[needed[0]]
+                    raise self._error(f"dataset '/{name}' needs '/{source}', which is missing")
+                datasets[name] = self._dataset(name)
+                expected[name] = tuple(sizes[x] for x in letters.split())
+
         for name, shape in expected.items():
             if datasets[name].shape != shape:
                 raise self._error(
@@ -189,14 +280,8 @@ class Run:
             raise self._error(f"dataset '{dataset.name}' has shape {dataset.shape}, expected 1-D")
         return dataset.shape[0]
 
-    def _read(self, name: str) -> np.ndarray:
-        try:
-            return self._datasets[name][()]
-        except OSError as err:
-            raise self._error(f"cannot read dataset '/{name}': {err}") from err
-
     def _strings(self, name: str) -> list[str]:
-        return [_decode(value) for value in self._read(name)]
+        return [str(v) for v in self.read(name)]
 
 
 def _decode(value):

@@ -1,7 +1,7 @@
 """Tests of csei_analysis: reading run files, adoption shares, figures and the CLI.
 
-Run files are synthetic, written with h5py following schema version 1; one test
-runs the real simulator when its binary has been built.
+Run files are synthetic, written with h5py following schema version 1 (runfiles.py); one
+test runs the real simulator when its binary has been built.
 """
 
 import os
@@ -9,7 +9,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import h5py
 import numpy as np
 import pytest
 
@@ -22,77 +21,25 @@ from csei_analysis import (
 from csei_analysis.cli import main
 from csei_analysis.plots import plot_adoption_by_territory, plot_adoption_total, plot_run
 
-REPO = Path(__file__).resolve().parents[2]
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-
-# [step, innovation, territory]; 4 steps, 2 innovations, 3 territories.
-ADOPTERS = np.array(
-    [
-        [[1, 0, 0], [0, 2, 0]],
-        [[2, 1, 0], [0, 4, 1]],
-        [[4, 3, 1], [1, 6, 1]],
-        [[7, 6, 2], [1, 9, 3]],
-        [[10, 10, 5], [2, 12, 4]],
-    ]
+from runfiles import (
+    ADOPTERS,
+    CODES,
+    INNOVATIONS,
+    ORGANISATIONS,
+    PNG_SIGNATURE,
+    REPO,
+    csei_binary,
+    real_run,
+    write_run,
 )
-ORGANISATIONS = [10, 20, 5]
-CODES = ["AT11", "BE21", "CZ03"]
-INNOVATIONS = ["social-lending", "care-coops"]
-STEPS_PER_YEAR = 4.0
 
-
-def write_run(
-    path,
-    adopters=ADOPTERS,
-    organisations=ORGANISATIONS,
-    codes=None,
-    innovations=None,
-    steps_per_year=STEPS_PER_YEAR,
-    schema_version=1,
-    steps=None,
-    omit=(),
-):
-    """Write a run file as the simulator does; names in `omit` (attributes or datasets) are left out."""
-    adopters = np.asarray(adopters, dtype=np.int64)
-    n_rows, n_innovations, n_territories = adopters.shape
-    codes = codes or [f"T{t:02d}" for t in range(n_territories)]
-    innovations = innovations or [f"innovation-{i}" for i in range(n_innovations)]
-    attrs = {
-        "schema_version": schema_version,
-        "scenario": "[run]\nname = \"synthetic\"\n",
-        "scenario_name": "synthetic",
-        "seed": np.uint64(42),
-        "threads": 1,
-        "version": "test",
-        "created": "2024-01-01T00:00:00Z",
-        "steps": n_rows - 1 if steps is None else steps,
-        "steps_per_year": float(steps_per_year),
-    }
-    strings = {
-        "territories/code": codes,
-        "territories/name": [f"Territory {code}" for code in codes],
-        "innovations/name": innovations,
-        "innovations/rule": ["bass"] * n_innovations,
-    }
-    numbers = {
-        "series/adopters": adopters,
-        "series/new_adopters": np.diff(adopters, axis=0, prepend=0),
-        "territories/organisations": np.asarray(organisations, dtype=np.int64),
-        "territories/population": np.full(n_territories, 1.0e5),
-        "territories/lat": np.linspace(40.0, 60.0, n_territories),
-        "territories/lon": np.linspace(-5.0, 25.0, n_territories),
-    }
-    with h5py.File(path, "w") as f:
-        for name, value in attrs.items():
-            if name not in omit:
-                f.attrs[name] = value
-        for name, value in strings.items():
-            if name not in omit:
-                f.create_dataset(name, data=value, dtype=h5py.string_dtype())
-        for name, value in numbers.items():
-            if name not in omit:
-                f.create_dataset(name, data=value)
-    return path
+ALL_V1_PNGS = [
+    "adoption_total.png",
+    "adoption_by_territory.png",
+    "adoption_heatmap.png",
+    "adoption_map.png",
+    "rogers.png",
+]
 
 
 @pytest.fixture
@@ -199,10 +146,18 @@ def test_many_territories_are_not_labelled(tmp_path):
 
 def test_plot_run_writes_pngs(run_file, tmp_path):
     with open_run(run_file) as run:
-        paths = plot_run(run, tmp_path / "out")
-    assert [p.name for p in paths] == ["adoption_total.png", "adoption_by_territory.png"]
+        paths, notes = plot_run(run, tmp_path / "out")
+    assert [p.name for p in paths] == ALL_V1_PNGS
     for path in paths:
         assert path.read_bytes().startswith(PNG_SIGNATURE)
+    # Schema 1 has no cluster, awareness, legal-form or outcome series: one note each.
+    assert [note.split()[0] for note in notes] == [
+        "adoption_members.png",
+        "awareness.png",
+        "adoption_by_form.png",
+        "jobs_impact.png",
+    ]
+    assert all("skipped: needs /series/" in note and "\n" not in note for note in notes)
 
 
 # -- command line ----------------------------------------------------------
@@ -211,19 +166,23 @@ def test_plot_run_writes_pngs(run_file, tmp_path):
 def test_cli_plot_default_outdir(run_file, capsys):
     assert main(["plot", str(run_file)]) == 0
     outdir = run_file.parent / "small_plots"
-    printed = capsys.readouterr().out.split()
-    assert printed == [str(outdir / "adoption_total.png"), str(outdir / "adoption_by_territory.png")]
+    out, err = capsys.readouterr()
+    printed = out.split()
+    assert printed == [str(outdir / name) for name in ALL_V1_PNGS]
     for path in printed:
         assert Path(path).read_bytes().startswith(PNG_SIGNATURE)
+    assert err.count("note: ") == 4
+
+
+def test_cli_plot_step_out_of_range(run_file, capsys):
+    assert main(["plot", str(run_file), "--step", "5"]) == 2
+    assert capsys.readouterr().err == f"error: {run_file}: step 5 is out of range (0..4)\n"
 
 
 def test_cli_plot_outdir_option(run_file, tmp_path, capsys):
     outdir = tmp_path / "figures" / "nested"
     assert main(["plot", str(run_file), "-o", str(outdir)]) == 0
-    assert sorted(p.name for p in outdir.iterdir()) == [
-        "adoption_by_territory.png",
-        "adoption_total.png",
-    ]
+    assert sorted(p.name for p in outdir.iterdir()) == sorted(ALL_V1_PNGS)
 
 
 @pytest.mark.parametrize(
@@ -245,10 +204,7 @@ def test_module_entry_point(run_file, tmp_path, cwd, pythonpath):
         text=True,
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == [
-        str(outdir / "adoption_total.png"),
-        str(outdir / "adoption_by_territory.png"),
-    ]
+    assert result.stdout.split() == [str(outdir / name) for name in ALL_V1_PNGS]
 
 
 # -- invalid run files -----------------------------------------------------
@@ -266,9 +222,9 @@ BAD_FILES = {
         lambda path: write_run(path, omit=("schema_version",)),
         "missing root attribute 'schema_version'",
     ),
-    "schema-version-2": (
-        lambda path: write_run(path, schema_version=2),
-        "unsupported schema_version 2",
+    "schema-version-3": (
+        lambda path: write_run(path, schema_version=3),
+        "unsupported schema_version 3",
     ),
     "no-steps-per-year": (
         lambda path: write_run(path, omit=("steps_per_year",)),
@@ -326,15 +282,11 @@ def test_module_exit_status_for_bad_file(tmp_path):
         text=True,
     )
     assert result.returncode == 2
-    assert result.stderr == f"error: {path}: unsupported schema_version 0 (supported: 1)\n"
+    assert result.stderr == f"error: {path}: unsupported schema_version 0 (supported: 1, 2)\n"
     assert result.stdout == ""
 
 
 # -- real simulator --------------------------------------------------------
-
-
-def csei_binary():
-    return Path(os.environ.get("CSEI_BIN") or REPO / "build" / "csei")
 
 
 @pytest.mark.skipif(
@@ -342,13 +294,9 @@ def csei_binary():
     reason=f"csei binary not built at {csei_binary()} (build it or set CSEI_BIN)",
 )
 def test_real_run(tmp_path):
-    out = tmp_path / "run.h5"
-    subprocess.run(
-        [str(csei_binary()), "run", str(REPO / "tests" / "data" / "small.toml"), "-o", str(out)],
-        check=True,
-    )
+    out = real_run(tmp_path / "run.h5")
     with open_run(out) as run:
-        paths = plot_run(run, tmp_path / "plots")
+        paths, _ = plot_run(run, tmp_path / "plots")
         _, total = adoption_share_total(run)
         _, by_territory = adoption_share_by_territory(run)
     for path in paths:

@@ -1,0 +1,124 @@
+"""Summary metrics per innovation, read from /summary (schema 2) or computed from the series.
+
+Definitions follow the simulator (sim/kernel/summary.cpp): steps_to_X is the first step at
+which at least X % of all organisations have adopted, peak_step the step after 0 with the most
+new adopters (first on ties), territories_reached the territories with an adopter at the end.
+Metrics that never happened or are undefined are NaN.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .io import ROGERS_CATEGORIES, Run
+
+STEP_METRICS = ("steps_to_10", "steps_to_50", "steps_to_90", "peak_step")
+ROGERS_METRICS = tuple(f"rogers_{c}" for c in ROGERS_CATEGORIES)
+# Totals at the end of the run (or over it, for transfers) from schema 2 series.
+EXTRA_SERIES = {
+    "aware_share": "series/aware",
+    "abandoned": "series/abandoned",
+    "jobs": "series/jobs",
+    "impact": "series/impact",
+    "transfers": "series/transfers",
+}
+LABELS = {
+    "final_share": "final adoption share",
+    "steps_to_10": "steps to 10 %",
+    "steps_to_50": "steps to 50 %",
+    "steps_to_90": "steps to 90 %",
+    "peak_step": "peak step",
+    "territories_reached": "territories reached",
+    "cluster_advantage": "cluster advantage",
+    "aware_share": "final awareness share",
+    "abandoned": "abandonments",
+    "jobs": "jobs created",
+    "impact": "ecological impact",
+    "transfers": "cross-territory transfers",
+    **{m: f"Rogers: {c.replace('_', ' ')}" for m, c in zip(ROGERS_METRICS, ROGERS_CATEGORIES)},
+}
+
+
+def rogers_categories(new_adoptions) -> np.ndarray:
+    """Shares of adopters in Rogers' five categories, from adoptions per step [S+1].
+
+    With mean m and standard deviation sd of the adoption steps: innovators < m - 2sd,
+    early adopters [m - 2sd, m - sd), early majority [m - sd, m), late majority [m, m + sd),
+    laggards >= m + sd. NaN when nobody adopted.
+    """
+    weights = np.asarray(new_adoptions, dtype=float)
+    total = weights.sum()
+    if total <= 0:
+        return np.full(len(ROGERS_CATEGORIES), np.nan)
+    steps = np.arange(len(weights))
+    mean = (steps * weights).sum() / total
+    sd = np.sqrt(((steps - mean) ** 2 * weights).sum() / total)
+    edges = mean + sd * np.array([-2.0, -1.0, 0.0, 1.0])
+    category = np.searchsorted(edges, steps, side="right")  # 0..4; a step on an edge goes up
+    return np.bincount(category, weights=weights, minlength=5) / total
+
+
+def summary_table(run: Run) -> pd.DataFrame:
+    """One row per innovation, one float column per metric (NaN: never or undefined)."""
+    adopters = run.adopters.sum(axis=2)  # [S+1, I]
+    fresh = run.new_adopters.sum(axis=2)
+    n = int(run.organisations.sum())
+    computed = {
+        "final_share": adopters[-1] / n if n else np.full(run.n_innovations, np.nan),
+        **{f"steps_to_{x}": _first_step(100 * adopters >= x * n) for x in (10, 50, 90)},
+        "peak_step": _first_step((fresh == fresh[1:].max(axis=0, initial=0)) & (fresh > 0), 1),
+        "territories_reached": (run.adopters[-1] > 0).sum(axis=1),
+    }
+    rogers = np.array([rogers_categories(fresh[:, i]) for i in range(run.n_innovations)])
+    computed.update({m: rogers[:, k] for k, m in enumerate(ROGERS_METRICS)})
+
+    columns = {}
+    for name, value in computed.items():
+        stored = run.get(f"summary/{name}")
+        columns[name] = np.asarray(value if stored is None else stored, dtype=float)
+    if run.has("summary/cluster_advantage"):
+        columns["cluster_advantage"] = run.read("summary/cluster_advantage").astype(float)
+    for name, dataset in EXTRA_SERIES.items():
+        if run.has(dataset):
+            series = run.read(dataset).sum(axis=2).astype(float)  # [S+1, I]
+            columns[name] = series.sum(axis=0) if name == "transfers" else series[-1]
+    if "aware_share" in columns:
+        columns["aware_share"] = columns["aware_share"] / n if n else np.nan
+    table = pd.DataFrame(columns, index=pd.Index(run.innovation_names, name="innovation"))
+    for name in STEP_METRICS + ("territories_reached",):
+        table.loc[table[name] < 0, name] = np.nan
+    return table
+
+
+def _first_step(reached: np.ndarray, start: int = 0) -> np.ndarray:
+    """First row index >= start where reached[:, i] holds, per column; -1 where never."""
+    reached = reached[start:]
+    return np.where(reached.any(axis=0), reached.argmax(axis=0) + start, -1)
+
+
+SHARE_METRICS = ("final_share", "aware_share") + ROGERS_METRICS
+
+
+def format_value(metric: str, value, signed: bool = False) -> str:
+    """A metric value for tables: shares in %, changes of shares in percentage points,
+    counts as integers (one decimal for means of replicates), NaN as 'never' or '-'."""
+    value = float(value)
+    if not np.isfinite(value):
+        return "never" if metric in STEP_METRICS and not signed else "-"
+    sign = "+" if signed else ""
+    if metric in SHARE_METRICS:
+        return f"{100 * value:{sign}.1f} {'pp' if signed else '%'}"
+    if metric == "cluster_advantage":
+        return f"{value:{sign}.3f}"
+    if value == round(value) or abs(value) >= 1000:
+        return f"{value:{sign},.0f}"
+    return f"{value:{sign},.1f}"
+
+
+def format_table(table: pd.DataFrame) -> pd.DataFrame:
+    """summary_table() as strings, with readable column names."""
+    return pd.DataFrame(
+        {LABELS.get(m, m): [format_value(m, v) for v in table[m]] for m in table.columns},
+        index=table.index,
+    )

@@ -1,0 +1,177 @@
+"""A single self-contained HTML report of one or more runs.
+
+Runs whose scenarios differ only in seed are replicates of one scenario; the first scenario
+is the base and the others are compared with it. Each scenario gets its description in plain
+words, provenance, summary table and figures (of its first replicate). Figures are embedded
+as base64 PNGs, styles are inline, and nothing is fetched: the file opens anywhere.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from contextlib import ExitStack
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pandas as pd
+
+from .compare import Group, compare_metrics, format_comparison, make_groups, plot_compare
+from .describe import describe, scenario_diff, scenario_key
+from .io import RunFileError, open_run
+from .metrics import format_table, summary_table
+from .plots import iter_figures
+
+STYLE = """
+body { font-family: sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em;
+       color: #222; line-height: 1.45; }
+h1 { border-bottom: 2px solid #446; } h2 { border-bottom: 1px solid #ccc; margin-top: 2em; }
+table { border-collapse: collapse; margin: 0.5em 0 1em; font-size: 0.9em; }
+th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: right; }
+th { background: #eef; } td:first-child, th:first-child { text-align: left; }
+figure { margin: 1em 0; } figure img { max-width: 100%; border: 1px solid #eee; }
+figcaption { font-size: 0.9em; color: #555; } .note { color: #666; font-size: 0.9em; }
+pre { background: #f6f6f6; padding: 0.8em; overflow-x: auto; font-size: 0.85em; }
+"""
+
+
+def write_report(paths, output, step=None) -> list[str]:
+    """Write the report of the runs at paths to output; return notes on what was left out."""
+    page, notes = build_report(paths, step)
+    Path(output).write_text(page, encoding="utf-8")
+    return notes
+
+
+def build_report(paths, step=None) -> tuple[str, list[str]]:
+    """The report page as a string, and notes on what was left out."""
+    with ExitStack() as stack:
+        runs = [stack.enter_context(open_run(path)) for path in paths]
+        by_scenario: dict[str, list] = {}
+        for run in runs:
+            by_scenario.setdefault(scenario_key(run), []).append(run)
+        notes: list[str] = []
+        try:
+            groups = make_groups(list(by_scenario.values()))
+        except RunFileError as err:
+            if len(by_scenario) == 1:
+                raise
+            notes.append(f"scenarios not compared: {err}")
+            groups = [Group(group[0].scenario_name, group) for group in by_scenario.values()]
+        compared = len(groups) > 1 and not notes
+        body = [_header(groups, compared)]
+        if compared:
+            body.append(_comparison(groups))
+        for k, group in enumerate(groups):
+            body.append(_scenario(group, k, step, notes))
+    title = html.escape("csei report: " + ", ".join(g.label for g in groups))
+    page = (
+        f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f'<link rel="icon" href="data:,">\n<title>{title}</title>\n<style>{STYLE}</style>\n'
+        f"</head>\n<body>\n{''.join(body)}</body>\n</html>\n"
+    )
+    return page, notes
+
+
+def _header(groups: list[Group], compared: bool) -> str:
+    now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    items = "".join(
+        f'<li><a href="#scenario-{k}">{_e(g.label)}</a> ({len(g.runs)} run'
+        f"{'s' if len(g.runs) > 1 else ''})</li>"
+        for k, g in enumerate(groups)
+    )
+    link = '<li><a href="#comparison">Comparison</a></li>' if compared else ""
+    return (
+        f"<h1>csei report</h1>\n<p>Simulation of innovation diffusion among social-economy "
+        f"organisations. Report generated {now} by csei_analysis.</p>\n"
+        f"<ul>{link}{items}</ul>\n"
+    )
+
+
+def _comparison(groups: list[Group]) -> str:
+    base = groups[0]
+    parts = [f'<h2 id="comparison">Comparison with {_e(base.label)}</h2>']
+    for group in groups[1:]:
+        diff = scenario_diff(base.runs[0], group.runs[0]) or ["no setting differs (seeds only)"]
+        parts.append(f"<p><b>{_e(group.label)}</b> differs from the base in: "
+                     f"{_e('; '.join(diff))}.</p>")
+    parts.append(_figure(plot_compare(groups), "Adoption share of each scenario (top) and "
+                         "difference from the base (bottom); bands are 95 % confidence "
+                         "intervals of the mean over replicates."))
+    shown = format_comparison(compare_metrics(groups))
+    for label, rows in shown.groupby("variant", sort=False):
+        parts.append(f"<h3>Summary metrics: {_e(label)} vs {_e(base.label)}</h3>")
+        parts.append(_table(rows.drop(columns="variant"), index=False))
+    return "\n".join(parts) + "\n"
+
+
+def _scenario(group: Group, k: int, step, notes: list[str]) -> str:
+    run = group.runs[0]
+    parts = [f'<h2 id="scenario-{k}">Scenario: {_e(group.label)}</h2>', "<h3>In plain words</h3>"]
+    parts += [f"<p>{_e(sentence)}</p>" for sentence in describe(run)]
+
+    parts.append("<h3>Provenance</h3>")
+    rows = []
+    for r in group.runs:
+        a = r.attrs
+        rows.append({"file": r.path.name, "seed": a.get("seed", ""),
+                     "csei version": a.get("version", ""), "created": a.get("created", ""),
+                     "schema": r.schema_version, "threads": a.get("threads", "")})
+    parts.append(_table(pd.DataFrame(rows), index=False))
+
+    tables = [summary_table(r) for r in group.runs]
+    if len(tables) == 1:
+        parts.append("<h3>Summary</h3>")
+        summary = tables[0]
+    else:
+        parts.append(f"<h3>Summary (mean of {len(tables)} replicates)</h3>")
+        summary = pd.concat(tables).groupby(level=0, sort=False).mean()
+    parts.append(_table(format_table(summary).T))
+
+    events = _events(run)
+    if events is not None:
+        parts += ["<h3>Policy events</h3>", _table(events, index=False)]
+
+    seed = run.attrs.get("seed", "?")
+    which = f" (replicate with seed {seed})" if len(group.runs) > 1 else ""
+    parts.append(f"<h3>Figures{_e(which)}</h3>")
+    for spec, fig, note in iter_figures(run, step):
+        if fig is None:
+            parts.append(f'<p class="note">{_e(note)}</p>')
+            notes.append(f"{run.path}: {note}")
+        else:
+            parts.append(_figure(fig, spec.caption))
+
+    parts.append(
+        "<details><summary>Scenario file (resolved; running it again reproduces the run)"
+        f"</summary><pre>{_e(run.attrs.get('scenario', '(not recorded)'))}</pre></details>"
+    )
+    return "\n".join(parts) + "\n"
+
+
+def _events(run):
+    if not run.has("events/step", "events/kind", "events/target", "events/affected"):
+        return None
+    return pd.DataFrame({
+        "step": run.read("events/step"), "kind": run.read("events/kind"),
+        "target": run.read("events/target"), "organisations affected": run.read("events/affected"),
+    })
+
+
+def _figure(fig, caption: str) -> str:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
+    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    return (
+        f'<figure><img src="data:image/png;base64,{data}" alt="{_e(caption)}">'
+        f"<figcaption>{_e(caption)}</figcaption></figure>"
+    )
+
+
+def _table(frame: pd.DataFrame, index: bool = True) -> str:
+    return frame.to_html(index=index, border=0, escape=True, na_rep="-")
+
+
+def _e(text) -> str:
+    return html.escape(str(text))
