@@ -19,7 +19,7 @@ from headless import CHROMIUM, check_page
 from runfiles import PNG_SIGNATURE, REPO, write_run, write_run_v2
 
 ARTIFACTS = Path(os.environ.get("CSEI_TEST_ARTIFACTS") or REPO / "build" / "test-artifacts")
-V1_FIGURES = 5  # FIGURES without the four that need schema 2
+V2_FIGURES = 9  # plot figures for a schema 2 run
 
 
 class Page(HTMLParser):
@@ -100,9 +100,9 @@ def test_report_compares_replicate_groups(policy_runs):
     # Provenance: each replicate's file and seed.
     for path in paths:
         assert path.name in plain
-    assert len(page.all("img")) == 1 + 2 * V1_FIGURES  # comparison + each scenario
-    # Schema 1 runs: the four schema 2 figures are skipped, with a note on the page.
-    assert plain.count("skipped: needs /series/") == 8 and len(notes) == 8
+    # The simulator writes schema 2: every figure is drawn for each scenario, none skipped.
+    assert len(page.all("img")) == 1 + 2 * V2_FIGURES  # comparison + each scenario
+    assert plain.count("skipped: needs /series/") == 0 and len(notes) == 0
 
 
 def test_report_of_unrelated_scenarios_does_not_compare(tmp_path):
