@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <iostream>
@@ -56,6 +57,14 @@ std::string json_escape(const std::string& s) {
     }
   }
   return out;
+}
+
+/// A JSON number with enough digits to round-trip, or null for NaN and infinities.
+std::string json_number(double v) {
+  if (!std::isfinite(v)) return "null";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  return buf;
 }
 
 std::string with_commas(std::int64_t v) {
@@ -168,7 +177,12 @@ int command_run(const RunOptions& o) {
                           ? ""
                           : json_escape(
                                 s.territories[static_cast<std::size_t>(r.leading_territory)].code))
-                  << "\", \"leading_share\": " << r.leading_share << "}";
+                  << "\", \"leading_share\": " << r.leading_share << ", \"metrics\": {";
+        const auto values = metric_values(r);
+        for (std::size_t m = 0; m < values.size(); ++m)
+          std::cout << (m ? ", " : "") << '"' << metric_names()[m] << "\": "
+                    << json_number(values[m]);
+        std::cout << "}}";
       }
       std::cout << "]}\n";
     } else {
@@ -181,8 +195,8 @@ int command_run(const RunOptions& o) {
                   build_s);
       std::printf("run:   %lld steps of %.3g years in %.2f s\n\n", static_cast<long long>(s.steps),
                   s.step_years(), run_s);
-      std::printf("%-24s %12s %11s %16s %20s\n", "innovation", "adopters", "final share",
-                  "50% at step", "leading territory");
+      std::printf("%-26s %10s %7s %15s %17s %13s\n", "innovation", "adopters", "share",
+                  "50% at step", "leading", "cluster adv.");
       for (const auto& r : results) {
         char at50[32] = "not reached";
         if (r.steps_to_50 >= 0)
@@ -193,8 +207,11 @@ int command_run(const RunOptions& o) {
           std::snprintf(lead, sizeof lead, "%s (%.3f)",
                         s.territories[static_cast<std::size_t>(r.leading_territory)].code.c_str(),
                         r.leading_share);
-        std::printf("%-24s %12s %11.3f %16s %20s\n", r.name.c_str(),
-                    with_commas(r.adopters).c_str(), r.final_share, at50, lead);
+        char adv[32] = "-";
+        if (std::isfinite(r.cluster_advantage))
+          std::snprintf(adv, sizeof adv, "%+.3f", r.cluster_advantage);
+        std::printf("%-26s %10s %7.3f %15s %17s %13s\n", r.name.c_str(),
+                    with_commas(r.adopters).c_str(), r.final_share, at50, lead, adv);
       }
       std::printf("\noutput: %s (%.2f s in all)\n", out.c_str(), total_s);
     }
