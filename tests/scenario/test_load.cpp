@@ -51,7 +51,10 @@ TEST_CASE("the shipped scenarios load", "[scenario]") {
   const Scenario base = load_scenario(dir / "baseline_eu27.toml");
   CHECK(base.name == "baseline_eu27");
   CHECK(base.territories.size() == 27);
-  CHECK(base.innovations.size() == 3);
+  CHECK(base.innovations.size() == 4);
+  CHECK(base.clusters.size() == 3);
+  CHECK(base.innovations[3].pioneer_cluster == 1);
+  CHECK(base.innovations[3].launch_step == 24);
   CHECK(base.organisation_count() > 100000);
   CHECK(base.territories[4].code == "DE");
   // Organisations per territory follow social-economy employment: 1 per 100 jobs.
