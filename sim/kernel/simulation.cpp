@@ -43,7 +43,8 @@ std::size_t cluster_slots(const Scenario& s, const World& w) {
   std::size_t slots = w.clusters.size();
   if (s.rules.emergence) slots += static_cast<std::size_t>(s.rules.max_new_clusters);
   for (const auto& e : s.events)
-    if (e.action == EventSpec::Action::found_cluster) slots += static_cast<std::size_t>(e.to - e.from + 1);
+    if (e.action == EventSpec::Action::found_cluster)
+      slots += static_cast<std::size_t>(e.to - e.from + 1);
   return slots;
 }
 
@@ -93,11 +94,10 @@ Simulation::Simulation(const Scenario& scenario, const World& world)
 
   if (!net.complete) {
     class_degree_.assign(n, ClassCounts{});
-    if (scenario.rules.recruitment) member_neighbours_.assign(n, 0);
     par::for_ranges<std::size_t>(0, n, kGrain, [&](std::size_t lo, std::size_t hi) {
       for (std::size_t i = lo; i < hi; ++i) {
         const auto row = net.neighbours(static_cast<OrgId>(i));
-        if (cluster_[i] == kNoCluster && member_neighbours_.empty()) {
+        if (cluster_[i] == kNoCluster) {
           // Rows are sorted and territories own contiguous ids: two binary searches suffice.
           const auto t = static_cast<std::size_t>(orgs.territory[i]);
           const auto b = std::lower_bound(row.begin(), row.end(), world.territory_begin[t]);
@@ -112,7 +112,6 @@ Simulation::Simulation(const Scenario& scenario, const World& world)
           const auto u = static_cast<std::size_t>(j);
           ++class_degree_[i][static_cast<std::size_t>(
               link_class(cluster_[i], cluster_[u], orgs.territory[i], orgs.territory[u]))];
-          if (!member_neighbours_.empty() && cluster_[u] != kNoCluster) ++member_neighbours_[i];
         }
       }
     });
@@ -301,7 +300,6 @@ void Simulation::join(std::size_t i, std::int32_t c) {
       const auto from =
           static_cast<std::size_t>(link_class(old, cluster_[u], ti, orgs.territory[u]));
       const auto to = static_cast<std::size_t>(link_class(c, cluster_[u], ti, orgs.territory[u]));
-      if (!member_neighbours_.empty() && old == kNoCluster) ++member_neighbours_[u];
       if (from == to) continue;
       --class_degree_[i][from];
       ++class_degree_[i][to];
@@ -340,6 +338,9 @@ std::int32_t Simulation::new_cluster(ClusterInfo info) {
 }
 
 void Simulation::recruitment() {
+  // Clusters recruit: each member, at the recruitment rate, invites one of its neighbours,
+  // drawn uniformly; a non-member invited joins (the lowest cluster id if several invite it in
+  // the same step). The cost is proportional to the members, not to all organisations.
   const ClusterRules& r = scenario_.rules;
   if (!r.recruitment || world_.network.complete || clusters_.empty()) return;
   const double p = r.recruitment_rate * scenario_.step_years();
@@ -347,28 +348,29 @@ void Simulation::recruitment() {
   const StreamKey key =
       StreamKey(scenario_.seed, Purpose::membership, static_cast<std::uint64_t>(step_));
   const auto blocks = static_cast<std::size_t>((n + kGrain - 1) / kGrain);
-  std::vector<std::vector<std::pair<OrgId, std::int32_t>>> joins(blocks);
+  std::vector<std::vector<std::pair<OrgId, std::int32_t>>> invites(blocks);
   par::for_each(blocks, [&](std::size_t b) {
     const std::int64_t lo = static_cast<std::int64_t>(b) * kGrain, hi = std::min(n, lo + kGrain);
+    const std::int32_t* const cluster = cluster_.data();
     for (std::int64_t i = lo; i < hi; ++i) {
-      const auto u = static_cast<std::size_t>(i);
-      if (cluster_[u] != kNoCluster || member_neighbours_[u] == 0) continue;
-      Stream rng = key.stream(u);
+      const std::int32_t c = cluster[i];
+      if (c == kNoCluster) continue;
+      const auto row = world_.network.neighbours(static_cast<OrgId>(i));
+      if (row.empty()) continue;
+      Stream rng = key.stream(static_cast<std::uint64_t>(i));
       if (!chance(p, rng)) continue;
-      // Join the cluster with the most members among one's neighbours (lowest id on ties).
-      std::map<std::int32_t, int> seen;
-      for (const OrgId j : world_.network.neighbours(static_cast<OrgId>(i)))
-        if (cluster_[static_cast<std::size_t>(j)] != kNoCluster)
-          ++seen[cluster_[static_cast<std::size_t>(j)]];
-      auto best = seen.begin();
-      for (auto it = seen.begin(); it != seen.end(); ++it)
-        if (it->second > best->second) best = it;
-      joins[b].emplace_back(static_cast<OrgId>(i), best->first);
+      const OrgId j =
+          row[boost::random::uniform_int_distribution<std::size_t>(0, row.size() - 1)(rng)];
+      if (cluster[j] == kNoCluster) invites[b].emplace_back(j, c);
     }
   });
-  for (const auto& list : joins)
-    for (const auto& [i, c] : list)
-      join(static_cast<std::size_t>(i), c);
+  std::vector<std::pair<OrgId, std::int32_t>> all;
+  for (const auto& list : invites)
+    all.insert(all.end(), list.begin(), list.end());
+  std::sort(all.begin(), all.end());
+  for (std::size_t x = 0; x < all.size(); ++x)
+    if (x == 0 || all[x].first != all[x - 1].first)
+      join(static_cast<std::size_t>(all[x].first), all[x].second);
 }
 
 void Simulation::emergence() {

@@ -121,8 +121,7 @@ private:
 
   // Organisations (mutable parts).
   std::vector<std::int32_t> cluster_;
-  std::vector<ClassCounts> class_degree_;       // neighbours per link class
-  std::vector<std::int32_t> member_neighbours_; // neighbours that are cluster members
+  std::vector<ClassCounts> class_degree_; // neighbours per link class
   std::vector<AdoptionState> state_;
 
   // Clusters and territories.

@@ -9,12 +9,25 @@
 namespace csei {
 
 const std::vector<std::string>& metric_names() {
-  static const std::vector<std::string> names = {
-      "adopters",          "final_share",       "steps_to_10",          "steps_to_50",
-      "steps_to_90",       "peak_step",         "territories_reached",  "leading_share",
-      "aware_share",       "member_share",      "nonmember_share",      "cluster_advantage",
-      "transfers",         "abandoned",         "rogers_innovators",    "rogers_early_adopters",
-      "rogers_early_majority", "rogers_late_majority", "rogers_laggards"};
+  static const std::vector<std::string> names = {"adopters",
+                                                 "final_share",
+                                                 "steps_to_10",
+                                                 "steps_to_50",
+                                                 "steps_to_90",
+                                                 "peak_step",
+                                                 "territories_reached",
+                                                 "leading_share",
+                                                 "aware_share",
+                                                 "member_share",
+                                                 "nonmember_share",
+                                                 "cluster_advantage",
+                                                 "transfers",
+                                                 "abandoned",
+                                                 "rogers_innovators",
+                                                 "rogers_early_adopters",
+                                                 "rogers_early_majority",
+                                                 "rogers_late_majority",
+                                                 "rogers_laggards"};
   return names;
 }
 
@@ -54,7 +67,8 @@ void SummaryTracker::observe(const StepCounts& c) {
                  : std::numeric_limits<double>::quiet_NaN();
   };
   std::int64_t members = 0;
-  for (std::size_t t = 0; t < c.territories; ++t) members += c.members[t];
+  for (std::size_t t = 0; t < c.territories; ++t)
+    members += c.members[t];
   for (std::size_t k = 0; k < c.innovations; ++k) {
     InnovationSummary& s = out_[k];
     std::int64_t total = 0, fresh = 0, reached = 0, aware = 0, member_adopters = 0, abandoned = 0;
@@ -114,7 +128,11 @@ std::vector<InnovationSummary> SummaryTracker::summaries() const {
     const double m = sum / count, sd = std::sqrt(std::max(0.0, sum2 / count - m * m));
     for (std::size_t step = 0; step < h.size(); ++step) {
       const auto x = static_cast<double>(step);
-      const std::size_t cat = x < m - 2 * sd ? 0 : x < m - sd ? 1 : x <= m ? 2 : x <= m + sd ? 3 : 4;
+      const std::size_t cat = x < m - 2 * sd ? 0
+                              : x < m - sd   ? 1
+                              : x <= m       ? 2
+                              : x <= m + sd  ? 3
+                                             : 4;
       r[cat] += static_cast<double>(h[step]) / count;
     }
   }

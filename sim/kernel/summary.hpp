@@ -28,13 +28,13 @@ struct InnovationSummary {
   std::int64_t territories_reached = 0; // territories with at least one adopter at the end
   int leading_territory = -1;           // highest final adoption share (first on ties)
   double leading_share = 0.0;
-  double aware_share = 0.0;             // aware or beyond, at the end
-  double member_share = 0.0;            // adoption share among cluster members (NaN: none)
-  double nonmember_share = 0.0;         // among non-members (NaN: none)
-  double cluster_advantage = 0.0;       // member_share - nonmember_share (NaN if undefined)
-  std::int64_t transfers = 0;           // adoptions via bridge or distant links, whole run
-  std::int64_t abandoned = 0;           // abandonments, whole run
-  std::array<double, 5> rogers{};       // shares of all adoptions by category
+  double aware_share = 0.0;       // aware or beyond, at the end
+  double member_share = 0.0;      // adoption share among cluster members (NaN: none)
+  double nonmember_share = 0.0;   // among non-members (NaN: none)
+  double cluster_advantage = 0.0; // member_share - nonmember_share (NaN if undefined)
+  std::int64_t transfers = 0;     // adoptions via bridge or distant links, whole run
+  std::int64_t abandoned = 0;     // abandonments, whole run
+  std::array<double, 5> rogers{}; // shares of all adoptions by category
 };
 
 /// One named scalar outcome of a run, e.g. "community_energy.final_share".

@@ -148,7 +148,7 @@ struct ClusterRules {
   double bridge_weight = 2.0;     // weight of bridge links at zero sector diversity
   double diversity_penalty = 0.8; // bridge weight x (1 - penalty x sector diversity)
   bool recruitment = false;
-  double recruitment_rate = 0.2; // per year, for non-members linked to a member
+  double recruitment_rate = 0.2; // invitations per member per year, to a random neighbour
   bool emergence = false;
   double emergence_rate = 1.0; // foundings per year per territory at full policy support
   int min_founders = 5;        // linked aware or adopting social-economy organisations
