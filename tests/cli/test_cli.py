@@ -41,7 +41,7 @@ def test_table_summary_and_info(csei, repo, tmp_path):
     out = tmp_path / "run.h5"
     r = run([csei, "run", str(repo / "tests/data/small.toml"), "-o", str(out), "--format", "table"])
     assert r.returncode == 0, r.stderr
-    assert "final share" in r.stdout and "leading territory" in r.stdout
+    assert "share" in r.stdout and "leading" in r.stdout and "cluster adv." in r.stdout
     assert f"output: {out}" in r.stdout
     info = run([csei, "info", str(out)])
     assert info.returncode == 0, info.stderr
@@ -168,3 +168,40 @@ def test_strings_are_utf8(csei, repo, tmp_path):
     assert run([csei, "run", str(repo / "tests/data/small.toml"), "-o", str(out)]).returncode == 0
     dump = run(["h5dump", "-d", "/territories/code", str(out)]).stdout
     assert "H5T_CSET_UTF8" in dump and '"AA"' in dump
+
+
+SHIPPED = ["baseline_eu27.toml", "policy/fund_facilitators.toml", "policy/transnational_bridges.toml",
+           "policy/cost_subsidy.toml", "policy/funding_cut.toml", "teaching/word_of_mouth.toml",
+           "teaching/clusters_matter.toml", "teaching/tipping_points.toml",
+           "validation/bass_complete.toml", "bench/eu_scale.toml", "bench/eu_scale_clusters.toml"]
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_shipped_scenarios_validate(csei, repo, name):
+    r = run([csei, "validate", str(repo / "scenarios" / name)])
+    assert r.returncode == 0, r.stderr
+
+
+@pytest.mark.parametrize("name", [n for n in SHIPPED if n.startswith(("policy/", "teaching/"))])
+def test_policy_and_teaching_scenarios_run(csei, repo, tmp_path, name):
+    out = tmp_path / "run.h5"
+    r = run([csei, "run", str(repo / "scenarios" / name), "-o", str(out)])
+    assert r.returncode == 0, r.stderr
+    with h5py.File(out, "r") as f:
+        assert f.attrs["schema_version"] == 2
+        if name.startswith("policy/"):
+            # the variant is the baseline plus its timeline, recorded as applied
+            assert len(f["events/step"]) >= 1
+            assert "extends" not in f.attrs["scenario"]
+
+
+def test_teaching_tipping_point(csei, repo, tmp_path):
+    """The worksheet's claim: mean threshold 0.24 cascades, 0.25 does not, 40 pioneers restore it."""
+    def share(*sets):
+        args = [csei, "run", str(repo / "scenarios/teaching/tipping_points.toml"), "-o", str(tmp_path / "t.h5")]
+        for s in sets:
+            args += ["--set", s]
+        return json.loads(run(args).stdout)["innovations"][0]["final_share"]
+    assert share("innovations[0].threshold.mean=0.24") == 1.0
+    assert share("innovations[0].threshold.mean=0.25") < 0.1
+    assert share("innovations[0].threshold.mean=0.25", "innovations[0].pioneers=40") == 1.0
