@@ -442,6 +442,10 @@ void Simulation::step_innovation(std::size_t k) {
        (bass.p_step <= 0.0 && st.adopters == 0)))
     return;
 
+  // Awareness from media and policy support: one rate per territory for this step.
+  std::vector<double> aware_rate(T_);
+  for (std::size_t t = 0; t < T_; ++t)
+    aware_rate[t] = aw.media + aw.support * support_[t];
   const auto blocks = static_cast<std::size_t>((n + kGrain - 1) / kGrain);
   for (auto* v : {&block_adopt_, &block_abandon_, &block_aware_})
     v->resize(blocks);
@@ -468,6 +472,10 @@ void Simulation::step_innovation(std::size_t k) {
     const ClassCounts* const counts = st.adopted_neighbours.data();
     const ClassCounts* const degree = class_degree_.data();
     const std::int32_t* const cluster = cluster_.data();
+    std::int32_t* const aware_at = st.aware_at.data();
+    const std::int32_t* const territory = orgs.territory.data();
+    const double* const aware_base = aware_rate.data();
+    const double word_of_mouth = aw.word_of_mouth;
     for (std::int64_t id = lo; id < hi; ++id) {
       const auto i = static_cast<std::size_t>(id);
       if (adopted_at[i] != AdoptionState::kNever) {
@@ -503,18 +511,16 @@ void Simulation::step_innovation(std::size_t k) {
         continue;
       }
       const ClusterInfo* cl = c == kNoCluster ? nullptr : &clusters_[static_cast<std::size_t>(c)];
-      if (aware_on && !st.aware_before(i, s)) {
-        if (st.aware_at[i] != AdoptionState::kNever) continue; // became aware this step
-        double rate = aw.media +
-                      aw.support * support_[static_cast<std::size_t>(orgs.territory[i])] +
-                      aw.word_of_mouth * share;
+      if (aware_on && !(aware_at[i] != AdoptionState::kNever && aware_at[i] < s)) {
+        if (aware_at[i] != AdoptionState::kNever) continue; // became aware this step
+        double rate = aware_base[static_cast<std::size_t>(territory[i])] + word_of_mouth * share;
         if (cl) // facilitation, diluted when the cluster outgrows its facilitator's capacity
           rate += cl->facilitation_rate *
                   std::min(1.0, cl->capacity / static_cast<double>(std::max<std::int64_t>(
                                                    1, cluster_size_[static_cast<std::size_t>(c)])));
         Stream rng = aware_key.stream(i);
         if (chance(rate * dt, rng)) {
-          st.aware_at[i] = s;
+          aware_at[i] = s;
           aware.push_back(static_cast<OrgId>(id));
         }
         continue;
