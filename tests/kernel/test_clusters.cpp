@@ -183,12 +183,17 @@ TEST_CASE("recruitment alone grows membership; emergence alone founds clusters",
   CHECK(emg.members > off.members);
 }
 
-TEST_CASE("every rule on: bit-identical for 1, 2 and 4 threads", "[kernel][clusters][determinism]") {
+TEST_CASE("every rule and event on: bit-identical for 1, 2 and 4 threads", "[kernel][clusters][determinism]") {
   const std::vector<std::string> all = {
       "cluster_rules.peer_weight.weight=3.0", "cluster_rules.facilitation.rate=3.0",
       "cluster_rules.resource_pooling.share=0.4", "cluster_rules.knowledge_sharing.share=0.4",
       "cluster_rules.bridging.links=3", "cluster_rules.recruitment.rate=0.5",
-      "cluster_rules.emergence.rate=3.0", "abandonment.rate=1.0"};
+      "cluster_rules.emergence.rate=3.0", "abandonment.rate=1.0",
+      "events=[{ step = 3, action = \"seed_adopters\", count = 50 },"
+      " { step = 5, action = \"found_cluster\", territories = [\"B\"], count = 40 },"
+      " { from = 6, to = 9, action = \"subsidise_cost\", value = 0.5 },"
+      " { step = 10, action = \"cut_funding\", value = 0.5 },"
+      " { step = 11, action = \"open_bridges\", value = 0.3 }]"};
   const Scenario s = scenario_from(kWorld, all);
   const auto one = csei::test::run(s, 1);
   const auto two = csei::test::run(s, 2);
@@ -198,4 +203,12 @@ TEST_CASE("every rule on: bit-identical for 1, 2 and 4 threads", "[kernel][clust
   CHECK(one.new_adopters == four.new_adopters);
   CHECK(one.final_state[0].adopted_at == four.final_state[0].adopted_at);
   CHECK(one.final_state[0].aware_at == four.final_state[0].aware_at);
+  CHECK(one.final_state[0].abandoned_at == four.final_state[0].abandoned_at);
+  // The events and rules did act: more clusters than at the start, some abandonment.
+  const World w = build_world(s);
+  Simulation sim(s, w);
+  sim.initialise();
+  for (int step = 0; step < 48; ++step) sim.step();
+  CHECK(sim.clusters().size() > w.clusters.size());
+  CHECK(sim.applied_events().size() == 8);
 }
