@@ -188,6 +188,7 @@ void Simulation::initialise() {
   begin_step();
   apply_events();
   launch_pioneers();
+  update_outcomes();
 }
 
 void Simulation::step() {
@@ -199,10 +200,14 @@ void Simulation::step() {
   emergence();
   for (std::size_t k = 0; k < I_; ++k)
     step_innovation(k);
+  update_outcomes();
+}
+
+void Simulation::update_outcomes() {
   for (std::size_t x = 0; x < I_ * T_; ++x) {
-    const auto k = x / T_;
-    jobs_[x] = static_cast<double>(adopters_[x]) * scenario_.innovations[k].jobs_per_adopter;
-    impact_[x] = adopter_jobs_[x] * scenario_.innovations[k].impact_per_job;
+    const InnovationSpec& inn = scenario_.innovations[x / T_];
+    jobs_[x] = static_cast<double>(adopters_[x]) * inn.jobs_per_adopter;
+    impact_[x] = adopter_jobs_[x] * inn.impact_per_job;
   }
 }
 
@@ -215,11 +220,6 @@ void Simulation::launch_pioneers() {
   for (std::size_t k = 0; k < I_; ++k)
     if (scenario_.innovations[k].launch_step == step_)
       force_adopt(k, choose_pioneers(scenario_, world_, k));
-  for (std::size_t x = 0; x < I_ * T_; ++x) {
-    const auto k = x / T_;
-    jobs_[x] = static_cast<double>(adopters_[x]) * scenario_.innovations[k].jobs_per_adopter;
-    impact_[x] = adopter_jobs_[x] * scenario_.innovations[k].impact_per_job;
-  }
 }
 
 void Simulation::force_adopt(std::size_t k, std::vector<OrgId> orgs) {
@@ -496,7 +496,7 @@ void Simulation::step_innovation(std::size_t k) {
       double share = shared;
       if (!complete)
         share = c == kNoCluster ? plain_share(counts[i], degree[i])
-                                : weighted_influence(counts[i], degree[i], weights(i)).share;
+                                : weighted_share(counts[i], degree[i], weights(i));
       if (plain_bass && !aware_on) { // the common case, kept short
         Stream rng = key.stream(i);
         if (!bass_rule.adopts(share, rng)) continue;

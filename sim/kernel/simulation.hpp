@@ -100,6 +100,7 @@ private:
   void begin_step();
   void apply_events();
   void launch_pioneers();
+  void update_outcomes(); // jobs and impact from the adopters
   void recruitment();
   void emergence();
   void step_innovation(std::size_t k);

@@ -26,12 +26,6 @@ constexpr LinkClass link_class(std::int32_t cluster_i, std::int32_t cluster_j, s
   return terr_i == terr_j ? LinkClass::local : LinkClass::distant;
 }
 
-struct Influence {
-  double share = 0.0;                    // weighted share of adopted neighbours, in [0, 1]
-  LinkClass decisive = LinkClass::local; // class with the largest weighted adopted count
-  bool any = false;                      // at least one adopted neighbour
-};
-
 /// The class with the largest weighted adopted count (ties: the lowest class).
 inline LinkClass decisive_class(const ClassCounts& adopted,
                                 const std::array<double, kLinkClasses>& w) {
@@ -60,22 +54,14 @@ inline double plain_share(const ClassCounts& adopted, const ClassCounts& degree)
 }
 
 /// I = sum_c w_c a_c / sum_c w_c d_c, with a the adopted neighbours and d the neighbours by class.
-inline Influence weighted_influence(const ClassCounts& adopted, const ClassCounts& degree,
-                                    const std::array<double, kLinkClasses>& w) {
-  Influence out;
-  double num = 0, den = 0, best = 0;
+inline double weighted_share(const ClassCounts& adopted, const ClassCounts& degree,
+                             const std::array<double, kLinkClasses>& w) {
+  double num = 0, den = 0;
   for (std::size_t c = 0; c < kLinkClasses; ++c) {
-    const double x = w[c] * adopted[c];
-    num += x;
+    num += w[c] * adopted[c];
     den += w[c] * degree[c];
-    if (x > best) {
-      best = x;
-      out.decisive = static_cast<LinkClass>(c);
-    }
   }
-  out.any = best > 0;
-  out.share = den > 0 ? std::min(1.0, num / den) : 0.0;
-  return out;
+  return den > 0 ? std::min(1.0, num / den) : 0.0;
 }
 
 } // namespace csei

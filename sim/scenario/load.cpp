@@ -618,6 +618,15 @@ Scenario build(Context& ctx, toml::table& root, const std::string& default_name)
   s.organisations_per_territory =
       organisation_counts(ctx, s, top.location("organisations"), data_where);
   if (!ctx.problems.empty()) return s;
+  // Where a key of a top-level table sits (the table itself if the key is absent).
+  const auto key_location = [&](const char* table, const char* key) {
+    const toml::node* t = root.get(table);
+    const toml::node* k = t && t->is_table() ? t->as_table()->get(key) : nullptr;
+    return ctx.where(k   ? k->source()
+                     : t ? t->source()
+                         : root.source(),
+                     std::string(table) + "." + key);
+  };
   const std::int64_t n = s.organisation_count();
   if (n < 1) ctx.error(top.location("organisations"), "the scenario has no organisations");
   if (n > std::numeric_limits<std::int32_t>::max())
@@ -625,18 +634,18 @@ Scenario build(Context& ctx, toml::table& root, const std::string& default_name)
               "too many organisations (" + std::to_string(n) + "; at most 2147483647)");
   if (s.network.kind == NetworkSpec::Kind::partners && s.network.partners > 0 &&
       s.network.partners > n - 1)
-    ctx.error(SourceLocation{ctx.file, 0, 0, "network.partners"},
+    ctx.error(key_location("network", "partners"),
               "each organisation cannot draw " + std::to_string(s.network.partners) +
                   " distinct partners among " + std::to_string(n) + " organisations");
   if (s.network.kind == NetworkSpec::Kind::partners &&
       s.network.remote == NetworkSpec::Remote::distance &&
       s.territories.size() > kMaxDistanceTerritories)
-    ctx.error(SourceLocation{ctx.file, 0, 0, "network.remote"},
-              "'distance' supports at most " + std::to_string(kMaxDistanceTerritories) +
-                  " territories; use 'uniform'");
+    ctx.error(key_location("network", "remote"), "'distance' supports at most " +
+                                                     std::to_string(kMaxDistanceTerritories) +
+                                                     " territories; use 'uniform'");
   if (s.network.kind == NetworkSpec::Kind::erdos_renyi &&
       s.network.mean_degree > static_cast<double>(n - 1))
-    ctx.error(SourceLocation{ctx.file, 0, 0, "network.mean_degree"},
+    ctx.error(key_location("network", "mean_degree"),
               "must be at most the number of organisations less one (" + std::to_string(n - 1) +
                   ")");
   for (std::size_t i = 0; i < s.innovations.size(); ++i) {

@@ -275,8 +275,6 @@ void read_events(Context& ctx, Reader& top, Scenario& s, const Names& names) {
              {"step", "from", "to", "action", "territories", "clusters", "forms", "innovations",
               "value", "count", "name"});
     EventSpec e;
-    const auto where = ctx.where(t->source(), path);
-    e.label = where.file + ":" + std::to_string(where.line);
     const auto action = r.string("action", std::nullopt, actions);
     if (action)
       e.action = static_cast<EventSpec::Action>(std::find(actions.begin(), actions.end(), *action) -

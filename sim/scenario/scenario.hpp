@@ -196,7 +196,6 @@ struct EventSpec {
   double value = 0.0;
   std::int64_t count = 0; // seed_adopters: organisations; found_cluster: members
   std::string name;       // found_cluster
-  std::string label;      // "file:line" for the record
 };
 
 [[nodiscard]] const char* action_name(EventSpec::Action a);
