@@ -96,7 +96,11 @@ std::vector<double> saltelli_design(std::size_t n, std::size_t k, std::uint64_t 
   std::vector<double> u(d), out(n * (k + 2) * k);
   for (std::size_t j = 0; j < n; ++j) {
     for (std::size_t c = 0; c < d; ++c) {
-      const std::uint64_t v = static_cast<std::uint64_t>(gen()) ^ shift[c];
+      // Boost's engine starts at the sequence's second point; the first (the origin) is put
+      // back, so the first 2^m points form a complete net (Owen 2022, "On dropping the first
+      // Sobol' point").
+      const std::uint64_t raw = j == 0 ? 0 : static_cast<std::uint64_t>(gen());
+      const std::uint64_t v = raw ^ shift[c];
       u[c] = (static_cast<double>(v >> 11) + 0.5) * 0x1.0p-53; // centre of its 2^-53 cell
     }
     const std::size_t block = j * (k + 2);

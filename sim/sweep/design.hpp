@@ -30,8 +30,9 @@ namespace csei::sweep {
   return static_cast<double>(p) / (2.0 * (p - 1));
 }
 
-/// Saltelli (2010) scheme from a 2k-dimensional Sobol sequence (Boost.Random's `sobol`; with a
-/// non-zero seed, randomised by a digital shift): for each base sample j = 0..n-1 a block of
+/// Saltelli (2010) scheme from a 2k-dimensional Sobol sequence (Boost.Random's `sobol`, from
+/// its first point, the origin; with a non-zero seed, randomised by a digital shift, which keeps
+/// the sequence's net structure): for each base sample j = 0..n-1 a block of
 /// k + 2 rows: A_j, then A_B^(1)_j .. A_B^(k)_j (A_j with coordinate i taken from B_j), then B_j.
 [[nodiscard]] std::vector<double> saltelli_design(std::size_t n, std::size_t k, std::uint64_t seed);
 
