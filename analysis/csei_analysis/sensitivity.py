@@ -78,8 +78,8 @@ class Sweep:
             )
         return chosen
 
-    def point_means(self, name: str, censor: bool = True) -> np.ndarray:
-        """Mean of an outcome over each point's successful replicates, shape [points].
+    def run_values(self, name: str, censor: bool = True) -> np.ndarray:
+        """One outcome per run, NaN unless the run is ok, shape [runs].
 
         With `censor`, a time-to-event metric (steps_to_*, peak_step) that was never reached
         (-1) counts as the run's steps + 1, so runs that did not get there rank last.
@@ -90,6 +90,13 @@ class Sweep:
             never = ok & (y < 0)
             y[never] = self.steps[never] + 1
         y[~ok] = np.nan
+        return y
+
+    def point_means(self, name: str, censor: bool = True) -> np.ndarray:
+        """Mean of an outcome over each point's successful replicates, shape [points]
+        (time-to-event metrics censored as in run_values)."""
+        y = self.run_values(name, censor)
+        ok = self.status == STATUS_OK
         sums = np.bincount(self.point[ok], weights=y[ok], minlength=self.points)
         counts = np.bincount(self.point[ok], minlength=self.points)
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -198,17 +205,20 @@ def sobol_indices(
     """First-order (Saltelli 2010) and total (Jansen 1999) Sobol' indices with bootstrap
     confidence intervals (resampling base samples).
 
-    S1_i = mean(f(B) (f(A_B^i) - f(A))) / V,   ST_i = mean((f(A) - f(A_B^i))^2) / (2 V),
-    V = variance of f over the A and B samples together.
+    S1_i = mean((f(B) - m) (f(A_B^i) - f(A))) / V,   ST_i = mean((f(A) - f(A_B^i))^2) / (2 V),
+    m and V = mean and variance of f over the A and B samples together.
     """
     y_a, y_b, y_ab = (np.asarray(v, dtype=float) for v in (y_a, y_b, y_ab))
 
     def estimate(a, b, ab):
-        var = np.var(np.concatenate([a, b]))
+        both = np.concatenate([a, b])
+        var = np.var(both)
         if var == 0:
             nan = np.full(ab.shape[1], np.nan)
             return nan, nan
-        s1 = np.mean(b[:, None] * (ab - a[:, None]), axis=0) / var
+        # Centring f(B) leaves the estimator's expectation unchanged (E[f(A_B^i) - f(A)] = 0)
+        # and removes the variance an offset of the outcome would add.
+        s1 = np.mean((b - both.mean())[:, None] * (ab - a[:, None]), axis=0) / var
         st = 0.5 * np.mean((a[:, None] - ab) ** 2, axis=0) / var
         return s1, st
 
@@ -274,23 +284,27 @@ def analyse(
     failed = int(np.sum(sweep.status == STATUS_FAILED))
     for name in sweep.select(outcomes):
         y = sweep.point_means(name)
+        finite = y[np.isfinite(y)]
+        constant = finite.size > 0 and np.all(finite == finite[0])
         if sweep.design == "morris":
             ee = elementary_effects(sweep.unit, y, int(sweep.attrs["trajectories"]))
             idx = morris_indices(ee, bootstrap, confidence, seed)
             results.append(
                 Analysis(name, "morris", sweep.names, idx, int(np.sum(~np.isnan(y))), failed,
-                         {"effects": ee})
+                         {"effects": ee, "constant": constant})
             )
         elif sweep.design == "sobol":
             y_a, y_b, y_ab = saltelli_blocks(y, sweep.k)
             idx = sobol_indices(y_a, y_b, y_ab, bootstrap, confidence, seed)
             results.append(
-                Analysis(name, "sobol", sweep.names, idx, int(np.sum(~np.isnan(y))), failed)
+                Analysis(name, "sobol", sweep.names, idx, int(np.sum(~np.isnan(y))), failed,
+                         {"constant": constant})
             )
         else:
             idx = {"rho": rank_correlations(sweep.unit, y)}
             results.append(
-                Analysis(name, "spearman", sweep.names, idx, int(np.sum(~np.isnan(y))), failed)
+                Analysis(name, "spearman", sweep.names, idx, int(np.sum(~np.isnan(y))), failed,
+                         {"constant": constant})
             )
     return results
 
@@ -303,6 +317,10 @@ def format_table(results: list[Analysis], confidence: float = 0.95) -> str:
         width = max(12, *(len(n) for n in r.names))
         lines.append(f"{r.outcome}  ({r.method}, {r.used_points} points"
                      + (f", {r.failed_runs} failed runs" if r.failed_runs else "") + ")")
+        if r.extra.get("constant"):
+            lines.append("  the same at every point: no sensitivity to any parameter")
+            lines.append("")
+            continue
         if r.method == "morris":
             lo, hi = r.indices["mu_star_conf"]
             lines.append(f"  {'parameter':<{width}} {'mu*':>11} {pct + ' interval':>25} "
@@ -326,8 +344,6 @@ def format_table(results: list[Analysis], confidence: float = 0.95) -> str:
                     f"[{_num(s1_lo[j])}, {_num(s1_hi[j])}] {_num(r.indices['ST'][j])} "
                     f"[{_num(st_lo[j])}, {_num(st_hi[j])}]"
                 )
-            if r.indices["n"] < r.used_points // 2 or np.all(np.isnan(r.indices["S1"])):
-                lines.append("  (the outcome does not vary, or too many runs failed)")
         else:
             lines.append(f"  {'parameter':<{width}} {'Spearman rho':>12}")
             order = np.argsort(-np.abs(np.nan_to_num(r.indices["rho"])))

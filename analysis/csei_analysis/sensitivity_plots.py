@@ -93,7 +93,7 @@ def plot_tornado(result: Analysis, path=None) -> Figure:
 
 def plot_scatter(sweep: Sweep, outcome: str, path=None) -> Figure:
     """The outcome of every successful run against each parameter's value."""
-    y = sweep.outcome(outcome)
+    y = sweep.run_values(outcome)  # never-reached times shown at steps + 1
     ok = sweep.status == STATUS_OK
     x = sweep.value[sweep.point[ok]]
     k = sweep.k
