@@ -26,7 +26,7 @@ std::uint64_t checksum(std::string_view s) {
     h = mix64(h ^ w) + 0x9E3779B97F4A7C15ULL;
   }
   std::uint64_t tail = 0;
-  std::memcpy(&tail, s.data() + i, s.size() - i);
+  if (s.size() > i) std::memcpy(&tail, s.data() + i, s.size() - i);
   return mix64(h ^ tail ^ (s.size() - i));
 }
 
