@@ -1,4 +1,5 @@
-"""Command line of csei_analysis: `python -m csei_analysis COMMAND ...` (plot, compare, report).
+"""Command line of csei_analysis: `python -m csei_analysis COMMAND ...` (plot, compare, report,
+sensitivity).
 
 Each subcommand is one function decorated with @command that adds its parser and returns
 its handler; unreadable run files anywhere end in `error: <file>: <what>` and exit status 2.
@@ -178,3 +179,58 @@ def _report(args) -> int:
     print(output)
     _notes(notes)
     return 0
+
+
+# ---- sensitivity: indices of a sweep file (csei sweep) ------------------------------------
+
+
+@command
+def _add_sensitivity_parser(commands) -> None:
+    sens = commands.add_parser(
+        "sensitivity",
+        help="Morris or Sobol' indices (or rank correlations) of a sweep file, as a table and PNGs",
+    )
+    sens.add_argument("sweep", type=Path, metavar="SWEEP.h5", help="file written by `csei sweep`")
+    sens.add_argument(
+        "--outcome",
+        action="append",
+        metavar="PATTERN",
+        help="outcome name or glob pattern (repeatable; default: every outcome)",
+    )
+    sens.add_argument(
+        "-o", "--outdir", type=Path, help="figures go here (default: <sweep directory>/<stem>_sensitivity)"
+    )
+    sens.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples (default 1000)")
+    sens.add_argument("--confidence", type=float, default=0.95, help="interval level (default 0.95)")
+    sens.add_argument("--seed", type=int, default=0, help="bootstrap random seed (default 0)")
+    sens.add_argument("--no-plots", action="store_true", help="print the table only")
+    sens.set_defaults(handler=_sensitivity)
+
+
+def _sensitivity(args) -> int:
+    from .sensitivity import SweepFileError, analyse, format_table, open_sweep
+
+    try:
+        sweep = open_sweep(args.sweep)
+        results = analyse(sweep, args.outcome, args.bootstrap, args.confidence, args.seed)
+    except SweepFileError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_RUN_FILE_ERROR
+    failed = int((sweep.status == 2).sum())
+    print(f"{args.sweep}: {sweep.attrs.get('name')} | {sweep.design} design | {sweep.points} points"
+          f" x {sweep.attrs.get('replicates')} replicates"
+          + (f" | {failed} failed runs left out" if failed else "") + "\n")
+    print(format_table(results, args.confidence))
+    if args.no_plots:
+        return 0
+    from .sensitivity_plots import plot_analyses
+
+    outdir = args.outdir or args.sweep.parent / f"{args.sweep.stem}_sensitivity"
+    try:
+        for path in plot_analyses(sweep, results, outdir):
+            print(path)
+    except OSError as err:
+        print(f"error: {err.filename or outdir}: {err.strerror or err}", file=sys.stderr)
+        return 1
+    return 0
+

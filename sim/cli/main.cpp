@@ -1,5 +1,6 @@
 // The csei command-line program: parses arguments and dispatches to the subcommands.
 #include "cli/commands.hpp"
+#include "cli/sweep_command.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -40,6 +41,8 @@ int main(int argc, char** argv) {
   auto* info_cmd = app.add_subcommand("info", "Summarise a run file");
   info_cmd->add_option("file", info_file, "Run file (HDF5)")->required()->check(CLI::ExistingFile);
 
+  const auto run_sweep_command = add_sweep_commands(app);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -52,6 +55,7 @@ int main(int argc, char** argv) {
     install_stop_handlers();
     return command_run(run);
   }
+  if (const int code = run_sweep_command(); code >= 0) return code;
   if (*validate_cmd) return command_validate(validate_file, validate_overrides);
   return command_info(info_file);
 }

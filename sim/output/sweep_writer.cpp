@@ -1,0 +1,394 @@
+// Sweep files: provenance, parameters, design, runs, outcomes and optional series.
+#include "output/sweep_writer.hpp"
+
+#include "output/h5.hpp"
+#include "output/run_writer.hpp"
+
+#include <cmath>
+#include <limits>
+#include <unistd.h>
+
+namespace csei {
+
+using sweep::RunRecord;
+
+namespace {
+
+h5::Handle space_of(const std::vector<hsize_t>& dims) {
+  return h5::Handle(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose,
+                    "dataspace");
+}
+
+h5::Handle string_type() {
+  h5::Handle t(H5Tcopy(H5T_C_S1), H5Tclose, "string type");
+  h5::check(H5Tset_size(t.id(), H5T_VARIABLE), "string type");
+  h5::check(H5Tset_cset(t.id(), H5T_CSET_UTF8), "string type");
+  return t;
+}
+
+template <class T>
+void write_nd(const h5::Location& at, const std::string& name, const std::vector<T>& v,
+              const std::vector<hsize_t>& dims, hid_t file_type, hid_t mem_type) {
+  h5::Handle space = space_of(dims);
+  h5::Handle ds(H5Dcreate2(at.id(), name.c_str(), file_type, space.id(), H5P_DEFAULT, H5P_DEFAULT,
+                           H5P_DEFAULT),
+                H5Dclose, "creating dataset " + name);
+  if (!v.empty())
+    h5::check(H5Dwrite(ds.id(), mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()),
+              "writing " + name);
+}
+
+void write_doubles(const h5::Location& at, const std::string& name, const std::vector<double>& v,
+                   const std::vector<hsize_t>& dims) {
+  write_nd(at, name, v, dims, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE);
+}
+
+void write_ints(const h5::Location& at, const std::string& name,
+                const std::vector<std::int64_t>& v) {
+  write_nd(at, name, v, {v.size()}, H5T_STD_I64LE, H5T_NATIVE_INT64);
+}
+
+void write_texts(const h5::Location& at, const std::string& name, const std::vector<std::string>& v,
+                 const std::vector<hsize_t>& dims) {
+  h5::Handle type = string_type();
+  h5::Handle space = space_of(dims);
+  h5::Handle ds(H5Dcreate2(at.id(), name.c_str(), type.id(), space.id(), H5P_DEFAULT, H5P_DEFAULT,
+                           H5P_DEFAULT),
+                H5Dclose, "creating dataset " + name);
+  std::vector<const char*> ptrs;
+  ptrs.reserve(v.size());
+  for (const auto& s : v)
+    ptrs.push_back(s.c_str());
+  if (!v.empty())
+    h5::check(H5Dwrite(ds.id(), type.id(), H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data()),
+              "writing " + name);
+}
+
+std::vector<double> read_doubles(const h5::Location& at, const std::string& name) {
+  h5::Handle ds(H5Dopen2(at.id(), name.c_str(), H5P_DEFAULT), H5Dclose, "opening dataset " + name);
+  h5::Handle space(H5Dget_space(ds.id()), H5Sclose, "dataspace of " + name);
+  std::vector<double> out(static_cast<std::size_t>(H5Sget_simple_extent_npoints(space.id())));
+  if (!out.empty())
+    h5::check(H5Dread(ds.id(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()),
+              "reading " + name);
+  return out;
+}
+
+} // namespace
+
+std::size_t SweepHeader::series_size() const {
+  if (series == "none" || series_rows <= 0) return 0;
+  const std::size_t cells = innovations.size() * (series == "total" ? 1 : territories.size());
+  return static_cast<std::size_t>(series_rows) * cells;
+}
+
+SweepHeader make_sweep_header(const sweep::SweepSpec& s, const sweep::Design& d) {
+  SweepHeader h;
+  h.name = s.name;
+  h.description = s.description;
+  h.sweep_text = s.source;
+  h.sweep_file = s.file;
+  h.scenario_text = s.scenario_text;
+  h.scenario_file = s.scenario_file;
+  h.version = CSEI_VERSION;
+  h.fingerprint = s.fingerprint();
+  h.design = sweep::design_name(s.design);
+  h.series = sweep::series_name(s.series);
+  h.seed = static_cast<std::int64_t>(s.seed);
+  h.design_seed = static_cast<std::int64_t>(s.design_seed);
+  h.common_seeds = s.common_seeds ? 1 : 0;
+  h.replicates = s.replicates;
+  h.points = static_cast<std::int64_t>(d.points);
+  h.runs = s.runs();
+  h.samples = s.samples;
+  h.trajectories = s.trajectories;
+  h.levels = s.design == sweep::DesignKind::morris ? s.levels : 0;
+  h.morris_delta = d.morris_delta;
+  h.fixed = s.fixed;
+  for (const auto& p : s.parameters) {
+    h.keys.push_back(p.key);
+    h.names.push_back(p.name);
+    h.types.push_back(sweep::type_name(p.type));
+    const bool level = p.type == sweep::ValueType::level;
+    h.distributions.push_back(level ? "levels" : sweep::distribution_name(p.distribution));
+    std::string levels;
+    for (const auto& l : p.levels)
+      levels += (levels.empty() ? "[" : ", ") + l;
+    h.levels_text.push_back(level ? levels + "]" : "");
+    h.low.push_back(level ? 0.0 : p.low);
+    h.high.push_back(level ? static_cast<double>(p.levels.size() - 1) : p.high);
+  }
+  h.unit = d.unit;
+  h.value = d.value;
+  h.text = d.text;
+  for (std::int64_t r = 0; r < h.runs; ++r) {
+    const std::int64_t point = r / s.replicates, rep = r % s.replicates;
+    h.point.push_back(point);
+    h.replicate.push_back(rep);
+    h.run_seed.push_back(static_cast<std::int64_t>(s.run_seed(point, rep)));
+  }
+  h.outcomes = s.outcomes;
+  if (s.series != sweep::SeriesMode::none) {
+    h.series_rows = s.base.steps + 1;
+    for (const auto& i : s.base.innovations)
+      h.innovations.push_back(i.name);
+    for (const auto& t : s.base.territories)
+      h.territories.push_back(t.code);
+  }
+  return h;
+}
+
+void write_sweep_file(const std::filesystem::path& path, const SweepHeader& h,
+                      const std::vector<RunRecord>& records, const SweepWriteInfo& info) {
+  if (records.size() != static_cast<std::size_t>(h.runs))
+    throw std::logic_error("write_sweep_file: one record per run expected");
+  if (path.has_parent_path()) {
+    std::error_code ec;
+    std::filesystem::create_directories(path.parent_path(), ec);
+    if (ec)
+      throw OutputError(path.parent_path().string() + ": cannot create directory: " + ec.message());
+  }
+  std::filesystem::path temp = path;
+  temp += ".partial-" + std::to_string(::getpid());
+  const auto P = static_cast<hsize_t>(h.keys.size()), N = static_cast<hsize_t>(h.points),
+             R = static_cast<hsize_t>(h.runs), M = static_cast<hsize_t>(h.outcomes.size());
+  try {
+    h5::File f(temp.string(), h5::File::Mode::create);
+    std::int64_t ok = 0, failed = 0, pending = 0;
+    for (const auto& r : records) {
+      ok += r.status == RunRecord::Status::ok;
+      failed += r.status == RunRecord::Status::failed;
+      pending += r.status == RunRecord::Status::pending;
+    }
+    f.attribute("schema_version", kSweepSchemaVersion);
+    f.attribute("kind", std::string("sweep"));
+    f.attribute("name", h.name);
+    f.attribute("description", h.description);
+    f.attribute("sweep", h.sweep_text);
+    f.attribute("sweep_file", h.sweep_file);
+    f.attribute("scenario", h.scenario_text);
+    f.attribute("scenario_file", h.scenario_file);
+    f.attribute("version", h.version);
+    f.attribute("fingerprint", h.fingerprint);
+    f.attribute("design", h.design);
+    f.attribute("series", h.series);
+    f.attribute("seed", h.seed);
+    f.attribute("design_seed", h.design_seed);
+    f.attribute("common_seeds", h.common_seeds);
+    f.attribute("replicates", h.replicates);
+    f.attribute("points", h.points);
+    f.attribute("runs", h.runs);
+    f.attribute("samples", h.samples);
+    f.attribute("trajectories", h.trajectories);
+    f.attribute("levels", h.levels);
+    f.attribute("morris_delta", h.morris_delta);
+    f.attribute("ok", ok);
+    f.attribute("failed", failed);
+    f.attribute("pending", pending);
+    f.attribute("created", info.created);
+    f.attribute("threads", static_cast<std::int64_t>(info.threads));
+    f.attribute("ranks", static_cast<std::int64_t>(info.ranks));
+    f.attribute("shard", info.shard);
+    f.attribute("seconds", info.seconds);
+
+    {
+      h5::Group g(f, "parameters", true);
+      write_texts(g, "key", h.keys, {P});
+      write_texts(g, "name", h.names, {P});
+      write_texts(g, "type", h.types, {P});
+      write_texts(g, "distribution", h.distributions, {P});
+      write_texts(g, "levels", h.levels_text, {P});
+      write_doubles(g, "low", h.low, {P});
+      write_doubles(g, "high", h.high, {P});
+    }
+    {
+      h5::Group g(f, "design", true);
+      write_doubles(g, "unit", h.unit, {N, P});
+      write_doubles(g, "value", h.value, {N, P});
+      write_texts(g, "text", h.text, {N, P});
+      write_texts(g, "set", h.fixed, {h.fixed.size()});
+    }
+    {
+      h5::Group g(f, "runs", true);
+      write_ints(g, "point", h.point);
+      write_ints(g, "replicate", h.replicate);
+      write_ints(g, "seed", h.run_seed);
+      std::vector<std::int64_t> status, steps;
+      std::vector<std::string> errors;
+      for (const auto& r : records) {
+        status.push_back(static_cast<std::int64_t>(r.status));
+        steps.push_back(r.status == RunRecord::Status::ok ? r.steps : -1);
+        errors.push_back(r.error);
+      }
+      write_ints(g, "status", status);
+      write_ints(g, "steps", steps);
+      write_texts(g, "error", errors, {R});
+    }
+    {
+      h5::Group g(f, "outcomes", true);
+      write_texts(g, "names", h.outcomes, {M});
+      std::vector<double> values(R * M, std::numeric_limits<double>::quiet_NaN());
+      for (std::size_t r = 0; r < records.size(); ++r)
+        if (records[r].status == RunRecord::Status::ok && records[r].metrics.size() == M)
+          std::copy(records[r].metrics.begin(), records[r].metrics.end(),
+                    values.begin() + static_cast<std::ptrdiff_t>(r * M));
+      write_doubles(g, "values", values, {R, M});
+    }
+    if (h.series_size() > 0) {
+      h5::Group g(f, "series", true);
+      write_texts(g, "innovations", h.innovations, {h.innovations.size()});
+      write_texts(g, "territories", h.territories, {h.territories.size()});
+      std::vector<hsize_t> dims{R, static_cast<hsize_t>(h.series_rows), h.innovations.size()};
+      if (h.series == "territories") dims.push_back(h.territories.size());
+      std::vector<hsize_t> chunk = dims;
+      chunk[0] = 1;
+      h5::Handle space = space_of(dims);
+      h5::Handle plist(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, "dataset properties");
+      h5::check(H5Pset_chunk(plist.id(), static_cast<int>(chunk.size()), chunk.data()),
+                "chunking series");
+      const std::int64_t fill = -1;
+      h5::check(H5Pset_fill_value(plist.id(), H5T_NATIVE_INT64, &fill), "series fill value");
+      if (H5Zfilter_avail(H5Z_FILTER_DEFLATE) > 0) {
+        h5::check(H5Pset_shuffle(plist.id()), "shuffle filter");
+        h5::check(H5Pset_deflate(plist.id(), 4), "deflate filter");
+      }
+      h5::Handle ds(H5Dcreate2(g.id(), "adopters", H5T_STD_I64LE, space.id(), H5P_DEFAULT,
+                               plist.id(), H5P_DEFAULT),
+                    H5Dclose, "creating dataset series/adopters");
+      const std::size_t per_run = h.series_size();
+      std::vector<hsize_t> start(dims.size(), 0);
+      h5::Handle mem = space_of(chunk);
+      for (std::size_t r = 0; r < records.size(); ++r) {
+        if (records[r].status != RunRecord::Status::ok || records[r].series.size() != per_run)
+          continue;
+        start[0] = r;
+        h5::Handle fs(H5Dget_space(ds.id()), H5Sclose, "dataspace");
+        h5::check(H5Sselect_hyperslab(fs.id(), H5S_SELECT_SET, start.data(), nullptr, chunk.data(),
+                                      nullptr),
+                  "selecting a run's series");
+        h5::check(H5Dwrite(ds.id(), H5T_NATIVE_INT64, mem.id(), fs.id(), H5P_DEFAULT,
+                           records[r].series.data()),
+                  "writing series/adopters");
+      }
+    }
+    f.attribute("complete", std::int64_t{1});
+    f.flush();
+  } catch (...) {
+    std::error_code ec;
+    std::filesystem::remove(temp, ec);
+    throw;
+  }
+  std::error_code ec;
+  std::filesystem::rename(temp, path, ec);
+  if (ec) {
+    std::filesystem::remove(temp, ec);
+    throw OutputError(path.string() +
+                      ": cannot move the finished file into place: " + ec.message());
+  }
+}
+
+SweepFile read_sweep_file(const std::filesystem::path& path) {
+  const std::string p = path.string();
+  std::unique_ptr<h5::File> file;
+  try {
+    file = std::make_unique<h5::File>(p, h5::File::Mode::read);
+  } catch (const OutputError&) {
+    throw InputError({p, 0, 0, ""}, "cannot read: not an HDF5 file or unreadable");
+  }
+  h5::File& f = *file;
+  if (!f.has_attribute("kind") || f.string_attribute("kind") != "sweep")
+    throw InputError({p, 0, 0, ""}, "not a csei sweep file");
+  if (f.int_attribute("schema_version") != kSweepSchemaVersion)
+    throw InputError({p, 0, 0, "schema_version"},
+                     "unsupported sweep schema version " +
+                         std::to_string(f.int_attribute("schema_version")));
+  if (!f.has_attribute("complete")) throw InputError({p, 0, 0, ""}, "the file is incomplete");
+  SweepFile out;
+  SweepHeader& h = out.header;
+  try {
+    h.name = f.string_attribute("name");
+    h.description = f.string_attribute("description");
+    h.sweep_text = f.string_attribute("sweep");
+    h.sweep_file = f.string_attribute("sweep_file");
+    h.scenario_text = f.string_attribute("scenario");
+    h.scenario_file = f.string_attribute("scenario_file");
+    h.version = f.string_attribute("version");
+    h.fingerprint = f.string_attribute("fingerprint");
+    h.design = f.string_attribute("design");
+    h.series = f.string_attribute("series");
+    h.seed = f.int_attribute("seed");
+    h.design_seed = f.int_attribute("design_seed");
+    h.common_seeds = f.int_attribute("common_seeds");
+    h.replicates = f.int_attribute("replicates");
+    h.points = f.int_attribute("points");
+    h.runs = f.int_attribute("runs");
+    h.samples = f.int_attribute("samples");
+    h.trajectories = f.int_attribute("trajectories");
+    h.levels = f.int_attribute("levels");
+    h.morris_delta = f.double_attribute("morris_delta");
+    out.shard = f.string_attribute("shard");
+
+    const h5::Group par(f, "parameters", false), des(f, "design", false), runs(f, "runs", false),
+        outc(f, "outcomes", false);
+    h.keys = h5::read_strings(par, "key");
+    h.names = h5::read_strings(par, "name");
+    h.types = h5::read_strings(par, "type");
+    h.distributions = h5::read_strings(par, "distribution");
+    h.levels_text = h5::read_strings(par, "levels");
+    h.low = read_doubles(par, "low");
+    h.high = read_doubles(par, "high");
+    h.unit = read_doubles(des, "unit");
+    h.value = read_doubles(des, "value");
+    h.text = h5::read_strings(des, "text");
+    h.fixed = h5::read_strings(des, "set");
+    h.point = h5::read_int64(runs, "point");
+    h.replicate = h5::read_int64(runs, "replicate");
+    h.run_seed = h5::read_int64(runs, "seed");
+    h.outcomes = h5::read_strings(outc, "names");
+    const auto status = h5::read_int64(runs, "status");
+    const auto steps = h5::read_int64(runs, "steps");
+    const auto errors = h5::read_strings(runs, "error");
+    const auto values = read_doubles(outc, "values");
+    const std::size_t R = static_cast<std::size_t>(h.runs), M = h.outcomes.size();
+    if (status.size() != R || steps.size() != R || errors.size() != R || values.size() != R * M ||
+        h.point.size() != R)
+      throw InputError({p, 0, 0, "runs"}, "the run tables do not match the number of runs");
+    std::vector<std::int64_t> series;
+    std::size_t per_run = 0;
+    if (h.series != "none") {
+      const h5::Group ser(f, "series", false);
+      h.innovations = h5::read_strings(ser, "innovations");
+      h.territories = h5::read_strings(ser, "territories");
+      std::vector<hsize_t> dims;
+      series = h5::read_int64(ser, "adopters", &dims);
+      h.series_rows = dims.size() > 1 ? static_cast<std::int64_t>(dims[1]) : 0;
+      per_run = h.series_size();
+      if (series.size() != R * per_run)
+        throw InputError({p, 0, 0, "series/adopters"}, "unexpected shape");
+    }
+    out.records.resize(R);
+    for (std::size_t r = 0; r < R; ++r) {
+      RunRecord& rec = out.records[r];
+      rec.run = static_cast<std::int64_t>(r);
+      if (status[r] < 0 || status[r] > 2)
+        throw InputError({p, 0, 0, "runs/status"}, "invalid status " + std::to_string(status[r]));
+      rec.status = static_cast<RunRecord::Status>(status[r]);
+      rec.error = errors[r];
+      if (rec.status == RunRecord::Status::pending) continue;
+      rec.steps = rec.status == RunRecord::Status::ok ? steps[r] : -1;
+      rec.metrics.assign(M, std::numeric_limits<double>::quiet_NaN());
+      if (rec.status == RunRecord::Status::ok) {
+        std::copy(values.begin() + static_cast<std::ptrdiff_t>(r * M),
+                  values.begin() + static_cast<std::ptrdiff_t>((r + 1) * M), rec.metrics.begin());
+        if (per_run > 0)
+          rec.series.assign(series.begin() + static_cast<std::ptrdiff_t>(r * per_run),
+                            series.begin() + static_cast<std::ptrdiff_t>((r + 1) * per_run));
+      }
+    }
+  } catch (const OutputError& e) {
+    throw InputError({p, 0, 0, ""}, std::string("damaged sweep file: ") + e.what());
+  }
+  return out;
+}
+
+} // namespace csei
