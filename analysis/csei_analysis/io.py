@@ -48,7 +48,8 @@ SUMMARY_METRICS = (
 ) + tuple(f"rogers_{c}" for c in ROGERS_CATEGORIES)
 
 # Schema 2 datasets: name -> shape in the letters S1 (steps + 1), I (innovations),
-# T (territories), F (legal forms), C (clusters), E (events).
+# T (territories), F (legal forms), C (clusters at the end), K (cluster slots of the series:
+# K >= C, as slots for clusters that emergence or events could found may stay unused), E (events).
 OPTIONAL_SHAPES = {
     "series/aware": "S1 I T",
     "series/abandoned": "S1 I T",
@@ -58,8 +59,8 @@ OPTIONAL_SHAPES = {
     "series/jobs": "S1 I T",
     "series/impact": "S1 I T",
     "series/transfers": "S1 I T",
-    "series/cluster_members": "S1 C",
-    "series/cluster_adopters": "S1 I C",
+    "series/cluster_members": "S1 K",
+    "series/cluster_adopters": "S1 I K",
     "legal_forms/name": "F",
     "legal_forms/organisations": "F",
     "clusters/name": "C",
@@ -244,12 +245,19 @@ class Run:
             for letter, source in DIMENSION_SOURCES.items():
                 if source in self._file:
                     sizes[letter] = self._length(self._dataset(source))
+            if "series/cluster_members" in self._file:
+                shape = self._dataset("series/cluster_members").shape
+                sizes["K"] = shape[-1] if len(shape) == 2 else -1
+                if "C" in sizes and sizes["K"] < sizes["C"]:
+                    raise self._error(
+                        f"dataset '/series/cluster_members' has {sizes['K']} cluster columns "
+                        f"for {sizes['C']} clusters")
             for name, letters in OPTIONAL_SHAPES.items():
                 if name not in self._file:
                     continue
                 needed = [x for x in letters.split() if x not in sizes]
                 if needed:
-                    source = DIMENSION_SOURCES[needed[0]]
+                    source = DIMENSION_SOURCES.get(needed[0], "series/cluster_members")
                     raise self._error(f"dataset '/{name}' needs '/{source}', which is missing")
                 datasets[name] = self._dataset(name)
                 expected[name] = tuple(sizes[x] for x in letters.split())

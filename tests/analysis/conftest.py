@@ -36,7 +36,7 @@ def policy_runs(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def eu_run(tmp_path_factory):
-    """The EU-27 baseline at 1:100,000 of social-economy employment, two years."""
+    """The EU-27 baseline at 1:1,000 of social-economy employment (organisations.scale 0.001), two years."""
     _need_binary()
     path = tmp_path_factory.mktemp("eu") / "eu27.h5"
     return real_run(path, "--set", "organisations.scale=0.001", "--set", "time.steps=24",

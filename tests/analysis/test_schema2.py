@@ -197,3 +197,18 @@ def test_bad_v2_file(tmp_path, capsys, case):
     assert main(["report", str(path), "-o", str(tmp_path / "r.html")]) == 2
     assert capsys.readouterr().err == f"error: {path}: {what}\n"
     assert not (tmp_path / "r.html").exists()
+
+
+def test_cluster_series_may_have_unused_slots(tmp_path):
+    # The simulator sizes cluster series for every cluster a run could found (emergence and
+    # found_cluster slots); only /clusters lists those that exist.
+    path = write_run_v2(tmp_path / "slots.h5", replace={
+        "series/cluster_members": np.zeros((7, 5), dtype=np.int64),
+        "series/cluster_adopters": np.zeros((7, 2, 5), dtype=np.int64)})
+    with open_run(path) as run:
+        assert run.n_innovations == 2
+    fewer = write_run_v2(tmp_path / "fewer.h5", replace={
+        "series/cluster_members": np.zeros((7, 1), dtype=np.int64),
+        "series/cluster_adopters": np.zeros((7, 2, 1), dtype=np.int64)})
+    with pytest.raises(RunFileError, match="1 cluster columns for 2 clusters"):
+        open_run(fewer)
