@@ -97,8 +97,34 @@ public:
     const toml::node* n = table_.get(key);
     return ctx_.where(n ? n->source() : table_.source(), key_path(key));
   }
+  [[nodiscard]] SourceLocation table_location() const { return ctx_.where(table_.source(), path_); }
+  void error(const std::string& key, std::string msg) { ctx_.error(location(key), std::move(msg)); }
   void missing(const std::string& key) {
     ctx_.error(ctx_.where(table_.source(), key_path(key)), "missing required key");
+  }
+
+  std::optional<bool> boolean(const std::string& key, bool def) {
+    const toml::node* n = table_.get(key);
+    if (!n) return def;
+    if (const auto* b = n->as_boolean()) return b->get();
+    ctx_.error(*n, key_path(key), "must be true or false, got " + type_name(*n));
+    return std::nullopt;
+  }
+
+  /// An array of strings with where each stands; problems recorded per element.
+  std::vector<std::pair<std::string, SourceLocation>> strings(const std::string& key) {
+    std::vector<std::pair<std::string, SourceLocation>> out;
+    const toml::array* a = array(key, false);
+    if (!a) return out;
+    for (std::size_t i = 0; i < a->size(); ++i) {
+      const toml::node& e = *a->get(i);
+      const std::string p = key_path(key) + "[" + std::to_string(i) + "]";
+      if (const auto* str = e.as_string())
+        out.emplace_back(std::string(str->get()), ctx_.where(e.source(), p));
+      else
+        ctx_.error(e, p, "must be a string, got " + type_name(e));
+    }
+    return out;
   }
 
   std::optional<double> number(const std::string& key, std::optional<double> def, double lo,

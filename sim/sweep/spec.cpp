@@ -5,6 +5,7 @@
 #include "core/rng.hpp"
 #include "kernel/summary.hpp"
 #include "scenario/load.hpp"
+#include "scenario/reader.hpp"
 #include "world/world.hpp"
 
 #include <algorithm>
@@ -222,30 +223,9 @@ std::vector<std::string> metric_names_of(const Scenario& scenario) {
 
 namespace {
 
-std::string fmt(double v) {
-  std::ostringstream os;
-  os << v;
-  return os.str();
-}
-
-std::string kind_of(const toml::node& n) {
-  switch (n.type()) {
-  case toml::node_type::table:
-    return "a table";
-  case toml::node_type::array:
-    return "an array";
-  case toml::node_type::string:
-    return "a string";
-  case toml::node_type::integer:
-    return "an integer";
-  case toml::node_type::floating_point:
-    return "a number";
-  case toml::node_type::boolean:
-    return "a boolean";
-  default:
-    return "a date/time";
-  }
-}
+using detail::Context;
+using detail::fmt;
+using detail::Reader;
 
 std::string quote(std::string_view s) {
   std::string out = "\"";
@@ -317,171 +297,6 @@ std::string literal(const toml::node& n) {
   });
   return os.str();
 }
-
-struct Context {
-  std::string file;
-  std::vector<InputError::Problem> problems;
-
-  SourceLocation where(const toml::source_region& r, const std::string& key) const {
-    return {file, r.begin.line, r.begin.column, key};
-  }
-  void error(const SourceLocation& loc, std::string msg) {
-    problems.push_back({loc, std::move(msg)});
-  }
-};
-
-/// Typed getters over one table that record problems, and a check for unknown keys.
-class Reader {
-public:
-  Reader(Context& ctx, const toml::table& t, std::string path, std::vector<std::string> allowed)
-      : ctx_(ctx), t_(t), path_(std::move(path)) {
-    for (const auto& [k, v] : t_) {
-      const std::string key(k.str());
-      if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
-      std::string msg = "unknown key";
-      if (const auto hint = did_you_mean(key, allowed); !hint.empty())
-        msg += "; did you mean '" + hint + "'?";
-      ctx_.error(ctx_.where(k.source(), key_path(key)), msg);
-    }
-  }
-
-  [[nodiscard]] std::string key_path(const std::string& key) const {
-    return path_.empty() ? key : path_ + "." + key;
-  }
-  [[nodiscard]] const toml::node* node(const std::string& key) const { return t_.get(key); }
-  [[nodiscard]] SourceLocation location(const std::string& key) const {
-    const toml::node* n = t_.get(key);
-    return ctx_.where(n ? n->source() : t_.source(), key_path(key));
-  }
-  [[nodiscard]] SourceLocation table_location() const { return ctx_.where(t_.source(), path_); }
-  void error(const std::string& key, std::string msg) { ctx_.error(location(key), std::move(msg)); }
-  void missing(const std::string& key) {
-    ctx_.error(ctx_.where(t_.source(), key_path(key)), "missing required key");
-  }
-
-  std::optional<double> number(const std::string& key, std::optional<double> def, double lo,
-                               double hi) {
-    const toml::node* n = t_.get(key);
-    if (!n) {
-      if (!def) missing(key);
-      return def;
-    }
-    std::optional<double> v;
-    if (const auto* i = n->as_integer())
-      v = static_cast<double>(i->get());
-    else if (const auto* f = n->as_floating_point())
-      v = f->get();
-    if (!v) {
-      error(key, "must be a number, got " + kind_of(*n));
-      return std::nullopt;
-    }
-    if (!std::isfinite(*v) || *v < lo || *v > hi) {
-      error(key, "must be in [" + fmt(lo) + ", " + fmt(hi) + "], got " + fmt(*v));
-      return std::nullopt;
-    }
-    return v;
-  }
-
-  std::optional<std::int64_t> integer(const std::string& key, std::optional<std::int64_t> def,
-                                      std::int64_t lo, std::int64_t hi) {
-    const toml::node* n = t_.get(key);
-    if (!n) {
-      if (!def) missing(key);
-      return def;
-    }
-    const auto* i = n->as_integer();
-    if (!i) {
-      error(key, "must be an integer, got " + kind_of(*n));
-      return std::nullopt;
-    }
-    if (i->get() < lo || i->get() > hi) {
-      error(key, "must be in [" + std::to_string(lo) + ", " + std::to_string(hi) + "], got " +
-                     std::to_string(i->get()));
-      return std::nullopt;
-    }
-    return i->get();
-  }
-
-  std::optional<std::string> string(const std::string& key, std::optional<std::string> def,
-                                    const std::vector<std::string>& choices = {}) {
-    const toml::node* n = t_.get(key);
-    if (!n) {
-      if (!def) missing(key);
-      return def;
-    }
-    const auto* s = n->as_string();
-    if (!s) {
-      error(key, "must be a string, got " + kind_of(*n));
-      return std::nullopt;
-    }
-    std::string v(s->get());
-    if (!choices.empty() && std::find(choices.begin(), choices.end(), v) == choices.end()) {
-      std::string msg = "'" + v + "' is not one of";
-      for (const auto& c : choices)
-        msg += " '" + c + "'";
-      if (const auto hint = did_you_mean(v, choices); !hint.empty())
-        msg += "; did you mean '" + hint + "'?";
-      error(key, msg);
-      return std::nullopt;
-    }
-    return v;
-  }
-
-  std::optional<bool> boolean(const std::string& key, bool def) {
-    const toml::node* n = t_.get(key);
-    if (!n) return def;
-    if (const auto* b = n->as_boolean()) return b->get();
-    error(key, "must be true or false, got " + kind_of(*n));
-    return std::nullopt;
-  }
-
-  const toml::table* table(const std::string& key, bool required) {
-    const toml::node* n = t_.get(key);
-    if (!n) {
-      if (required) missing(key);
-      return nullptr;
-    }
-    if (!n->is_table()) {
-      error(key, "must be a table, got " + kind_of(*n));
-      return nullptr;
-    }
-    return n->as_table();
-  }
-
-  const toml::array* array(const std::string& key, bool required) {
-    const toml::node* n = t_.get(key);
-    if (!n) {
-      if (required) missing(key);
-      return nullptr;
-    }
-    if (!n->is_array()) {
-      error(key, "must be an array, got " + kind_of(*n));
-      return nullptr;
-    }
-    return n->as_array();
-  }
-
-  /// An array of strings; problems recorded per element.
-  std::vector<std::pair<std::string, SourceLocation>> strings(const std::string& key) {
-    std::vector<std::pair<std::string, SourceLocation>> out;
-    const toml::array* a = array(key, false);
-    if (!a) return out;
-    for (std::size_t i = 0; i < a->size(); ++i) {
-      const toml::node& e = *a->get(i);
-      const std::string path = key_path(key) + "[" + std::to_string(i) + "]";
-      if (const auto* s = e.as_string())
-        out.push_back({std::string(s->get()), ctx_.where(e.source(), path)});
-      else
-        ctx_.error(ctx_.where(e.source(), path), "must be a string, got " + kind_of(e));
-    }
-    return out;
-  }
-
-private:
-  Context& ctx_;
-  const toml::table& t_;
-  std::string path_;
-};
 
 std::string read_file(const std::filesystem::path& p, bool& ok) {
   std::ifstream in(p, std::ios::binary);
@@ -598,7 +413,7 @@ bool glob_match(const std::string& pattern, const std::string& name) {
 
 SweepSpec load_sweep_text(std::string_view text, const std::string& label,
                           const std::filesystem::path& base_dir) {
-  Context ctx{label, {}};
+  Context ctx{label, {}, {}, {}};
   toml::table root;
   try {
     root = toml::parse(text, label);
