@@ -12,13 +12,6 @@ void quiet_hdf5() {
   std::call_once(once, [] { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); });
 }
 
-Handle string_type() {
-  Handle t(H5Tcopy(H5T_C_S1), H5Tclose, "string type");
-  check(H5Tset_size(t.id(), H5T_VARIABLE), "string type");
-  check(H5Tset_cset(t.id(), H5T_CSET_UTF8), "string type");
-  return t;
-}
-
 Handle scalar_space() {
   return Handle(H5Screate(H5S_SCALAR), H5Sclose, "dataspace");
 }
@@ -45,6 +38,17 @@ Handle open_attribute(const Location& at, const std::string& name) {
 }
 
 } // namespace
+
+Handle string_type() {
+  Handle t(H5Tcopy(H5T_C_S1), H5Tclose, "string type");
+  check(H5Tset_size(t.id(), H5T_VARIABLE), "string type");
+  check(H5Tset_cset(t.id(), H5T_CSET_UTF8), "string type");
+  return t;
+}
+
+Handle dataspace(const std::vector<hsize_t>& dims) {
+  return simple_space(dims);
+}
 
 void check(herr_t status, const std::string& what) {
   if (status < 0) throw OutputError("HDF5 failure: " + what);
@@ -141,9 +145,10 @@ void File::flush() {
   check(H5Fflush(id(), H5F_SCOPE_LOCAL), "flushing file");
 }
 
-void write_strings(const Location& at, const std::string& name, const std::vector<std::string>& v) {
+void write_strings(const Location& at, const std::string& name, const std::vector<std::string>& v,
+                   const std::vector<hsize_t>& dims) {
   Handle type = string_type();
-  Handle space = simple_space({v.size()});
+  Handle space = simple_space(dims.empty() ? std::vector<hsize_t>{v.size()} : dims);
   Handle ds(H5Dcreate2(at.id(), name.c_str(), type.id(), space.id(), H5P_DEFAULT, H5P_DEFAULT,
                        H5P_DEFAULT),
             H5Dclose, "creating dataset " + name);
@@ -159,8 +164,8 @@ void write_strings(const Location& at, const std::string& name, const std::vecto
 namespace {
 template <class T>
 void write_vector(const Location& at, const std::string& name, const std::vector<T>& v,
-                  hid_t file_type, hid_t mem_type) {
-  Handle space = simple_space({v.size()});
+                  const std::vector<hsize_t>& dims, hid_t file_type, hid_t mem_type) {
+  Handle space = simple_space(dims.empty() ? std::vector<hsize_t>{v.size()} : dims);
   Handle ds(H5Dcreate2(at.id(), name.c_str(), file_type, space.id(), H5P_DEFAULT, H5P_DEFAULT,
                        H5P_DEFAULT),
             H5Dclose, "creating dataset " + name);
@@ -169,11 +174,13 @@ void write_vector(const Location& at, const std::string& name, const std::vector
 }
 } // namespace
 
-void write_int64(const Location& at, const std::string& name, const std::vector<std::int64_t>& v) {
-  write_vector(at, name, v, H5T_STD_I64LE, H5T_NATIVE_INT64);
+void write_int64(const Location& at, const std::string& name, const std::vector<std::int64_t>& v,
+                 const std::vector<hsize_t>& dims) {
+  write_vector(at, name, v, dims, H5T_STD_I64LE, H5T_NATIVE_INT64);
 }
-void write_double(const Location& at, const std::string& name, const std::vector<double>& v) {
-  write_vector(at, name, v, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE);
+void write_double(const Location& at, const std::string& name, const std::vector<double>& v,
+                  const std::vector<hsize_t>& dims) {
+  write_vector(at, name, v, dims, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE);
 }
 
 std::vector<double> read_double(const Location& at, const std::string& name) {
@@ -235,14 +242,18 @@ RowAppender::RowAppender(const Location& at, const std::string& name,
     check(H5Pset_shuffle(plist.id()), "shuffle filter");
     check(H5Pset_deflate(plist.id(), 4), "deflate filter");
   }
-  dataset_ = Handle(H5Dcreate2(at.id(), name.c_str(),
-                               type == Type::int64 ? H5T_STD_I64LE : H5T_IEEE_F64LE, space.id(),
-                               H5P_DEFAULT, plist.id(), H5P_DEFAULT),
-                    H5Dclose, "creating dataset " + name);
+  dataset_ =
+      Handle(H5Dcreate2(at.id(), name.c_str(), type == Type::int64 ? H5T_STD_I64LE : H5T_IEEE_F64LE,
+                        space.id(), H5P_DEFAULT, plist.id(), H5P_DEFAULT),
+             H5Dclose, "creating dataset " + name);
 }
 
-void RowAppender::append(std::span<const std::int64_t> row) { append(row.data(), H5T_NATIVE_INT64); }
-void RowAppender::append(std::span<const double> row) { append(row.data(), H5T_NATIVE_DOUBLE); }
+void RowAppender::append(std::span<const std::int64_t> row) {
+  append(row.data(), H5T_NATIVE_INT64);
+}
+void RowAppender::append(std::span<const double> row) {
+  append(row.data(), H5T_NATIVE_DOUBLE);
+}
 
 void RowAppender::append(const void* data, hid_t mem_type) {
   std::vector<hsize_t> dims{rows_ + 1}, start{rows_}, count{1};

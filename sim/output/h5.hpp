@@ -69,10 +69,18 @@ public:
   void close() { handle_.close(); }
 };
 
-/// Fixed-size datasets written at once.
-void write_strings(const Location& at, const std::string& name, const std::vector<std::string>& v);
-void write_int64(const Location& at, const std::string& name, const std::vector<std::int64_t>& v);
-void write_double(const Location& at, const std::string& name, const std::vector<double>& v);
+/// A simple dataspace of the given shape.
+Handle dataspace(const std::vector<hsize_t>& dims);
+/// Variable-length UTF-8 strings.
+Handle string_type();
+
+/// Fixed-size datasets written at once; `dims` gives the shape (default: one axis of v.size()).
+void write_strings(const Location& at, const std::string& name, const std::vector<std::string>& v,
+                   const std::vector<hsize_t>& dims = {});
+void write_int64(const Location& at, const std::string& name, const std::vector<std::int64_t>& v,
+                 const std::vector<hsize_t>& dims = {});
+void write_double(const Location& at, const std::string& name, const std::vector<double>& v,
+                  const std::vector<hsize_t>& dims = {});
 /// Reads a whole float64 dataset.
 std::vector<double> read_double(const Location& at, const std::string& name);
 

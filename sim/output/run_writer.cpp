@@ -14,14 +14,14 @@ struct RunWriter::Impl {
   using Type = h5::RowAppender::Type;
   h5::File file;
   h5::Group series;
-  h5::RowAppender adopters, new_adopters, aware, abandoned, member_adopters, members, by_form,
-      jobs, impact, transfers, cluster_members, cluster_adopters;
+  h5::RowAppender adopters, new_adopters, aware, abandoned, member_adopters, members, by_form, jobs,
+      impact, transfers, cluster_members, cluster_adopters;
 
   Impl(const std::string& temp, hsize_t I, hsize_t T, hsize_t C, hsize_t chunk)
       : file(temp, h5::File::Mode::create), series(file, "series", true),
         adopters(series, "adopters", {I, T}, chunk),
-        new_adopters(series, "new_adopters", {I, T}, chunk),
-        aware(series, "aware", {I, T}, chunk), abandoned(series, "abandoned", {I, T}, chunk),
+        new_adopters(series, "new_adopters", {I, T}, chunk), aware(series, "aware", {I, T}, chunk),
+        abandoned(series, "abandoned", {I, T}, chunk),
         member_adopters(series, "member_adopters", {I, T}, chunk),
         members(series, "members", {T}, chunk),
         by_form(series, "adopters_by_form", {I, kLegalFormCount}, chunk),
@@ -58,9 +58,8 @@ RunWriter::RunWriter(std::filesystem::path path, const Scenario& s, const World&
   const auto chunk = static_cast<hsize_t>(
       std::clamp<std::size_t>(8192 / cells, 1, static_cast<std::size_t>(s.steps + 1)));
   try {
-    impl_ =
-        std::make_unique<Impl>(temp_.string(), s.innovations.size(), s.territories.size(),
-                               cluster_slots(s, w), chunk);
+    impl_ = std::make_unique<Impl>(temp_.string(), s.innovations.size(), s.territories.size(),
+                                   cluster_slots(s, w), chunk);
     h5::File& f = impl_->file;
     f.attribute("schema_version", kSchemaVersion);
     f.attribute("scenario", s.source);
@@ -115,7 +114,8 @@ RunWriter::RunWriter(std::filesystem::path path, const Scenario& s, const World&
 
     h5::Group forms(f, "legal_forms", true);
     std::vector<std::int64_t> per_form(kLegalFormCount, 0);
-    for (const auto form : w.organisations.form) ++per_form[static_cast<std::size_t>(form)];
+    for (const auto form : w.organisations.form)
+      ++per_form[static_cast<std::size_t>(form)];
     h5::write_strings(forms, "name", {kLegalFormNames.begin(), kLegalFormNames.end()});
     h5::write_int64(forms, "organisations", per_form);
     h5::write_int64(inn, "pioneers", pioneers);
@@ -194,7 +194,8 @@ void RunWriter::commit(const RunResult& r) {
     const auto& names = metric_names();
     for (std::size_t m = 0; m < names.size(); ++m) {
       std::vector<double> values;
-      for (const auto& s : r.summaries) values.push_back(metric_values(s)[m]);
+      for (const auto& s : r.summaries)
+        values.push_back(metric_values(s)[m]);
       h5::write_double(g, names[m], values);
     }
   }

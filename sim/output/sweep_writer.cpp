@@ -12,70 +12,6 @@ namespace csei {
 
 using sweep::RunRecord;
 
-namespace {
-
-h5::Handle space_of(const std::vector<hsize_t>& dims) {
-  return h5::Handle(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose,
-                    "dataspace");
-}
-
-h5::Handle string_type() {
-  h5::Handle t(H5Tcopy(H5T_C_S1), H5Tclose, "string type");
-  h5::check(H5Tset_size(t.id(), H5T_VARIABLE), "string type");
-  h5::check(H5Tset_cset(t.id(), H5T_CSET_UTF8), "string type");
-  return t;
-}
-
-template <class T>
-void write_nd(const h5::Location& at, const std::string& name, const std::vector<T>& v,
-              const std::vector<hsize_t>& dims, hid_t file_type, hid_t mem_type) {
-  h5::Handle space = space_of(dims);
-  h5::Handle ds(H5Dcreate2(at.id(), name.c_str(), file_type, space.id(), H5P_DEFAULT, H5P_DEFAULT,
-                           H5P_DEFAULT),
-                H5Dclose, "creating dataset " + name);
-  if (!v.empty())
-    h5::check(H5Dwrite(ds.id(), mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()),
-              "writing " + name);
-}
-
-void write_doubles(const h5::Location& at, const std::string& name, const std::vector<double>& v,
-                   const std::vector<hsize_t>& dims) {
-  write_nd(at, name, v, dims, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE);
-}
-
-void write_ints(const h5::Location& at, const std::string& name,
-                const std::vector<std::int64_t>& v) {
-  write_nd(at, name, v, {v.size()}, H5T_STD_I64LE, H5T_NATIVE_INT64);
-}
-
-void write_texts(const h5::Location& at, const std::string& name, const std::vector<std::string>& v,
-                 const std::vector<hsize_t>& dims) {
-  h5::Handle type = string_type();
-  h5::Handle space = space_of(dims);
-  h5::Handle ds(H5Dcreate2(at.id(), name.c_str(), type.id(), space.id(), H5P_DEFAULT, H5P_DEFAULT,
-                           H5P_DEFAULT),
-                H5Dclose, "creating dataset " + name);
-  std::vector<const char*> ptrs;
-  ptrs.reserve(v.size());
-  for (const auto& s : v)
-    ptrs.push_back(s.c_str());
-  if (!v.empty())
-    h5::check(H5Dwrite(ds.id(), type.id(), H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data()),
-              "writing " + name);
-}
-
-std::vector<double> read_doubles(const h5::Location& at, const std::string& name) {
-  h5::Handle ds(H5Dopen2(at.id(), name.c_str(), H5P_DEFAULT), H5Dclose, "opening dataset " + name);
-  h5::Handle space(H5Dget_space(ds.id()), H5Sclose, "dataspace of " + name);
-  std::vector<double> out(static_cast<std::size_t>(H5Sget_simple_extent_npoints(space.id())));
-  if (!out.empty())
-    h5::check(H5Dread(ds.id(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()),
-              "reading " + name);
-  return out;
-}
-
-} // namespace
-
 std::size_t SweepHeader::series_size() const {
   if (series == "none" || series_rows <= 0) return 0;
   const std::size_t cells = innovations.size() * (series == "total" ? 1 : territories.size());
@@ -193,26 +129,26 @@ void write_sweep_file(const std::filesystem::path& path, const SweepHeader& h,
 
     {
       h5::Group g(f, "parameters", true);
-      write_texts(g, "key", h.keys, {P});
-      write_texts(g, "name", h.names, {P});
-      write_texts(g, "type", h.types, {P});
-      write_texts(g, "distribution", h.distributions, {P});
-      write_texts(g, "levels", h.levels_text, {P});
-      write_doubles(g, "low", h.low, {P});
-      write_doubles(g, "high", h.high, {P});
+      h5::write_strings(g, "key", h.keys, {P});
+      h5::write_strings(g, "name", h.names, {P});
+      h5::write_strings(g, "type", h.types, {P});
+      h5::write_strings(g, "distribution", h.distributions, {P});
+      h5::write_strings(g, "levels", h.levels_text, {P});
+      h5::write_double(g, "low", h.low, {P});
+      h5::write_double(g, "high", h.high, {P});
     }
     {
       h5::Group g(f, "design", true);
-      write_doubles(g, "unit", h.unit, {N, P});
-      write_doubles(g, "value", h.value, {N, P});
-      write_texts(g, "text", h.text, {N, P});
-      write_texts(g, "set", h.fixed, {h.fixed.size()});
+      h5::write_double(g, "unit", h.unit, {N, P});
+      h5::write_double(g, "value", h.value, {N, P});
+      h5::write_strings(g, "text", h.text, {N, P});
+      h5::write_strings(g, "set", h.fixed, {h.fixed.size()});
     }
     {
       h5::Group g(f, "runs", true);
-      write_ints(g, "point", h.point);
-      write_ints(g, "replicate", h.replicate);
-      write_ints(g, "seed", h.run_seed);
+      h5::write_int64(g, "point", h.point);
+      h5::write_int64(g, "replicate", h.replicate);
+      h5::write_int64(g, "seed", h.run_seed);
       std::vector<std::int64_t> status, steps;
       std::vector<std::string> errors;
       for (const auto& r : records) {
@@ -220,29 +156,29 @@ void write_sweep_file(const std::filesystem::path& path, const SweepHeader& h,
         steps.push_back(r.status == RunRecord::Status::ok ? r.steps : -1);
         errors.push_back(r.error);
       }
-      write_ints(g, "status", status);
-      write_ints(g, "steps", steps);
-      write_texts(g, "error", errors, {R});
+      h5::write_int64(g, "status", status);
+      h5::write_int64(g, "steps", steps);
+      h5::write_strings(g, "error", errors, {R});
     }
     {
       h5::Group g(f, "outcomes", true);
-      write_texts(g, "names", h.outcomes, {M});
+      h5::write_strings(g, "names", h.outcomes, {M});
       std::vector<double> values(R * M, std::numeric_limits<double>::quiet_NaN());
       for (std::size_t r = 0; r < records.size(); ++r)
         if (records[r].status == RunRecord::Status::ok && records[r].metrics.size() == M)
           std::copy(records[r].metrics.begin(), records[r].metrics.end(),
                     values.begin() + static_cast<std::ptrdiff_t>(r * M));
-      write_doubles(g, "values", values, {R, M});
+      h5::write_double(g, "values", values, {R, M});
     }
     if (h.series_size() > 0) {
       h5::Group g(f, "series", true);
-      write_texts(g, "innovations", h.innovations, {h.innovations.size()});
-      write_texts(g, "territories", h.territories, {h.territories.size()});
+      h5::write_strings(g, "innovations", h.innovations, {h.innovations.size()});
+      h5::write_strings(g, "territories", h.territories, {h.territories.size()});
       std::vector<hsize_t> dims{R, static_cast<hsize_t>(h.series_rows), h.innovations.size()};
       if (h.series == "territories") dims.push_back(h.territories.size());
       std::vector<hsize_t> chunk = dims;
       chunk[0] = 1;
-      h5::Handle space = space_of(dims);
+      h5::Handle space = h5::dataspace(dims);
       h5::Handle plist(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, "dataset properties");
       h5::check(H5Pset_chunk(plist.id(), static_cast<int>(chunk.size()), chunk.data()),
                 "chunking series");
@@ -257,7 +193,7 @@ void write_sweep_file(const std::filesystem::path& path, const SweepHeader& h,
                     H5Dclose, "creating dataset series/adopters");
       const std::size_t per_run = h.series_size();
       std::vector<hsize_t> start(dims.size(), 0);
-      h5::Handle mem = space_of(chunk);
+      h5::Handle mem = h5::dataspace(chunk);
       for (std::size_t r = 0; r < records.size(); ++r) {
         if (records[r].status != RunRecord::Status::ok || records[r].series.size() != per_run)
           continue;
@@ -335,10 +271,10 @@ SweepFile read_sweep_file(const std::filesystem::path& path) {
     h.types = h5::read_strings(par, "type");
     h.distributions = h5::read_strings(par, "distribution");
     h.levels_text = h5::read_strings(par, "levels");
-    h.low = read_doubles(par, "low");
-    h.high = read_doubles(par, "high");
-    h.unit = read_doubles(des, "unit");
-    h.value = read_doubles(des, "value");
+    h.low = h5::read_double(par, "low");
+    h.high = h5::read_double(par, "high");
+    h.unit = h5::read_double(des, "unit");
+    h.value = h5::read_double(des, "value");
     h.text = h5::read_strings(des, "text");
     h.fixed = h5::read_strings(des, "set");
     h.point = h5::read_int64(runs, "point");
@@ -348,7 +284,7 @@ SweepFile read_sweep_file(const std::filesystem::path& path) {
     const auto status = h5::read_int64(runs, "status");
     const auto steps = h5::read_int64(runs, "steps");
     const auto errors = h5::read_strings(runs, "error");
-    const auto values = read_doubles(outc, "values");
+    const auto values = h5::read_double(outc, "values");
     const std::size_t R = static_cast<std::size_t>(h.runs), M = h.outcomes.size();
     if (status.size() != R || steps.size() != R || errors.size() != R || values.size() != R * M ||
         h.point.size() != R)
