@@ -57,9 +57,9 @@ struct Organisations {
 struct ClusterInfo {
   std::string name;
   std::int32_t territory = 0;
-  std::int32_t declared = -1;   // index into Scenario::clusters, or -1 (generated or founded)
-  std::int64_t founded = 0;     // step
-  double capacity = 50.0;       // members one facilitator serves
+  std::int32_t declared = -1; // index into Scenario::clusters, or -1 (generated or founded)
+  std::int64_t founded = 0;   // step
+  double capacity = 50.0;     // members one facilitator serves
   double openness = 0.5;
   double sector_diversity = 0.0; // Gini-Simpson index of the members' sectors
   double weight = 1.0;           // peer weight of links within the cluster

@@ -47,12 +47,12 @@ pioneers = 20
 )";
 
 struct Outcome {
-  double member_share = 0;   // adoption share among members at the end
+  double member_share = 0; // adoption share among members at the end
   double nonmember_share = 0;
-  double outside_a = 0;      // adopters outside territory A at the end
-  double transfers = 0;      // adoptions via bridge or distant links
-  double members = 0;        // cluster members at the end
-  double clusters = 0;       // clusters at the end
+  double outside_a = 0; // adopters outside territory A at the end
+  double transfers = 0; // adoptions via bridge or distant links
+  double members = 0;   // cluster members at the end
+  double clusters = 0;  // clusters at the end
 };
 
 /// Mean outcome over seeds 1..4 (a fixed seed set shared by every variant).
@@ -67,7 +67,8 @@ Outcome mean_outcome(const std::vector<std::string>& overrides) {
     std::int64_t members = 0, outside = 0;
     const RunResult r = run_simulation(s, w, [&](const StepCounts& c) {
       members = 0;
-      for (auto m : c.members) members += m;
+      for (auto m : c.members)
+        members += m;
       outside = c.adopters[1] + c.adopters[2] + c.adopters[3];
     });
     const auto& x = r.summaries[0];
@@ -97,11 +98,13 @@ TEST_CASE("generated clusters: sizes, sectors, dense links", "[kernel][clusters]
     for (OrgId j : w.network.neighbours(static_cast<OrgId>(i)))
       internal += w.organisations.cluster[static_cast<std::size_t>(j)] == c;
   }
-  for (auto n : size) CHECK(n == 60);
+  for (auto n : size)
+    CHECK(n == 60);
   // Each member draws 6 fellow members: about 6-12 cluster links per member (duplicates merge).
   CHECK(static_cast<double>(internal) / (40.0 * 60.0) > 6.0);
   // One sector per cluster: members are recruited from it, so diversity is 0.
-  for (const auto& c : w.clusters) CHECK(c.sector_diversity == Approx(0.0).margin(1e-12));
+  for (const auto& c : w.clusters)
+    CHECK(c.sector_diversity == Approx(0.0).margin(1e-12));
 }
 
 TEST_CASE("peer weight alone raises adoption among members", "[kernel][clusters][rules]") {
@@ -119,18 +122,20 @@ TEST_CASE("peer weight alone raises adoption among members", "[kernel][clusters]
 
 TEST_CASE("facilitation alone speeds adoption among members", "[kernel][clusters][rules]") {
   const auto off = mean_outcome({"time.steps=18", "awareness.media=0.05"});
-  const auto on = mean_outcome({"time.steps=18", "awareness.media=0.05", "cluster_rules.facilitation.rate=6.0"});
+  const auto on = mean_outcome(
+      {"time.steps=18", "awareness.media=0.05", "cluster_rules.facilitation.rate=6.0"});
   INFO("member share off " << off.member_share << ", on " << on.member_share);
   CHECK(on.member_share > off.member_share + 0.05);
   CHECK(on.nonmember_share < on.member_share);
 }
 
-TEST_CASE("resource pooling and knowledge sharing alone raise adoption among members", "[kernel][clusters][rules]") {
+TEST_CASE("resource pooling and knowledge sharing alone raise adoption among members",
+          "[kernel][clusters][rules]") {
   const auto off = mean_outcome({});
   const auto pool = mean_outcome({"cluster_rules.resource_pooling.share=0.6"});
   const auto know = mean_outcome({"cluster_rules.knowledge_sharing.share=0.8"});
-  INFO("member share off " << off.member_share << ", pooling " << pool.member_share
-                           << ", sharing " << know.member_share);
+  INFO("member share off " << off.member_share << ", pooling " << pool.member_share << ", sharing "
+                           << know.member_share);
   CHECK(pool.member_share > off.member_share + 0.02);
   CHECK(know.member_share > off.member_share + 0.02);
 }
@@ -138,9 +143,9 @@ TEST_CASE("resource pooling and knowledge sharing alone raise adoption among mem
 TEST_CASE("bridging alone carries adoption across territories", "[kernel][clusters][rules]") {
   // Word of mouth only (Bass, p = 0, no awareness stage), pioneers in territory A only, and no
   // partners abroad: without bridges nothing leaves A.
-  const std::vector<std::string> base = {"innovations[0].pioneer_territory=\"A\"", "network.local_share=1.0",
-                                         "awareness.enabled=false", "innovations[0].rule=bass",
-                                         "innovations[0].q=3.0"};
+  const std::vector<std::string> base = {"innovations[0].pioneer_territory=\"A\"",
+                                         "network.local_share=1.0", "awareness.enabled=false",
+                                         "innovations[0].rule=bass", "innovations[0].q=3.0"};
   auto with = base;
   with.push_back("cluster_rules.bridging.links=4");
   with.push_back("cluster_rules.bridging.cross_territory=1.0");
@@ -158,24 +163,29 @@ TEST_CASE("bridging alone carries adoption across territories", "[kernel][cluste
 TEST_CASE("higher sector diversity lowers transfers across bridges", "[kernel][clusters][rules]") {
   // Only bridges cross territories (local_share = 1), so every cross-territory adoption's
   // decisive influence is a bridge link.
-  const std::vector<std::string> base = {"innovations[0].pioneer_territory=\"A\"", "network.local_share=1.0",
-                                         "awareness.enabled=false", "innovations[0].rule=bass",
-                                         "innovations[0].q=3.0", "cluster_rules.bridging.links=4",
+  const std::vector<std::string> base = {"innovations[0].pioneer_territory=\"A\"",
+                                         "network.local_share=1.0",
+                                         "awareness.enabled=false",
+                                         "innovations[0].rule=bass",
+                                         "innovations[0].q=3.0",
+                                         "cluster_rules.bridging.links=4",
                                          "cluster_rules.bridging.cross_territory=1.0"};
   auto focused = base, diverse = base;
   focused.push_back("cluster_generation.sectors=1"); // diversity 0
   diverse.push_back("cluster_generation.sectors=5"); // diversity about 0.7
   const auto low = mean_outcome(focused);
   const auto high = mean_outcome(diverse);
-  INFO("transfers: single-sector clusters " << low.transfers << ", multi-sector " << high.transfers);
+  INFO("transfers: single-sector clusters " << low.transfers << ", multi-sector "
+                                            << high.transfers);
   CHECK(high.transfers < low.transfers);
 }
 
-TEST_CASE("recruitment alone grows membership; emergence alone founds clusters", "[kernel][clusters][rules]") {
+TEST_CASE("recruitment alone grows membership; emergence alone founds clusters",
+          "[kernel][clusters][rules]") {
   const auto off = mean_outcome({});
   const auto rec = mean_outcome({"cluster_rules.recruitment.rate=1.0"});
-  const auto emg = mean_outcome({"cluster_rules.emergence.rate=6.0", "cluster_rules.emergence.min_founders=3",
-                                 "policy.support=1.0"});
+  const auto emg = mean_outcome({"cluster_rules.emergence.rate=6.0",
+                                 "cluster_rules.emergence.min_founders=3", "policy.support=1.0"});
   CHECK(off.members == Approx(2400.0));
   CHECK(off.clusters == Approx(40.0));
   CHECK(rec.members > off.members + 100);
@@ -183,12 +193,17 @@ TEST_CASE("recruitment alone grows membership; emergence alone founds clusters",
   CHECK(emg.members > off.members);
 }
 
-TEST_CASE("every rule and event on: bit-identical for 1, 2 and 4 threads", "[kernel][clusters][determinism]") {
+TEST_CASE("every rule and event on: bit-identical for 1, 2 and 4 threads",
+          "[kernel][clusters][determinism]") {
   const std::vector<std::string> all = {
-      "cluster_rules.peer_weight.weight=3.0", "cluster_rules.facilitation.rate=3.0",
-      "cluster_rules.resource_pooling.share=0.4", "cluster_rules.knowledge_sharing.share=0.4",
-      "cluster_rules.bridging.links=3", "cluster_rules.recruitment.rate=0.5",
-      "cluster_rules.emergence.rate=3.0", "abandonment.rate=1.0",
+      "cluster_rules.peer_weight.weight=3.0",
+      "cluster_rules.facilitation.rate=3.0",
+      "cluster_rules.resource_pooling.share=0.4",
+      "cluster_rules.knowledge_sharing.share=0.4",
+      "cluster_rules.bridging.links=3",
+      "cluster_rules.recruitment.rate=0.5",
+      "cluster_rules.emergence.rate=3.0",
+      "abandonment.rate=1.0",
       "events=[{ step = 3, action = \"seed_adopters\", count = 50 },"
       " { step = 5, action = \"found_cluster\", territories = [\"B\"], count = 40 },"
       " { from = 6, to = 9, action = \"subsidise_cost\", value = 0.5 },"
@@ -208,7 +223,8 @@ TEST_CASE("every rule and event on: bit-identical for 1, 2 and 4 threads", "[ker
   const World w = build_world(s);
   Simulation sim(s, w);
   sim.initialise();
-  for (int step = 0; step < 48; ++step) sim.step();
+  for (int step = 0; step < 48; ++step)
+    sim.step();
   CHECK(sim.clusters().size() > w.clusters.size());
   CHECK(sim.applied_events().size() == 8);
 }

@@ -7,8 +7,8 @@
 #include <catch2/catch.hpp>
 
 using namespace csei;
-using csei::test::scenario_from;
 using Catch::Matchers::Contains;
+using csei::test::scenario_from;
 
 namespace {
 
@@ -42,7 +42,9 @@ rule = "threshold"
 threshold = { kind = "fixed", value = 2.0 }
 )";
 
-std::string with_events(const std::string& events) { return kQuiet + events; }
+std::string with_events(const std::string& events) {
+  return kQuiet + events;
+}
 
 } // namespace
 
@@ -81,7 +83,8 @@ count = 25
   CHECK(sim.applied_events()[0].affected == 25);
 }
 
-TEST_CASE("support, facilitation, bridges and funding change at their steps, in their targets", "[kernel][events]") {
+TEST_CASE("support, facilitation, bridges and funding change at their steps, in their targets",
+          "[kernel][events]") {
   const Scenario s = scenario_from(with_events(R"(
 [[events]]
 step = 3
@@ -121,7 +124,8 @@ value = 0.5
   CHECK(sim.applied_events().size() == 6); // 1 + 3 (steps 4, 5, 6) + 1 + 1
 }
 
-TEST_CASE("found_cluster founds a cluster of linked social-economy organisations at its step", "[kernel][events]") {
+TEST_CASE("found_cluster founds a cluster of linked social-economy organisations at its step",
+          "[kernel][events]") {
   const Scenario s = scenario_from(with_events(R"(
 [[events]]
 step = 4
@@ -153,7 +157,8 @@ value = 15.0
   CHECK(sim.counts().members[2] == 30);
 }
 
-TEST_CASE("subsidies and procurement move a utility innovation only where they apply", "[kernel][events]") {
+TEST_CASE("subsidies and procurement move a utility innovation only where they apply",
+          "[kernel][events]") {
   // A costly innovation: a full subsidy in B makes it adoptable there, not elsewhere.
   const std::string costly = R"(
 [[events]]
@@ -186,13 +191,16 @@ TEST_CASE("bad events are reported with file, line and key", "[kernel][events][e
     }
     return std::string("no error");
   };
-  CHECK_THAT(error_of("[[events]]\nstep = 2\naction = \"raise_support\"\nterritories = [\"X\"]\nvalue = 0.1\n"),
-             Contains("test.toml:31:16: events[0].territories[0]: unknown territory code 'X'"));
+  CHECK_THAT(
+      error_of(
+          "[[events]]\nstep = 2\naction = \"raise_support\"\nterritories = [\"X\"]\nvalue = 0.1\n"),
+      Contains("test.toml:31:16: events[0].territories[0]: unknown territory code 'X'"));
   CHECK_THAT(error_of("[[events]]\nstep = 2\naction = \"raise_suport\"\nvalue = 0.1\n"),
              Contains("events[0].action: 'raise_suport' is not one of"));
   CHECK_THAT(error_of("[[events]]\nstep = 99\naction = \"raise_support\"\nvalue = 0.1\n"),
              Contains("events[0].step: must be in [0, 12], got 99"));
-  CHECK_THAT(error_of("[[events]]\nstep = 2\naction = \"fund_facilitation\"\nclusters = [\"alfa\"]\nvalue = 1\n"),
+  CHECK_THAT(error_of("[[events]]\nstep = 2\naction = \"fund_facilitation\"\nclusters = "
+                      "[\"alfa\"]\nvalue = 1\n"),
              Contains("unknown cluster 'alfa'; did you mean 'alpha'?"));
   CHECK_THAT(error_of("[[events]]\nstep = 2\naction = \"seed_adopters\"\ncount = 3\n"),
              Contains("seed_adopters needs the innovations to seed"));

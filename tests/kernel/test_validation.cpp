@@ -70,7 +70,8 @@ double watts_cascade(double z, std::uint64_t seed) {
 }
 } // namespace
 
-TEST_CASE("Watts: global cascades inside the cascade window, not outside", "[kernel][validation][threshold]") {
+TEST_CASE("Watts: global cascades inside the cascade window, not outside",
+          "[kernel][validation][threshold]") {
   // Watts (2002): with one seed on a random graph whose degrees are Poisson(z) and a common
   // threshold phi, global cascades are possible where the vulnerable nodes (degree k <= 1/phi)
   // percolate: sum_{k=2}^{K*} k (k - 1) p_k > z, K* = floor(1 / phi). For phi = 0.18 (K* = 5)

@@ -100,10 +100,9 @@ TEST_CASE("wrong types, missing keys and bad choices are reported", "[scenario][
              Contains("test.toml:4:9: time.steps: must be an integer, got a number"));
   CHECK_THAT(error_of(replace(kValid, "steps = 10\n", "")),
              Contains("time.steps: missing required key"));
-  CHECK_THAT(
-      error_of(replace(kValid, "p = 0.1", "rule = \"bas\"\np = 0.1")),
-      Contains(
-          "innovations[0].rule: 'bas' is not one of 'bass' 'threshold' 'utility' 'cascade'; did you mean 'bass'?"));
+  CHECK_THAT(error_of(replace(kValid, "p = 0.1", "rule = \"bas\"\np = 0.1")),
+             Contains("innovations[0].rule: 'bas' is not one of 'bass' 'threshold' 'utility' "
+                      "'cascade'; did you mean 'bass'?"));
   CHECK_THAT(error_of(replace(kValid, "per_territory = 50", "per_territory = 50\ntotal = 10")),
              Contains("organisations.total: conflicts with 'per_territory'"));
   CHECK_THAT(error_of(replace(kValid, "name = \"x\"", "name = \"x\"\nrule = \"threshold\"")),
