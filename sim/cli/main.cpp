@@ -40,6 +40,21 @@ int main(int argc, char** argv) {
   auto* info_cmd = app.add_subcommand("info", "Summarise a run file");
   info_cmd->add_option("file", info_file, "Run file (HDF5)")->required()->check(CLI::ExistingFile);
 
+  WorkshopOptions workshop;
+  auto* workshop_cmd =
+      app.add_subcommand("workshop", "Serve the workshop page on 127.0.0.1 (teaching scenarios)");
+  workshop_cmd->add_option("--port", workshop.port, "Port (0: any free port)")
+      ->check(CLI::Range(0, 65535));
+  workshop_cmd->add_option("--web-dir", workshop.web_dir, "The page's folder (default: web/)")
+      ->check(CLI::ExistingDirectory);
+  workshop_cmd
+      ->add_option("--scenarios", workshop.scenario_dir,
+                   "Teaching scenarios' folder (default: scenarios/teaching/)")
+      ->check(CLI::ExistingDirectory);
+  workshop_cmd->add_option("--workers", workshop.workers, "Runs at once (0: every core)")
+      ->check(CLI::Range(0, 256));
+  workshop_cmd->add_flag("--open", workshop.open, "Open the page in the desktop's browser");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -52,6 +67,7 @@ int main(int argc, char** argv) {
     install_stop_handlers();
     return command_run(run);
   }
+  if (*workshop_cmd) return command_workshop(workshop);
   if (*validate_cmd) return command_validate(validate_file, validate_overrides);
   return command_info(info_file);
 }
