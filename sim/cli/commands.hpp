@@ -25,7 +25,9 @@ struct WorkshopOptions {
   std::string web_dir;      // empty: web/ in the source tree
   std::string scenario_dir; // empty: scenarios/teaching/ in the source tree
   std::size_t workers = 0;  // 0: every core
-  bool open = false;        // open the page in the desktop's browser
+  std::size_t max_queued = 32;
+  double run_seconds = 5.0;
+  bool open = false; // open the page in the desktop's browser
 };
 
 /// Each returns the process exit code; errors are reported on stderr.

@@ -53,6 +53,10 @@ int main(int argc, char** argv) {
       ->check(CLI::ExistingDirectory);
   workshop_cmd->add_option("--workers", workshop.workers, "Runs at once (0: every core)")
       ->check(CLI::Range(0, 256));
+  workshop_cmd->add_option("--queue", workshop.max_queued, "Runs that may wait; more get a 503")
+      ->check(CLI::Range(1, 10000));
+  workshop_cmd->add_option("--max-run-seconds", workshop.run_seconds, "Wall time one run may take")
+      ->check(CLI::Range(0.001, 600.0));
   workshop_cmd->add_flag("--open", workshop.open, "Open the page in the desktop's browser");
 
   try {

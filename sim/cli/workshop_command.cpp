@@ -39,6 +39,8 @@ int command_workshop(const WorkshopOptions& o) {
     workshop::ServerOptions so;
     so.port = o.port;
     so.workers = o.workers;
+    so.max_queued = o.max_queued;
+    so.run_seconds = o.run_seconds;
     so.web_dir = o.web_dir.empty() ? std::string(CSEI_SOURCE_DIR) + "/web" : o.web_dir;
     so.scenario_dir = o.scenario_dir.empty() ? std::string(CSEI_SOURCE_DIR) + "/scenarios/teaching"
                                              : o.scenario_dir;
