@@ -32,6 +32,7 @@ const state = {
   catalogue: null,
   scenario: null, // the chosen scenario's catalogue entry
   runs: {},       // scenario id -> { current, previous, kept: [] }
+  values: {},     // scenario id -> slider values last set
   counter: 0,
 };
 // For tests and the curious: the runs on screen.
@@ -61,7 +62,7 @@ function scenarioRuns(id) {
 
 // ---- controls ----
 
-function buildSliders(sc) {
+function buildSliders(sc, values = {}) {
   const box = $('sliders');
   box.querySelectorAll('.slider').forEach((n) => n.remove());
   for (const s of sc.sliders) {
@@ -69,11 +70,12 @@ function buildSliders(sc) {
     const wrap = el('div', { class: 'slider' });
     const label = el('label', { for: id });
     label.append(el('span', { class: 'name' }, s.label));
-    const out = el('output', { id: `o-${s.name}`, for: id, class: 'value' }, fmtValue(s, s.value));
+    const value = s.name in values ? values[s.name] : s.value;
+    const out = el('output', { id: `o-${s.name}`, for: id, class: 'value' }, fmtValue(s, value));
     label.append(out);
     const input = el('input', {
-      type: 'range', id, name: s.name, min: s.min, max: s.max, step: s.step, value: s.value,
-      'aria-describedby': `h-${s.name}`,
+      type: 'range', id, name: s.name, min: s.min, max: s.max, step: s.step, value,
+      'aria-describedby': `h-${s.name}`, 'aria-valuetext': fmtValue(s, value),
     });
     input.addEventListener('input', () => {
       out.textContent = fmtValue(s, Number(input.value));
@@ -84,7 +86,7 @@ function buildSliders(sc) {
     wrap.append(label, input, range, el('p', { id: `h-${s.name}`, class: 'help' }, s.help));
     box.append(wrap);
   }
-  $('seed').value = sc.seed;
+  $('seed').value = 'seed' in values ? values.seed : sc.seed;
 }
 
 function readParams(sc) {
@@ -102,10 +104,14 @@ function changedText(sc, params) {
 }
 
 function chooseScenario(id) {
+  // Each scenario keeps the values last set for it.
+  if (state.scenario) {
+    state.values[state.scenario.id] = { ...readParams(state.scenario), seed: $('seed').value };
+  }
   const sc = state.catalogue.scenarios.find((s) => s.id === id);
   state.scenario = sc;
   $('scenario-summary').textContent = sc.summary;
-  buildSliders(sc);
+  buildSliders(sc, state.values[id]);
   $('members-toggle').hidden = !sc.clusters;
   render();
 }
@@ -297,8 +303,8 @@ function drawMap(run, title) {
     rows = Math.ceil(codes.length / cols);
     cells = codes.map((_, i) => [Math.floor(i / cols), i % cols]);
   }
-  const size = eu ? 44 : Math.min(90, 300 / cols);
-  const fig = el('figure', { class: 'map' });
+  const size = eu ? 44 : Math.min(60, 300 / cols);
+  const fig = el('figure', { class: eu ? 'map' : 'map small' });
   const svg = el('svg:svg', {
     viewBox: `0 0 ${cols * size} ${rows * size}`, role: 'img',
     'aria-label': `${title}: adoption by region at the end`, class: 'map-svg',

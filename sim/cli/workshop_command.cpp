@@ -3,6 +3,7 @@
 #include "core/error.hpp"
 #include "workshop/server.hpp"
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <exception>
@@ -47,12 +48,16 @@ int command_workshop(const WorkshopOptions& o) {
     workshop::Server server(so);
     server.bind();
     install_stop_handlers();
-    std::thread serving([&] { server.serve(); });
+    std::atomic<bool> ended{false};
+    std::thread serving([&] {
+      if (!server.serve()) std::fprintf(stderr, "error: the server stopped unexpectedly\n");
+      ended = true;
+    });
     std::printf("csei workshop: open %s in a browser (Ctrl-C stops the server)\n",
                 server.url().c_str());
     std::fflush(stdout);
     if (o.open) open_browser(server.url());
-    while (!stop_requested())
+    while (!stop_requested() && !ended)
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     server.stop();
     serving.join();

@@ -118,6 +118,7 @@ try {
     assert.equal(Number(await tiles.locator('xpath=self::*[@data-code="DE"]').getAttribute('data-share')),
       data.innovations[0].territory_share[de]);
     assert.deepEqual(await lineValues('current'), data.innovations[0].share);
+    await page.screenshot({ path: screenshot.replace(/\.png$/, '_eu.png'), fullPage: true });
   });
 
   await check('export downloads the HDF5 file of this run', async () => {
