@@ -15,6 +15,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <stdlib.h>
 #include <thread>
 #include <unistd.h>
 
@@ -125,7 +126,8 @@ struct Server::Impl {
   std::mutex runs_mutex; // guards runs and order
   std::map<std::string, Remembered> runs;
   std::list<std::string> order;
-  std::mutex h5_mutex; // HDF5 is used by one run at a time
+  std::mutex h5_mutex;              // HDF5 is used by one run at a time
+  std::filesystem::path export_dir; // private (0700) folder for export files, made on first use
 
   explicit Impl(ServerOptions o)
       : opt(std::move(o)), files(load_static(opt.web_dir)),
@@ -307,9 +309,7 @@ struct Server::Impl {
         return send_error(res, 404, "no run '" + id + "' here (only recent runs can be exported)");
       run = it->second;
     }
-    const auto path = std::filesystem::temp_directory_path() /
-                      ("csei-workshop-" + std::to_string(::getpid()) + "-" + id + "-" +
-                       std::to_string(++next_id) + ".h5");
+    const auto path = private_dir() / (id + "-" + std::to_string(++next_id) + ".h5");
     double queued_s = 0;
     try {
       (void)run_queued(run.scenario, run.overrides, &path, queued_s);
@@ -326,6 +326,25 @@ struct Server::Impl {
     res.set_content(std::move(content), "application/x-hdf5");
   }
 
+  /// A folder only this user can read, for export files (each removed once sent).
+  std::filesystem::path private_dir() {
+    std::lock_guard lock(runs_mutex);
+    if (export_dir.empty()) {
+      std::string templ =
+          (std::filesystem::temp_directory_path() / "csei-workshop-XXXXXX").string();
+      if (!::mkdtemp(templ.data())) throw std::runtime_error("cannot make a temporary folder");
+      export_dir = templ;
+    }
+    return export_dir;
+  }
+
+  ~Impl() {
+    if (!export_dir.empty()) {
+      std::error_code ec;
+      std::filesystem::remove_all(export_dir, ec);
+    }
+  }
+
   bool local_host(const httplib::Request& req) const {
     const std::string host = req.get_header_value("Host");
     const std::string p = std::string(":").append(std::to_string(port));
@@ -335,6 +354,7 @@ struct Server::Impl {
   void routes() {
     http.set_payload_max_length(opt.max_body);
     http.set_keep_alive_timeout(2);
+    http.set_keep_alive_max_count(1000);
     http.set_read_timeout(5, 0);
     http.set_write_timeout(10, 0);
     const std::size_t threads = std::max<std::size_t>(4, opt.http_threads);

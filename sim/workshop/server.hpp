@@ -25,7 +25,7 @@ struct ServerOptions {
   std::size_t max_queued = 32;        // runs waiting for a worker; more is a 503
   double run_seconds = 5.0;           // wall time one run may take
   double wait_seconds = 20.0;         // time a run may wait in the queue
-  std::size_t http_threads = 48;      // connections served at once
+  std::size_t http_threads = 64;      // connections served at once
   std::size_t remembered_runs = 256;  // runs that can still be exported
   std::size_t max_body = 16 * 1024;   // bytes of a request body
   Limits limits;
