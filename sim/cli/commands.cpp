@@ -180,8 +180,8 @@ int command_run(const RunOptions& o) {
                   << "\", \"leading_share\": " << r.leading_share << ", \"metrics\": {";
         const auto values = metric_values(r);
         for (std::size_t m = 0; m < values.size(); ++m)
-          std::cout << (m ? ", " : "") << '"' << metric_names()[m]
-                    << "\": " << json_number(values[m]);
+          std::cout << (m ? ", " : "") << '"' << metric_names()[m] << "\": "
+                    << json_number(values[m]);
         std::cout << "}}";
       }
       std::cout << "]}\n";
