@@ -1,8 +1,18 @@
 #!/usr/bin/env bash
-# Set-up, Release build, then every test: the C++ tests (ctest) and the Python tests (pytest).
+# Set-up, Release build, then every test: the C++ tests (ctest) and the Python tests (pytest),
+# which include workshop mode's API, load and browser tests (tests/workshop; the browser test
+# needs Node, npm and Chromium: `npm ci` runs here in tests/workshop/browser when needed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 bash scripts/build.sh
 ctest --test-dir build --output-on-failure -j"$(nproc)"
+browser=tests/workshop/browser
+if command -v npm >/dev/null; then
+  version() { node -p "require('./$browser/$1').$2" 2>/dev/null || true; }
+  if [[ "$(version node_modules/playwright-core/package.json version)" != \
+    "$(version package.json "dependencies['playwright-core']")" ]]; then
+    (cd "$browser" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+fi
 CSEI_BIN="$PWD/build/csei" /usr/bin/python3 -m pytest -q tests

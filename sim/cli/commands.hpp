@@ -1,7 +1,8 @@
-// The csei subcommands (run, validate, info) as functions of parsed options, so that the program
-// and the tests share one implementation.
+// The csei subcommands (run, validate, info, workshop) as functions of parsed options, so that the
+// program and the tests share one implementation.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -19,8 +20,20 @@ struct RunOptions {
   bool progress = true;
 };
 
+struct WorkshopOptions {
+  int port = 8765;          // 0: any free port
+  std::string web_dir;      // empty: web/ in the source tree
+  std::string scenario_dir; // empty: scenarios/teaching/ in the source tree
+  std::size_t workers = 0;  // 0: every core
+  std::size_t max_queued = 32;
+  double run_seconds = 5.0;
+  bool open = false; // open the page in the desktop's browser
+};
+
 /// Each returns the process exit code; errors are reported on stderr.
 int command_run(const RunOptions& options);
+/// Serves workshop mode on 127.0.0.1 until SIGINT/SIGTERM (sim/cli/workshop_command.cpp).
+int command_workshop(const WorkshopOptions& options);
 int command_validate(const std::string& scenario, const std::vector<std::string>& overrides);
 int command_info(const std::string& file);
 

@@ -42,6 +42,24 @@ int main(int argc, char** argv) {
   info_cmd->add_option("file", info_file, "Run file (HDF5)")->required()->check(CLI::ExistingFile);
 
   const auto run_sweep_command = add_sweep_commands(app);
+  WorkshopOptions workshop;
+  auto* workshop_cmd =
+      app.add_subcommand("workshop", "Serve the workshop page on 127.0.0.1 (teaching scenarios)");
+  workshop_cmd->add_option("--port", workshop.port, "Port (0: any free port)")
+      ->check(CLI::Range(0, 65535));
+  workshop_cmd->add_option("--web-dir", workshop.web_dir, "The page's folder (default: web/)")
+      ->check(CLI::ExistingDirectory);
+  workshop_cmd
+      ->add_option("--scenarios", workshop.scenario_dir,
+                   "Teaching scenarios' folder (default: scenarios/teaching/)")
+      ->check(CLI::ExistingDirectory);
+  workshop_cmd->add_option("--workers", workshop.workers, "Runs at once (0: every core)")
+      ->check(CLI::Range(0, 256));
+  workshop_cmd->add_option("--queue", workshop.max_queued, "Runs that may wait; more get a 503")
+      ->check(CLI::Range(1, 10000));
+  workshop_cmd->add_option("--max-run-seconds", workshop.run_seconds, "Wall time one run may take")
+      ->check(CLI::Range(0.001, 600.0));
+  workshop_cmd->add_flag("--open", workshop.open, "Open the page in the desktop's browser");
 
   try {
     app.parse(argc, argv);
@@ -56,6 +74,7 @@ int main(int argc, char** argv) {
     return command_run(run);
   }
   if (const int code = run_sweep_command(); code >= 0) return code;
+  if (*workshop_cmd) return command_workshop(workshop);
   if (*validate_cmd) return command_validate(validate_file, validate_overrides);
   return command_info(info_file);
 }

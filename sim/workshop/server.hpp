@@ -1,0 +1,56 @@
+// Workshop mode: a local HTTP server (127.0.0.1 only) serving the page in web/ and a small JSON
+// API that runs teaching scenarios with whitelisted overrides:
+//   GET  /api/scenarios        the teaching scenarios, their sliders (ranges, defaults)
+//   POST /api/run              {"scenario", "params", "seed", "steps"} -> the run's series
+//   GET  /api/export/<id>.h5   the HDF5 file of an earlier run (run again: runs are exact)
+//   GET  /api/status           workers, queued and running jobs
+// Runs are queued (bounded) for a pool of workers sized to the cores; a full queue is a 503.
+#pragma once
+
+#include "workshop/request.hpp"
+
+#include <cstddef>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+namespace csei::workshop {
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  int port = 8765; // 0: any free port
+  std::filesystem::path web_dir;
+  std::filesystem::path scenario_dir; // scenarios/teaching
+  std::size_t workers = 0;            // 0: every core
+  std::size_t max_queued = 32;        // runs waiting for a worker; more is a 503
+  double run_seconds = 5.0;           // wall time one run may take
+  double wait_seconds = 20.0;         // time a run may wait in the queue
+  std::size_t http_threads = 64;      // connections served at once
+  std::size_t remembered_runs = 256;  // runs that can still be exported
+  std::size_t max_body = 16 * 1024;   // bytes of a request body
+  Limits limits;
+};
+
+class Server {
+public:
+  /// Reads the page's files and the teaching scenarios; throws InputError if one is missing or
+  /// invalid.
+  explicit Server(ServerOptions options);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  /// Binds the listening socket; returns the port. Throws std::runtime_error on failure.
+  int bind();
+  /// Serves until stop() is called (from another thread). Returns false on failure.
+  bool serve();
+  /// Stops serving; waits for the queued runs to finish.
+  void stop();
+  [[nodiscard]] std::string url() const;
+
+private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+} // namespace csei::workshop

@@ -1,0 +1,389 @@
+// csei workshop page: scenario and sliders, runs through the local API, adoption curves and
+// tile maps in plain SVG, kept runs for comparison. No libraries, no network beyond this server.
+'use strict';
+
+const SVG = 'http://www.w3.org/2000/svg';
+const MAX_KEPT = 4;
+// Colour-blind-safe (Okabe-Ito) colours and dash patterns, so lines differ in more than colour.
+const CURRENT = { colour: '#0072B2', dash: '' };
+const PREVIOUS = { colour: '#5f5f5f', dash: '3 5' };
+const KEPT_STYLES = [
+  { colour: '#D55E00', dash: '10 5' },
+  { colour: '#009E73', dash: '2 4' },
+  { colour: '#CC79A7', dash: '14 4 3 4' },
+  { colour: '#B07800', dash: '6 3' },
+];
+// EU-27 tile grid (row, column), the same layout as analysis/csei_analysis/maps.py.
+const EU27_TILES = {
+  SE: [0, 3], FI: [0, 5],
+  IE: [1, 0], DK: [1, 3], EE: [1, 5],
+  NL: [2, 2], DE: [2, 3], PL: [2, 4], LV: [2, 5],
+  BE: [3, 1], LU: [3, 2], CZ: [3, 3], SK: [3, 4], LT: [3, 5],
+  FR: [4, 1], AT: [4, 3], HU: [4, 4], RO: [4, 5],
+  PT: [5, 0], ES: [5, 1], IT: [5, 2], SI: [5, 3], HR: [5, 4], BG: [5, 5],
+  MT: [6, 2], EL: [6, 5], CY: [6, 6],
+};
+// Viridis, sampled: share 0 -> dark purple, 1 -> yellow.
+const VIRIDIS = ['#440154', '#482878', '#3e4989', '#31688e', '#26828e', '#1f9e89', '#35b779',
+  '#6ece58', '#b5de2b', '#fde725'];
+
+const $ = (id) => document.getElementById(id);
+const state = {
+  catalogue: null,
+  scenario: null, // the chosen scenario's catalogue entry
+  runs: {},       // scenario id -> { current, previous, kept: [] }
+  values: {},     // scenario id -> slider values last set
+  counter: 0,
+};
+// For tests and the curious: the runs on screen.
+window.workshop = state;
+
+function el(tag, attrs = {}, text) {
+  const node = tag.startsWith('svg:') ? document.createElementNS(SVG, tag.slice(4))
+    : document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+const pct = (x) => (x === null || x === undefined || Number.isNaN(x) ? '–' : `${(100 * x).toFixed(1)} %`);
+const years = (steps, perYear) => steps / perYear;
+const fmtYears = (y) => `${y.toFixed(1)} years`;
+function fmtValue(slider, v) {
+  if (slider.integer) return String(Math.round(v));
+  const decimals = slider.step < 0.1 ? 2 : slider.step < 1 ? 1 : 0;
+  return Number(v).toFixed(decimals);
+}
+
+function scenarioRuns(id) {
+  if (!state.runs[id]) state.runs[id] = { current: null, previous: null, kept: [] };
+  return state.runs[id];
+}
+
+// ---- controls ----
+
+function buildSliders(sc, values = {}) {
+  const box = $('sliders');
+  box.querySelectorAll('.slider').forEach((n) => n.remove());
+  for (const s of sc.sliders) {
+    const id = `p-${s.name}`;
+    const wrap = el('div', { class: 'slider' });
+    const label = el('label', { for: id });
+    label.append(el('span', { class: 'name' }, s.label));
+    const value = s.name in values ? values[s.name] : s.value;
+    const out = el('output', { id: `o-${s.name}`, for: id, class: 'value' }, fmtValue(s, value));
+    label.append(out);
+    const input = el('input', {
+      type: 'range', id, name: s.name, min: s.min, max: s.max, step: s.step, value,
+      'aria-describedby': `h-${s.name}`, 'aria-valuetext': fmtValue(s, value),
+    });
+    input.addEventListener('input', () => {
+      out.textContent = fmtValue(s, Number(input.value));
+      input.setAttribute('aria-valuetext', out.textContent);
+    });
+    const range = el('span', { class: 'range', 'aria-hidden': 'true' },
+      `${fmtValue(s, s.min)} – ${fmtValue(s, s.max)} (scenario: ${fmtValue(s, s.value)})`);
+    wrap.append(label, input, range, el('p', { id: `h-${s.name}`, class: 'help' }, s.help));
+    box.append(wrap);
+  }
+  $('seed').value = 'seed' in values ? values.seed : sc.seed;
+}
+
+function readParams(sc) {
+  const params = {};
+  for (const s of sc.sliders) params[s.name] = Number($(`p-${s.name}`).value);
+  return params;
+}
+
+function changedText(sc, params) {
+  const parts = [];
+  for (const s of sc.sliders) {
+    if (Math.abs(params[s.name] - s.value) > 1e-9) parts.push(`${s.label}: ${fmtValue(s, params[s.name])}`);
+  }
+  return parts.length ? parts.join('; ') : 'scenario values';
+}
+
+function chooseScenario(id) {
+  // Each scenario keeps the values last set for it.
+  if (state.scenario) {
+    state.values[state.scenario.id] = { ...readParams(state.scenario), seed: $('seed').value };
+  }
+  const sc = state.catalogue.scenarios.find((s) => s.id === id);
+  state.scenario = sc;
+  $('scenario-summary').textContent = sc.summary;
+  buildSliders(sc, state.values[id]);
+  $('members-toggle').hidden = !sc.clusters;
+  render();
+}
+
+// ---- running ----
+
+async function run(event) {
+  if (event) event.preventDefault();
+  const sc = state.scenario;
+  const params = readParams(sc);
+  const body = { scenario: sc.id, params };
+  const seed = $('seed').value.trim();
+  if (seed !== '') body.seed = Number(seed);
+  $('run').disabled = true;
+  $('results').setAttribute('aria-busy', 'true');
+  $('status').textContent = 'Running…';
+  $('error').textContent = '';
+  try {
+    const t0 = performance.now();
+    const res = await fetch('api/run', {
+      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
+    });
+    const data = await res.json();
+    if (!res.ok) throw new Error(data.error || `the server answered ${res.status}`);
+    state.counter += 1;
+    data.label = `Run ${state.counter}`;
+    data.changed = changedText(sc, params);
+    data.ms = performance.now() - t0;
+    const r = scenarioRuns(sc.id);
+    r.previous = r.current;
+    r.current = data;
+    render();
+    const inn = data.innovations[0];
+    $('status').textContent = `${data.label} done in ${Math.round(data.ms)} ms: ${pct(inn.summary.final_share)} adopted after ${fmtYears(years(data.steps, data.steps_per_year))}.`;
+  } catch (err) {
+    $('status').textContent = '';
+    $('error').textContent = `Could not run: ${err.message}`;
+  } finally {
+    $('run').disabled = false;
+    $('results').setAttribute('aria-busy', 'false');
+  }
+}
+
+function keep() {
+  const r = scenarioRuns(state.scenario.id);
+  if (!r.current || r.kept.some((k) => k.id === r.current.id)) return;
+  if (r.kept.length >= MAX_KEPT) r.kept.shift();
+  r.kept.push(r.current);
+  render();
+  $('status').textContent = `${r.current.label} kept for comparison (${r.kept.length} of ${MAX_KEPT}).`;
+}
+
+function clearKept() {
+  scenarioRuns(state.scenario.id).kept = [];
+  render();
+  $('status').textContent = 'Kept runs cleared.';
+}
+
+// ---- what is shown ----
+
+// The runs on screen, in drawing order (kept first, the current run on top).
+function shownRuns() {
+  const r = scenarioRuns(state.scenario.id);
+  const out = [];
+  r.kept.forEach((run, i) => out.push({ run, style: KEPT_STYLES[i % KEPT_STYLES.length], role: 'kept' }));
+  if (r.previous && !r.kept.some((k) => k.id === r.previous.id)) out.push({ run: r.previous, style: PREVIOUS, role: 'previous' });
+  if (r.current) out.push({ run: r.current, style: CURRENT, role: 'current' });
+  return out;
+}
+
+function render() {
+  const shown = shownRuns();
+  const r = scenarioRuns(state.scenario.id);
+  drawChart(shown);
+  drawLegend(shown);
+  drawMaps(shown);
+  drawTable(shown);
+  const kept = r.current && r.kept.some((k) => k.id === r.current.id);
+  $('keep').disabled = !r.current || kept;
+  $('clear').disabled = r.kept.length === 0;
+  const exp = $('export');
+  if (r.current) {
+    exp.href = r.current.export;
+    exp.setAttribute('aria-disabled', 'false');
+    exp.setAttribute('download', `${r.current.scenario}_${r.current.id}.h5`);
+  } else {
+    exp.removeAttribute('href');
+    exp.setAttribute('aria-disabled', 'true');
+  }
+}
+
+function roleText(item) {
+  if (item.role === 'current') return `${item.run.label} (this run)`;
+  if (item.role === 'previous') return `${item.run.label} (previous)`;
+  return `${item.run.label} (kept)`;
+}
+
+function drawChart(shown) {
+  const svg = $('chart');
+  svg.replaceChildren();
+  const W = 800, H = 420, L = 70, R = 20, T = 20, B = 60;
+  const sc = state.scenario;
+  const maxSteps = Math.max(sc.steps, ...shown.map((s) => s.run.steps));
+  const maxYears = years(maxSteps, sc.steps_per_year);
+  const x = (step, perYear) => L + (W - L - R) * (years(step, perYear) / maxYears);
+  const y = (share) => T + (H - T - B) * (1 - share);
+  // Axes and grid.
+  const grid = el('svg:g', { class: 'grid', 'aria-hidden': 'true' });
+  for (let p = 0; p <= 100; p += 25) {
+    grid.append(el('svg:line', { x1: L, x2: W - R, y1: y(p / 100), y2: y(p / 100) }));
+    grid.append(el('svg:text', { x: L - 10, y: y(p / 100) + 6, 'text-anchor': 'end' }, `${p}%`));
+  }
+  const stepYears = maxYears > 12 ? 2 : 1;
+  for (let yr = 0; yr <= maxYears + 1e-9; yr += stepYears) {
+    const px = L + (W - L - R) * (yr / maxYears);
+    grid.append(el('svg:line', { x1: px, x2: px, y1: T, y2: H - B, class: 'vertical' }));
+    grid.append(el('svg:text', { x: px, y: H - B + 26, 'text-anchor': 'middle' }, String(yr)));
+  }
+  grid.append(el('svg:text', { x: (L + W - R) / 2, y: H - 8, 'text-anchor': 'middle', class: 'axis-title' }, 'years'));
+  svg.append(grid);
+
+  const line = (values, perYear) => values.map((v, i) => (v === null ? null : `${x(i, perYear).toFixed(1)},${y(v).toFixed(1)}`))
+    .filter((p) => p !== null).join(' ');
+  const lines = el('svg:g', { class: 'lines' });
+  for (const item of shown) {
+    const inn = item.run.innovations[0];
+    const attrs = {
+      points: line(inn.share, item.run.steps_per_year), fill: 'none', stroke: item.style.colour,
+      'stroke-width': item.role === 'current' ? 5 : 3.5, 'stroke-linejoin': 'round',
+      class: `run-line ${item.role}`, 'data-run': item.run.id, 'data-role': item.role,
+      'data-values': JSON.stringify(inn.share),
+    };
+    if (item.style.dash) attrs['stroke-dasharray'] = item.style.dash;
+    const pl = el('svg:polyline', attrs);
+    pl.append(el('svg:title', {}, `${roleText(item)}: ${pct(inn.summary.final_share)} at the end`));
+    lines.append(pl);
+  }
+  const cur = shown.find((s) => s.role === 'current');
+  if (cur && $('show-members').checked && state.scenario.clusters) {
+    const inn = cur.run.innovations[0];
+    for (const [key, dash, name] of [['member_share', '1 0', 'members'], ['nonmember_share', '2 3', 'non-members']]) {
+      const pl = el('svg:polyline', {
+        points: line(inn[key], cur.run.steps_per_year), fill: 'none', stroke: '#111',
+        'stroke-width': 2, 'stroke-dasharray': dash, class: `members-line ${key}`,
+      });
+      pl.append(el('svg:title', {}, `This run, cluster ${name}`));
+      lines.append(pl);
+    }
+  }
+  svg.append(lines);
+
+  let desc = 'Share of organisations that have adopted, by year. ';
+  desc += shown.length ? shown.map((s) => `${roleText(s)}: ${pct(s.run.innovations[0].summary.final_share)} at the end`).join('; ') + '.'
+    : 'No run yet.';
+  $('chart-desc').textContent = desc;
+}
+
+function drawLegend(shown) {
+  const ul = $('legend');
+  ul.replaceChildren();
+  for (const item of [...shown].reverse()) {
+    const li = el('li');
+    const sw = el('svg:svg', { width: 48, height: 14, 'aria-hidden': 'true' });
+    const attrs = { x1: 0, x2: 48, y1: 7, y2: 7, stroke: item.style.colour, 'stroke-width': item.role === 'current' ? 5 : 3.5 };
+    if (item.style.dash) attrs['stroke-dasharray'] = item.style.dash;
+    sw.append(el('svg:line', attrs));
+    li.append(sw, document.createTextNode(` ${roleText(item)}: ${item.run.changed}`));
+    ul.append(li);
+  }
+}
+
+function shareColour(share) {
+  if (share === null || share === undefined || Number.isNaN(share)) return '#dddddd';
+  const i = Math.min(VIRIDIS.length - 1, Math.max(0, Math.round(share * (VIRIDIS.length - 1))));
+  return VIRIDIS[i];
+}
+
+function drawMap(run, title) {
+  const codes = run.territories.map((t) => t.code);
+  const eu = codes.every((c) => c in EU27_TILES);
+  let cells;
+  let rows;
+  let cols;
+  if (eu) {
+    rows = 7; cols = 7;
+    cells = codes.map((c) => EU27_TILES[c]);
+  } else {
+    cols = Math.ceil(Math.sqrt(codes.length));
+    rows = Math.ceil(codes.length / cols);
+    cells = codes.map((_, i) => [Math.floor(i / cols), i % cols]);
+  }
+  const size = eu ? 44 : Math.min(60, 300 / cols);
+  const fig = el('figure', { class: eu ? 'map' : 'map small' });
+  const svg = el('svg:svg', {
+    viewBox: `0 0 ${cols * size} ${rows * size}`, role: 'img',
+    'aria-label': `${title}: adoption by region at the end`, class: 'map-svg',
+  });
+  const shares = run.innovations[0].territory_share;
+  run.territories.forEach((t, i) => {
+    const [r, c] = cells[i];
+    const share = shares[i];
+    const g = el('svg:g', { class: 'tile', 'data-code': t.code, 'data-share': share === null ? '' : share });
+    g.append(el('svg:rect', {
+      x: c * size + 1, y: r * size + 1, width: size - 2, height: size - 2, rx: 3, fill: shareColour(share),
+    }));
+    const light = share === null || share > 0.6;
+    g.append(el('svg:text', {
+      x: c * size + size / 2, y: r * size + size / 2 + 5, 'text-anchor': 'middle',
+      fill: light ? '#000' : '#fff', class: 'tile-label',
+    }, t.code.length > 4 ? String(i + 1) : t.code));
+    g.append(el('svg:title', {}, `${t.name}: ${pct(share)} adopted (${t.organisations} organisations)`));
+    svg.append(g);
+  });
+  fig.append(svg, el('figcaption', {}, title));
+  return fig;
+}
+
+function drawMaps(shown) {
+  const box = $('maps');
+  box.replaceChildren();
+  for (const item of [...shown].reverse()) box.append(drawMap(item.run, roleText(item)));
+  const scale = $('scale');
+  scale.replaceChildren();
+  if (shown.length) {
+    scale.append(el('span', {}, '0 %'));
+    for (const c of VIRIDIS) scale.append(el('span', { class: 'swatch', 'data-colour': c }));
+    scale.append(el('span', {}, '100 % adopted'));
+    scale.querySelectorAll('.swatch').forEach((s) => { s.style.background = s.dataset.colour; });
+  }
+}
+
+function drawTable(shown) {
+  const tbody = $('runs-table').querySelector('tbody');
+  tbody.replaceChildren();
+  for (const item of [...shown].reverse()) {
+    const { run } = item;
+    const s = run.innovations[0].summary;
+    const tr = el('tr', { 'data-run': run.id, 'data-role': item.role });
+    tr.append(el('th', { scope: 'row' }, roleText(item)));
+    tr.append(el('td', {}, run.changed));
+    tr.append(el('td', { class: 'num final-share', 'data-value': s.final_share }, pct(s.final_share)));
+    tr.append(el('td', { class: 'num' }, s.steps_to_50 === null ? 'not reached' : fmtYears(years(s.steps_to_50, run.steps_per_year))));
+    tr.append(el('td', { class: 'num' }, s.member_share === null ? '–' : `${pct(s.member_share)} / ${pct(s.nonmember_share)}`));
+    const lead = run.territories.find((t) => t.code === s.leading_territory);
+    tr.append(el('td', {}, lead ? `${lead.name} (${pct(s.leading_share)})` : '–'));
+    tbody.append(tr);
+  }
+}
+
+// ---- start ----
+
+async function start() {
+  try {
+    const res = await fetch('api/scenarios');
+    state.catalogue = await res.json();
+  } catch (err) {
+    $('error').textContent = `Could not reach the workshop server: ${err.message}`;
+    return;
+  }
+  const select = $('scenario');
+  for (const sc of state.catalogue.scenarios) select.append(el('option', { value: sc.id }, sc.title));
+  select.addEventListener('change', () => chooseScenario(select.value));
+  $('run-form').addEventListener('submit', run);
+  $('reset').addEventListener('click', () => buildSliders(state.scenario));
+  $('keep').addEventListener('click', keep);
+  $('clear').addEventListener('click', clearKept);
+  $('show-members').addEventListener('change', render);
+  $('export').addEventListener('click', (e) => {
+    if ($('export').getAttribute('aria-disabled') === 'true') e.preventDefault();
+  });
+  chooseScenario(select.value);
+  document.body.dataset.ready = 'true';
+}
+
+start();
