@@ -3,6 +3,7 @@
 
 #include "cli/progress.hpp"
 #include "core/error.hpp"
+#include "core/text.hpp"
 #include "kernel/simulation.hpp"
 #include "kernel/summary.hpp"
 #include "output/h5.hpp"
@@ -31,32 +32,6 @@ extern "C" void on_stop_signal(int) {
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
-std::string json_escape(const std::string& s) {
-  std::string out;
-  for (const char c : s) {
-    switch (c) {
-    case '"':
-      out += "\\\"";
-      break;
-    case '\\':
-      out += "\\\\";
-      break;
-    case '\n':
-      out += "\\n";
-      break;
-    default:
-      if (static_cast<unsigned char>(c) < 0x20) {
-        char buf[8];
-        std::snprintf(buf, sizeof buf, "\\u%04x", c);
-        out += buf;
-      } else {
-        out += c;
-      }
-    }
-  }
-  return out;
 }
 
 /// A JSON number with enough digits to round-trip, or null for NaN and infinities.
@@ -160,24 +135,24 @@ int command_run(const RunOptions& o) {
     const double total_s = seconds_since(t0);
 
     if (json) {
-      std::cout << "{\"output\": \"" << json_escape(out) << "\", \"scenario\": \""
-                << json_escape(s.name) << "\", \"seed\": " << s.seed << ", \"threads\": " << threads
+      std::cout << "{\"output\": " << quote_text(out) << ", \"scenario\": " << quote_text(s.name)
+                << ", \"seed\": " << s.seed << ", \"threads\": " << threads
                 << ", \"organisations\": " << world.organisation_count()
                 << ", \"links\": " << (world.network.complete ? -1 : world.network.link_count())
                 << ", \"steps\": " << s.steps << ", \"seconds\": {\"build\": " << build_s
                 << ", \"run\": " << run_s << ", \"total\": " << total_s << "}, \"innovations\": [";
       for (std::size_t k = 0; k < results.size(); ++k) {
         const auto& r = results[k];
-        std::cout << (k ? ", " : "") << "{\"name\": \"" << json_escape(r.name)
-                  << "\", \"adopters\": " << r.adopters << ", \"final_share\": " << r.final_share
+        std::cout << (k ? ", " : "") << "{\"name\": " << quote_text(r.name)
+                  << ", \"adopters\": " << r.adopters << ", \"final_share\": " << r.final_share
                   << ", \"steps_to_50\": "
                   << (r.steps_to_50 < 0 ? "null" : std::to_string(r.steps_to_50))
-                  << ", \"leading_territory\": \""
+                  << ", \"leading_territory\": "
                   << (r.leading_territory < 0
-                          ? ""
-                          : json_escape(
+                          ? std::string("null")
+                          : quote_text(
                                 s.territories[static_cast<std::size_t>(r.leading_territory)].code))
-                  << "\", \"leading_share\": " << r.leading_share << ", \"metrics\": {";
+                  << ", \"leading_share\": " << r.leading_share << ", \"metrics\": {";
         const auto values = metric_values(r);
         for (std::size_t m = 0; m < values.size(); ++m)
           std::cout << (m ? ", " : "") << '"' << metric_names()[m]

@@ -10,6 +10,7 @@
 #include "cli/commands.hpp"
 #include "cli/progress.hpp"
 #include "core/error.hpp"
+#include "core/text.hpp"
 #include "output/h5.hpp"
 #include "output/run_writer.hpp"
 #include "output/sweep_writer.hpp"
@@ -44,25 +45,6 @@ struct Collective {
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
-std::string json_string(const std::string& s) {
-  std::string out = "\"";
-  for (const char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (c == '\n') {
-      out += "\\n";
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      out += buf;
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
 }
 
 void print_problems(const InputError& e) {
@@ -171,19 +153,19 @@ struct Summary {
 void print_summary(const Summary& s, bool json) {
   const double rate = s.run_seconds > 0 ? static_cast<double>(s.ran) / s.run_seconds : 0.0;
   if (json) {
-    std::cout << "{\"output\": " << json_string(s.output) << ", \"sweep\": " << json_string(s.name)
-              << ", \"design\": " << json_string(s.design) << ", \"points\": " << s.points
+    std::cout << "{\"output\": " << quote_text(s.output) << ", \"sweep\": " << quote_text(s.name)
+              << ", \"design\": " << quote_text(s.design) << ", \"points\": " << s.points
               << ", \"replicates\": " << s.replicates << ", \"runs\": " << s.runs
               << ", \"ran\": " << s.ran << ", \"resumed\": " << s.resumed << ", \"ok\": " << s.ok
               << ", \"failed\": " << s.failed << ", \"threads\": " << s.threads
               << ", \"ranks\": " << s.ranks << ", \"merged\": " << s.merged
-              << ", \"shard\": " << json_string(s.shard) << ", \"seconds\": " << s.seconds
+              << ", \"shard\": " << quote_text(s.shard) << ", \"seconds\": " << s.seconds
               << ", \"run_seconds\": " << s.run_seconds << ", \"runs_per_second\": " << rate
               << ", \"failures\": [";
     for (std::size_t i = 0; i < s.failures.size(); ++i)
       std::cout << (i ? ", " : "") << "{\"run\": " << s.failures[i].run
                 << ", \"point\": " << s.failure_point[i] << ", \"replicate\": " << s.failure_rep[i]
-                << ", \"error\": " << json_string(s.failures[i].error) << "}";
+                << ", \"error\": " << quote_text(s.failures[i].error) << "}";
     std::cout << "]}\n";
   } else {
     std::printf("csei %s | sweep %s | %s design | %lld points x %lld replicates%s\n", CSEI_VERSION,

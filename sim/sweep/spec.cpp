@@ -3,6 +3,7 @@
 #include "sweep/spec.hpp"
 
 #include "core/rng.hpp"
+#include "core/text.hpp"
 #include "kernel/summary.hpp"
 #include "scenario/load.hpp"
 #include "scenario/reader.hpp"
@@ -227,35 +228,6 @@ using detail::Context;
 using detail::fmt;
 using detail::Reader;
 
-std::string quote(std::string_view s) {
-  std::string out = "\"";
-  for (const char c : s) {
-    switch (c) {
-    case '"':
-      out += "\\\"";
-      break;
-    case '\\':
-      out += "\\\\";
-      break;
-    case '\n':
-      out += "\\n";
-      break;
-    case '\t':
-      out += "\\t";
-      break;
-    default:
-      if (static_cast<unsigned char>(c) < 0x20) {
-        char buf[8];
-        std::snprintf(buf, sizeof buf, "\\u%04x", c);
-        out += buf;
-      } else {
-        out += c;
-      }
-    }
-  }
-  return out + "\"";
-}
-
 bool bare_key(std::string_view k) {
   return !k.empty() && std::all_of(k.begin(), k.end(), [](char c) {
     return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
@@ -264,7 +236,7 @@ bool bare_key(std::string_view k) {
 
 /// A TOML value as inline TOML text (what `--set key=TEXT` reads back as the same value).
 std::string literal(const toml::node& n) {
-  if (const auto* s = n.as_string()) return quote(s->get());
+  if (const auto* s = n.as_string()) return quote_text(s->get());
   if (const auto* i = n.as_integer()) return std::to_string(i->get());
   if (const auto* f = n.as_floating_point()) {
     const double v = f->get();
@@ -284,7 +256,7 @@ std::string literal(const toml::node& n) {
     bool first = true;
     for (const auto& [k, v] : *t) {
       const std::string key(k.str());
-      out += (first ? " " : ", ") + (bare_key(key) ? key : quote(key)) + " = " + literal(v);
+      out += (first ? " " : ", ") + (bare_key(key) ? key : quote_text(key)) + " = " + literal(v);
       first = false;
     }
     return out + (first ? "}" : " }");
