@@ -1,10 +1,12 @@
 // Shared helpers for the C++ tests: scenarios from text, paths into the source tree, thread caps.
 #pragma once
 
+#include "core/error.hpp"
 #include "kernel/simulation.hpp"
 #include "scenario/load.hpp"
 #include "world/world.hpp"
 
+#include <catch2/catch.hpp>
 #include <filesystem>
 #include <string>
 #include <tbb/global_control.h>
@@ -19,6 +21,26 @@ inline std::filesystem::path source_dir() {
 inline Scenario scenario_from(const std::string& text,
                               const std::vector<std::string>& overrides = {}) {
   return load_scenario_text(text, "test.toml", source_dir() / "scenarios", overrides);
+}
+
+/// The message of the InputError that `load` throws (every problem, one per line), or a test
+/// failure if it throws none.
+template <class Load>
+std::string input_error_of(const Load& load) {
+  try {
+    (void)load();
+  } catch (const InputError& e) {
+    return e.what();
+  }
+  FAIL("no InputError");
+  return {};
+}
+
+/// `text` with the first `from` replaced by `to` (which must be there).
+inline std::string replaced(std::string text, const std::string& from, const std::string& to) {
+  const auto at = text.find(from);
+  REQUIRE(at != std::string::npos);
+  return text.replace(at, from.size(), to);
 }
 
 /// Full series of a run kept in memory: adopters[step][innovation * T + territory].

@@ -184,12 +184,7 @@ social_weight = 0.0
 
 TEST_CASE("bad events are reported with file, line and key", "[kernel][events][errors]") {
   const auto error_of = [](const std::string& events) {
-    try {
-      (void)scenario_from(with_events(events));
-    } catch (const InputError& e) {
-      return std::string(e.what());
-    }
-    return std::string("no error");
+    return csei::test::input_error_of([&] { return scenario_from(with_events(events)); });
   };
   CHECK_THAT(
       error_of(

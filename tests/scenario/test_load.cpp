@@ -27,22 +27,11 @@ q = 0.5
 pioneers = 3
 )";
 
-/// Loads `text` (with overrides) and returns the single-line message of the InputError.
 std::string error_of(const std::string& text, const std::vector<std::string>& overrides = {}) {
-  try {
-    (void)scenario_from(text, overrides);
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  FAIL("no InputError for the scenario");
-  return {};
+  return csei::test::input_error_of([&] { return scenario_from(text, overrides); });
 }
 
-std::string replace(std::string text, const std::string& from, const std::string& to) {
-  const auto at = text.find(from);
-  REQUIRE(at != std::string::npos);
-  return text.replace(at, from.size(), to);
-}
+using csei::test::replaced;
 
 } // namespace
 
@@ -84,34 +73,34 @@ TEST_CASE("a valid scenario gives the declared values", "[scenario]") {
 }
 
 TEST_CASE("out-of-range values name file, line, column and key path", "[scenario][errors]") {
-  const auto msg = error_of(replace(kValid, "q = 0.5", "q = 17.5"));
+  const auto msg = error_of(replaced(kValid, "q = 0.5", "q = 17.5"));
   CHECK(msg == "test.toml:13:5: innovations[0].q: must be in [0, 12], got 17.5");
 }
 
 TEST_CASE("unknown keys are errors with a suggestion", "[scenario][errors]") {
-  CHECK(error_of(replace(kValid, "pioneers = 3", "pioners = 3")) ==
+  CHECK(error_of(replaced(kValid, "pioneers = 3", "pioners = 3")) ==
         "test.toml:14:1: innovations[0].pioners: unknown key; did you mean 'pioneers'?");
-  CHECK_THAT(error_of(replace(kValid, "[time]", "[tme]")),
+  CHECK_THAT(error_of(replaced(kValid, "[time]", "[tme]")),
              Contains("tme: unknown key; did you mean 'time'?"));
 }
 
 TEST_CASE("wrong types, missing keys and bad choices are reported", "[scenario][errors]") {
-  CHECK_THAT(error_of(replace(kValid, "steps = 10", "steps = 1.5")),
+  CHECK_THAT(error_of(replaced(kValid, "steps = 10", "steps = 1.5")),
              Contains("test.toml:4:9: time.steps: must be an integer, got a number"));
-  CHECK_THAT(error_of(replace(kValid, "steps = 10\n", "")),
+  CHECK_THAT(error_of(replaced(kValid, "steps = 10\n", "")),
              Contains("time.steps: missing required key"));
-  CHECK_THAT(error_of(replace(kValid, "p = 0.1", "rule = \"bas\"\np = 0.1")),
+  CHECK_THAT(error_of(replaced(kValid, "p = 0.1", "rule = \"bas\"\np = 0.1")),
              Contains("innovations[0].rule: 'bas' is not one of 'bass' 'threshold' 'utility' "
                       "'cascade'; did you mean 'bass'?"));
-  CHECK_THAT(error_of(replace(kValid, "per_territory = 50", "per_territory = 50\ntotal = 10")),
+  CHECK_THAT(error_of(replaced(kValid, "per_territory = 50", "per_territory = 50\ntotal = 10")),
              Contains("organisations.total: conflicts with 'per_territory'"));
-  CHECK_THAT(error_of(replace(kValid, "name = \"x\"", "name = \"x\"\nrule = \"threshold\"")),
+  CHECK_THAT(error_of(replaced(kValid, "name = \"x\"", "name = \"x\"\nrule = \"threshold\"")),
              Contains("innovations[0].threshold: missing required key"));
 }
 
 TEST_CASE("every problem is reported at once", "[scenario][errors]") {
-  std::string text = replace(kValid, "q = 0.5", "q = -1");
-  text = replace(text, "seed = 5", "seed = \"five\"");
+  std::string text = replaced(kValid, "q = 0.5", "q = -1");
+  text = replaced(text, "seed = 5", "seed = \"five\"");
   try {
     (void)scenario_from(text);
     FAIL("no error");
@@ -121,27 +110,29 @@ TEST_CASE("every problem is reported at once", "[scenario][errors]") {
 }
 
 TEST_CASE("cross-field checks", "[scenario][errors]") {
-  CHECK_THAT(error_of(replace(kValid, "pioneers = 3", "pioneers = 101")),
+  CHECK_THAT(error_of(replaced(kValid, "pioneers = 3", "pioneers = 101")),
              Contains("innovations[0].pioneers: 101 pioneers but only 100 organisations"));
-  CHECK_THAT(error_of(replace(kValid, "pioneers = 3", "pioneers = 60\npioneer_territory = \"AA\"")),
-             Contains("60 pioneers but only 50 organisations in the territory"));
-  CHECK_THAT(error_of(replace(kValid, "pioneers = 3", "pioneer_territory = \"AB\"")),
+  CHECK_THAT(
+      error_of(replaced(kValid, "pioneers = 3", "pioneers = 60\npioneer_territory = \"AA\"")),
+      Contains("60 pioneers but only 50 organisations in the territory"));
+  CHECK_THAT(error_of(replaced(kValid, "pioneers = 3", "pioneer_territory = \"AB\"")),
              Contains("test.toml:14:21: innovations[0].pioneer_territory: unknown territory code "
                       "'AB'; did you mean"));
   CHECK_THAT(
-      error_of(replace(kValid, "[[innovations]]", "[network]\npartners = 100\n[[innovations]]")),
+      error_of(replaced(kValid, "[[innovations]]", "[network]\npartners = 100\n[[innovations]]")),
       Contains("network.partners: each organisation cannot draw 100 distinct partners among 100"));
-  CHECK_THAT(error_of(replace(kValid, "per_territory = 50", "scale = 0.1\nof = \"se_employment\"")),
-             Contains("territory 'AA' has no se_employment value"));
+  CHECK_THAT(
+      error_of(replaced(kValid, "per_territory = 50", "scale = 0.1\nof = \"se_employment\"")),
+      Contains("territory 'AA' has no se_employment value"));
 }
 
 TEST_CASE("TOML syntax errors carry line and column", "[scenario][errors]") {
-  CHECK_THAT(error_of(replace(kValid, "seed = 5", "seed = = 5")), Contains("test.toml:2:"));
+  CHECK_THAT(error_of(replaced(kValid, "seed = 5", "seed = = 5")), Contains("test.toml:2:"));
 }
 
 TEST_CASE("organisation totals are split exactly", "[scenario]") {
   const Scenario s =
-      scenario_from(replace(kValid, "per_territory = 50", "total = 1001\nsplit = \"population\""));
+      scenario_from(replaced(kValid, "per_territory = 50", "total = 1001\nsplit = \"population\""));
   REQUIRE(s.organisations_per_territory.size() == 2);
   CHECK(s.organisations_per_territory[0] == 751); // 750.75 -> largest remainder
   CHECK(s.organisations_per_territory[1] == 250);

@@ -16,13 +16,7 @@ std::filesystem::path write_temp(const std::string& name, const std::string& tex
   return path;
 }
 std::string error_of(const std::filesystem::path& p) {
-  try {
-    (void)read_territory_csv(p);
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  FAIL("no InputError");
-  return {};
+  return csei::test::input_error_of([&] { return read_territory_csv(p); });
 }
 } // namespace
 

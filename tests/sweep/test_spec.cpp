@@ -37,20 +37,10 @@ SweepSpec sweep_from(const std::string& text) {
 }
 
 std::string error_of(const std::string& text) {
-  try {
-    (void)sweep_from(text);
-  } catch (const InputError& e) {
-    return e.what();
-  }
-  FAIL("no InputError for the sweep");
-  return {};
+  return test::input_error_of([&] { return sweep_from(text); });
 }
 
-std::string replace(std::string text, const std::string& from, const std::string& to) {
-  const auto at = text.find(from);
-  REQUIRE(at != std::string::npos);
-  return text.replace(at, from.size(), to);
-}
+using test::replaced;
 
 } // namespace
 
@@ -81,65 +71,65 @@ TEST_CASE("a valid sweep file gives the declared sweep", "[sweep][spec]") {
 TEST_CASE("every kind of bad sweep file is reported with file, line, column and key",
           "[sweep][spec]") {
   using Catch::Matchers::Contains;
-  CHECK_THAT(error_of(replace(kSweep, "replicates", "replicats")),
+  CHECK_THAT(error_of(replaced(kSweep, "replicates", "replicats")),
              Contains("sweep.toml:4:1: replicats: unknown key; did you mean 'replicates'?"));
-  CHECK_THAT(error_of(replace(kSweep, "kind = \"grid\"", "kind = \"gird\"")),
+  CHECK_THAT(error_of(replaced(kSweep, "kind = \"grid\"", "kind = \"gird\"")),
              Contains("sweep.toml:6:8: design.kind: 'gird' is not one of 'grid' 'lhs' 'morris' "
                       "'sobol'; did you mean 'grid'?"));
-  CHECK_THAT(error_of(replace(kSweep, "small.toml", "nowhere.toml")),
+  CHECK_THAT(error_of(replaced(kSweep, "small.toml", "nowhere.toml")),
              Contains("sweep.toml:2:12: scenario: cannot open the base scenario"));
-  CHECK_THAT(error_of(replace(kSweep, "time.steps=12", "time.stepz=12")),
+  CHECK_THAT(error_of(replaced(kSweep, "time.steps=12", "time.stepz=12")),
              Contains("sweep.toml:3:8: set[0]: time.stepz: unknown key; did you mean 'steps'?"));
-  CHECK_THAT(error_of(replace(kSweep, "[0.5, 2.0]", "[2.0, 0.5]")),
+  CHECK_THAT(error_of(replaced(kSweep, "[0.5, 2.0]", "[2.0, 0.5]")),
              Contains("sweep.toml:9:9: parameters[0].range: low must be below high"));
-  CHECK_THAT(error_of(replace(kSweep, "[0.5, 2.0]", "[0.5]")),
+  CHECK_THAT(error_of(replaced(kSweep, "[0.5, 2.0]", "[0.5]")),
              Contains("parameters[0].range: must be [low, high], two finite numbers"));
-  CHECK_THAT(error_of(replace(kSweep, "range = [0.5, 2.0]", "")),
+  CHECK_THAT(error_of(replaced(kSweep, "range = [0.5, 2.0]", "")),
              Contains("sweep.toml:7:1: parameters[0]: needs one of 'range' or 'levels'"));
-  CHECK_THAT(error_of(replace(kSweep, "innovations[0].q\"", "innovations[0].qq\"")),
+  CHECK_THAT(error_of(replaced(kSweep, "innovations[0].q\"", "innovations[0].qq\"")),
              Contains("sweep.toml:9:9: parameters[0].range: the base scenario rejects "
                       "innovations[0].qq = 0.5: innovations[0].qq: unknown key; did you mean "
                       "'q'?"));
-  CHECK_THAT(error_of(replace(kSweep, "[0.5, 2.0]", "[0.5, 20.0]")),
+  CHECK_THAT(error_of(replaced(kSweep, "[0.5, 2.0]", "[0.5, 20.0]")),
              Contains("rejects innovations[0].q = 20.0: innovations[0].q: must be in [0, 12]"));
-  CHECK_THAT(error_of(replace(kSweep, "range = [2, 10]", "range = [2, 10]\ntype = \"real\"")),
+  CHECK_THAT(error_of(replaced(kSweep, "range = [2, 10]", "range = [2, 10]\ntype = \"real\"")),
              Contains("sweep.toml:12:9: parameters[1].range: the base scenario rejects "
                       "network.partners = 2.0: network.partners: must be an integer, got a number "
                       "(add type = \"integer\" to the parameter)"));
-  CHECK_THAT(error_of(replace(kSweep, "\"erdos_renyi\"]", "\"erdos\"]")),
+  CHECK_THAT(error_of(replaced(kSweep, "\"erdos_renyi\"]", "\"erdos\"]")),
              Contains("parameters[2].levels: the base scenario rejects network.kind = \"erdos\""));
-  CHECK_THAT(error_of(replace(kSweep, "*.final_share\"", "*.final_shares\"")),
+  CHECK_THAT(error_of(replaced(kSweep, "*.final_share\"", "*.final_shares\"")),
              Contains("sweep.toml:17:12: outcomes.metrics[0]: '*.final_shares' matches no "
                       "metric; the runs report word_of_mouth.adopters"));
-  CHECK_THAT(error_of(replace(kSweep, "key = \"network.kind\"", "key = \"network.partners\"")),
+  CHECK_THAT(error_of(replaced(kSweep, "key = \"network.kind\"", "key = \"network.partners\"")),
              Contains("parameters[2]: parameter 'network.partners' is varied twice"));
-  CHECK_THAT(error_of(replace(kSweep, "key = \"network.kind\"", "key = \"seed\"")),
+  CHECK_THAT(error_of(replaced(kSweep, "key = \"network.kind\"", "key = \"seed\"")),
              Contains("the seed cannot be a parameter"));
-  CHECK_THAT(error_of(replace(kSweep, "kind = \"grid\"", "kind = \"morris\"")),
+  CHECK_THAT(error_of(replaced(kSweep, "kind = \"grid\"", "kind = \"morris\"")),
              Contains("sweep.toml:5:1: design.trajectories: missing required key"));
-  CHECK_THAT(error_of(replace(kSweep, "kind = \"grid\"",
-                              "kind = \"morris\"\ntrajectories = 4\n"
-                              "levels = 5")),
+  CHECK_THAT(error_of(replaced(kSweep, "kind = \"grid\"",
+                               "kind = \"morris\"\ntrajectories = 4\n"
+                               "levels = 5")),
              Contains("sweep.toml:8:10: design.levels: must be even"));
-  CHECK_THAT(error_of(replace(kSweep, "kind = \"grid\"", "kind = \"sobol\"")),
+  CHECK_THAT(error_of(replaced(kSweep, "kind = \"grid\"", "kind = \"sobol\"")),
              Contains("design.samples: missing required key"));
-  CHECK_THAT(error_of(replace(kSweep, "range = [0.5, 2.0]",
-                              "range = [0.5, 2.0]\ndistribution = \"normal\"")),
+  CHECK_THAT(error_of(replaced(kSweep, "range = [0.5, 2.0]",
+                               "range = [0.5, 2.0]\ndistribution = \"normal\"")),
              Contains("parameters[0].mean: missing required key"));
-  CHECK_THAT(error_of(replace(kSweep, "range = [0.5, 2.0]",
-                              "range = [0.0, 2.0]\ndistribution = \"loguniform\"")),
+  CHECK_THAT(error_of(replaced(kSweep, "range = [0.5, 2.0]",
+                               "range = [0.0, 2.0]\ndistribution = \"loguniform\"")),
              Contains("parameters[0].range: a loguniform range must be above 0"));
-  CHECK_THAT(error_of(replace(kSweep, "replicates = 2", "replicates = 0")),
+  CHECK_THAT(error_of(replaced(kSweep, "replicates = 2", "replicates = 0")),
              Contains("sweep.toml:4:14: replicates: must be in [1, 1000000], got 0"));
-  CHECK_THAT(error_of(replace(kSweep, "[outcomes]", "[outcomes]\nseries = \"all\"")),
+  CHECK_THAT(error_of(replaced(kSweep, "[outcomes]", "[outcomes]\nseries = \"all\"")),
              Contains("outcomes.series: 'all' is not one of 'none' 'total' 'territories'"));
-  CHECK_THAT(error_of(replace(kSweep, "[outcomes]", "[outcomes]\nseries = \"total\"") +
+  CHECK_THAT(error_of(replaced(kSweep, "[outcomes]", "[outcomes]\nseries = \"total\"") +
                       "[[parameters]]\nkey = \"time.steps\"\nlevels = [5, 6]\n"),
              Contains("with outcomes.series every run must have the same shape"));
   CHECK_THAT(error_of("scenario = \"small.toml\"\n[design\n"), Contains("sweep.toml:2:"));
   // Several problems at once, each on its own line.
   const std::string many = error_of(
-      replace(replace(kSweep, "replicates", "replicats"), "kind = \"grid\"", "kind = \"gird\""));
+      replaced(replaced(kSweep, "replicates", "replicats"), "kind = \"grid\"", "kind = \"gird\""));
   CHECK(std::count(many.begin(), many.end(), '\n') == 1);
 }
 
@@ -214,7 +204,7 @@ TEST_CASE("run seeds derive from the sweep seed, the point and the replicate", "
   CHECK(s.run_seed(3, 1) != s.run_seed(3, 0));
 
   // The fingerprint follows what determines the results.
-  const SweepSpec a = sweep_from(kSweep), b = sweep_from(replace(kSweep, "2.0]", "2.5]"));
+  const SweepSpec a = sweep_from(kSweep), b = sweep_from(replaced(kSweep, "2.0]", "2.5]"));
   CHECK(a.fingerprint() == sweep_from(kSweep).fingerprint());
   CHECK(a.fingerprint() != b.fingerprint());
 }

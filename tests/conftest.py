@@ -1,10 +1,10 @@
-"""Fixtures for the command-line tests: the csei binary and the repository root."""
+"""Fixtures shared by every pytest suite: the csei binary and the repository root."""
 import os
 import pathlib
 
 import pytest
 
-REPO = pathlib.Path(__file__).resolve().parents[2]
+REPO = pathlib.Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="session")
