@@ -15,9 +15,8 @@ namespace csei {
 /// clusters: bridge; otherwise local (same territory) or distant.
 enum class LinkClass : std::uint8_t { local = 0, cluster = 1, bridge = 2, distant = 3 };
 inline constexpr std::size_t kLinkClasses = 4;
-/// Per-class counts of one organisation. 16 bits: build_world guarantees at most 65,535 links.
+/// Per-class counts of one organisation. 16 bits: build_world guarantees at most kMaxDegree links.
 using ClassCounts = std::array<std::uint16_t, kLinkClasses>;
-inline constexpr std::int64_t kMaxDegree = 65535;
 
 constexpr LinkClass link_class(std::int32_t cluster_i, std::int32_t cluster_j, std::int32_t terr_i,
                                std::int32_t terr_j) {

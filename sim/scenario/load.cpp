@@ -7,7 +7,7 @@
 #include "scenario/load_model.hpp"
 #include "scenario/reader.hpp"
 #include "scenario/territory_csv.hpp"
-#include "world/world.hpp"
+#include "scenario/limits.hpp"
 
 #include <algorithm>
 #include <cmath>

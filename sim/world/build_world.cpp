@@ -322,7 +322,7 @@ void draw_attributes(const Scenario& s, World& w) {
   orgs.jobs.resize(n);
   orgs.innovativeness.resize(n);
   orgs.resources.resize(n);
-  orgs.cluster.assign(n, kNoCluster);
+  orgs.initial_cluster.assign(n, kNoCluster);
   orgs.threshold.resize(s.innovations.size());
   // Legal-form mix per territory: the scenario's, or a territory's own where given.
   std::vector<std::vector<double>> form_cum(s.territories.size(),
@@ -348,7 +348,7 @@ void draw_attributes(const Scenario& s, World& w) {
       for (std::size_t k = 0; k < s.innovations.size(); ++k) {
         if (orgs.threshold[k].empty()) continue;
         Stream trng = key.sub(k + 1).stream(i);
-        orgs.threshold[k][i] = static_cast<float>(s.innovations[k].threshold.sample(trng, i));
+        orgs.threshold[k][i] = s.innovations[k].threshold.sample(trng, i);
       }
     }
   });
@@ -411,13 +411,13 @@ void assign_clusters(const Scenario& s, World& w) {
           const auto hi = w.territory_begin[static_cast<std::size_t>(t) + 1];
           const std::int64_t share = (want + static_cast<std::int64_t>(terrs.size()) - 1) /
                                      static_cast<std::int64_t>(terrs.size());
-          want -=
-              recruit(rng, orgs.cluster, lo, hi, pass == 0 ? share : want, id, [&](std::size_t i) {
-                if (static_cast<std::size_t>(orgs.form[i]) != f) return false;
-                return pass == 1 || spec.sectors.empty() ||
-                       std::find(spec.sectors.begin(), spec.sectors.end(), orgs.sector[i]) !=
-                           spec.sectors.end();
-              });
+          want -= recruit(rng, orgs.initial_cluster, lo, hi, pass == 0 ? share : want, id,
+                          [&](std::size_t i) {
+                            if (static_cast<std::size_t>(orgs.form[i]) != f) return false;
+                            return pass == 1 || spec.sectors.empty() ||
+                                   std::find(spec.sectors.begin(), spec.sectors.end(),
+                                             orgs.sector[i]) != spec.sectors.end();
+                          });
           if (want <= 0) break;
         }
     }
@@ -439,21 +439,27 @@ void assign_clusters(const Scenario& s, World& w) {
         info.territory = static_cast<std::int32_t>(t);
         info.name = s.territories[t].code + "-" + std::to_string(k + 1);
         const auto size = std::max<std::int64_t>(2, std::llround(g.size.sample(rng, 0)));
-        std::vector<std::uint8_t> sectors;
-        for (int x = 0; x < std::min<int>(g.sectors, static_cast<int>(S)); ++x)
-          sectors.push_back(static_cast<std::uint8_t>(
-              boost::random::uniform_int_distribution<std::size_t>(0, S - 1)(rng)));
+        // `sectors` distinct sectors, uniformly (a partial Fisher-Yates shuffle).
+        std::vector<std::uint8_t> all_sectors(S);
+        std::iota(all_sectors.begin(), all_sectors.end(), std::uint8_t{0});
+        const auto spans = std::min<std::size_t>(static_cast<std::size_t>(g.sectors), S);
+        for (std::size_t x = 0; x < spans; ++x)
+          std::swap(
+              all_sectors[x],
+              all_sectors[boost::random::uniform_int_distribution<std::size_t>(x, S - 1)(rng)]);
+        const std::vector<std::uint8_t> sectors(
+            all_sectors.begin(), all_sectors.begin() + static_cast<std::ptrdiff_t>(spans));
         std::int64_t got = 0;
         for (int pass = 0; pass < 2 && got < size; ++pass)
-          got += recruit(rng, orgs.cluster, lo, hi, size - got, id, [&](std::size_t i) {
+          got += recruit(rng, orgs.initial_cluster, lo, hi, size - got, id, [&](std::size_t i) {
             return has_form(g.forms, orgs.form[i]) &&
                    (pass == 1 ||
                     std::find(sectors.begin(), sectors.end(), orgs.sector[i]) != sectors.end());
           });
         if (got < 2) { // the territory has run out of free organisations
           for (auto i = lo; i < hi; ++i)
-            if (orgs.cluster[static_cast<std::size_t>(i)] == id)
-              orgs.cluster[static_cast<std::size_t>(i)] = kNoCluster;
+            if (orgs.initial_cluster[static_cast<std::size_t>(i)] == id)
+              orgs.initial_cluster[static_cast<std::size_t>(i)] = kNoCluster;
           break;
         }
         w.clusters.push_back(std::move(info));
@@ -464,9 +470,9 @@ void assign_clusters(const Scenario& s, World& w) {
   const std::size_t S = s.organisations.sectors.size();
   std::vector<std::vector<std::int64_t>> sector_count(w.clusters.size(),
                                                       std::vector<std::int64_t>(S, 0));
-  for (std::size_t i = 0; i < orgs.cluster.size(); ++i)
-    if (orgs.cluster[i] != kNoCluster)
-      ++sector_count[static_cast<std::size_t>(orgs.cluster[i])][orgs.sector[i]];
+  for (std::size_t i = 0; i < orgs.initial_cluster.size(); ++i)
+    if (orgs.initial_cluster[i] != kNoCluster)
+      ++sector_count[static_cast<std::size_t>(orgs.initial_cluster[i])][orgs.sector[i]];
   for (std::size_t c = 0; c < w.clusters.size(); ++c)
     w.clusters[c].sector_diversity = gini_simpson(sector_count[c]);
 }
@@ -478,7 +484,7 @@ void assign_clusters(const Scenario& s, World& w) {
 class ClusterLinkGenerator {
 public:
   ClusterLinkGenerator(const Scenario& s, const World& w)
-      : key_(s.seed, Purpose::network, 1), cluster_of_(w.organisations.cluster),
+      : key_(s.seed, Purpose::network, 1), cluster_of_(w.organisations.initial_cluster),
         internal_(s.generation.internal_links),
         bridge_links_(s.rules.bridging ? s.rules.bridge_links : 0) {
     const std::size_t C = w.clusters.size();

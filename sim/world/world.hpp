@@ -1,10 +1,12 @@
 // The world a run acts on: organisations as structure-of-arrays and their network in CSR form.
 //
 // Organisations are numbered territory by territory, so territory t owns the contiguous id range
-// [territory_begin[t], territory_begin[t+1]). Built once by build_world(); the kernel never
-// changes it.
+// [territory_begin[t], territory_begin[t+1]). Built once by build_world() and then frozen: the
+// kernel never changes it. Everything that changes during a run (cluster membership, link classes,
+// adoption states, policy levers) lives in the kernel's RunState (kernel/state.hpp).
 #pragma once
 
+#include "scenario/limits.hpp"
 #include "scenario/scenario.hpp"
 
 #include <cstdint>
@@ -14,11 +16,6 @@
 namespace csei {
 
 using OrgId = std::int32_t;
-
-/// Most partners one organisation may draw in the `partners` network.
-inline constexpr int kMaxPartners = 256;
-/// Most territories for `remote = "distance"` (it keeps a territory x territory table).
-inline constexpr std::size_t kMaxDistanceTerritories = 4096;
 
 /// Undirected network in compressed sparse row form: neighbours of i are
 /// targets[offsets[i] .. offsets[i+1]), sorted, without self-links or duplicates.
@@ -46,9 +43,13 @@ struct Organisations {
   std::vector<float> jobs;
   std::vector<float> innovativeness;
   std::vector<float> resources;
-  std::vector<std::int32_t> cluster; // membership at the start, or kNoCluster
+  /// Cluster membership when the run starts (kNoCluster: none). The run's live membership is
+  /// RunState::cluster; only world building and the kernel's initial state read this one.
+  std::vector<std::int32_t> initial_cluster;
   /// Per innovation: each organisation's adoption threshold (empty unless the rule uses it).
-  std::vector<std::vector<float>> threshold;
+  /// Double precision, as drawn: the threshold rule compares it with the exact share of adopted
+  /// neighbours, so theta = 0.2 adopts at 1 of 5 (a float would round 0.2 up and never adopt).
+  std::vector<std::vector<double>> threshold;
 
   [[nodiscard]] std::int64_t size() const { return static_cast<std::int64_t>(territory.size()); }
 };

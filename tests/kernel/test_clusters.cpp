@@ -90,13 +90,13 @@ TEST_CASE("generated clusters: sizes, sectors, dense links", "[kernel][clusters]
   REQUIRE(w.clusters.size() == 40); // 4 per 1,000 organisations in each of 4 territories
   std::vector<std::int64_t> size(w.clusters.size(), 0);
   std::int64_t internal = 0;
-  for (std::size_t i = 0; i < w.organisations.cluster.size(); ++i) {
-    const auto c = w.organisations.cluster[i];
+  for (std::size_t i = 0; i < w.organisations.initial_cluster.size(); ++i) {
+    const auto c = w.organisations.initial_cluster[i];
     if (c == kNoCluster) continue;
     ++size[static_cast<std::size_t>(c)];
     CHECK(w.organisations.territory[i] == w.clusters[static_cast<std::size_t>(c)].territory);
     for (OrgId j : w.network.neighbours(static_cast<OrgId>(i)))
-      internal += w.organisations.cluster[static_cast<std::size_t>(j)] == c;
+      internal += w.organisations.initial_cluster[static_cast<std::size_t>(j)] == c;
   }
   for (auto n : size)
     CHECK(n == 60);
