@@ -43,20 +43,36 @@ LABELS = {
 def rogers_categories(new_adoptions) -> np.ndarray:
     """Shares of adopters in Rogers' five categories, from adoptions per step [S+1].
 
-    With mean m and standard deviation sd of the adoption steps: innovators < m - 2sd,
-    early adopters [m - 2sd, m - sd), early majority [m - sd, m), late majority [m, m + sd),
-    laggards >= m + sd. NaN when nobody adopted.
+    With mean m and standard deviation sd of the adoption steps (one weight per adoption):
+    innovators < m - 2sd, early adopters [m - 2sd, m - sd), early majority [m - sd, m),
+    late majority [m, m + sd), laggards >= m + sd; a step on a boundary belongs to the later
+    category. NaN when nobody adopted or every adoption happened in one step (sd = 0).
+
+    This is the simulator's definition (sim/kernel/summary.cpp, `rogers_shares`), decided the
+    same way in exact integer arithmetic, and checked against the same cases
+    (tests/data/rogers_cases.json) on both sides.
     """
-    weights = np.asarray(new_adoptions, dtype=float)
-    total = weights.sum()
-    if total <= 0:
+    weights = [int(w) for w in np.asarray(new_adoptions).astype(np.int64)]
+    W = sum(weights)
+    A = sum(w * x for x, w in enumerate(weights))
+    B = sum(w * x * x for x, w in enumerate(weights))
+    V = B * W - A * A  # W^2 sd^2
+    if W <= 0 or V <= 0:
         return np.full(len(ROGERS_CATEGORIES), np.nan)
-    steps = np.arange(len(weights))
-    mean = (steps * weights).sum() / total
-    sd = np.sqrt(((steps - mean) ** 2 * weights).sum() / total)
-    edges = mean + sd * np.array([-2.0, -1.0, 0.0, 1.0])
-    category = np.searchsorted(edges, steps, side="right")  # 0..4; a step on an edge goes up
-    return np.bincount(category, weights=weights, minlength=5) / total
+    counts = np.zeros(len(ROGERS_CATEGORIES))
+    for x, w in enumerate(weights):
+        if w == 0:
+            continue
+        d = W * x - A  # W (x - m)
+        # x >= m + j sd  <=>  d >= j sqrt(V), squared into integer comparisons
+        edges = (
+            d >= 0 or d * d <= 4 * V,  # j = -2
+            d >= 0 or d * d <= V,  # j = -1
+            d >= 0,  # j = 0
+            d >= 0 and d * d >= V,  # j = 1
+        )
+        counts[sum(edges)] += w
+    return counts / W
 
 
 def summary_table(run: Run) -> pd.DataFrame:

@@ -111,31 +111,48 @@ void SummaryTracker::observe(const StepCounts& c) {
   }
 }
 
+std::array<double, 5> rogers_shares(std::span<const std::int64_t> h) {
+  // With W adoptions, A = sum x and B = sum x^2 over them: m = A / W and s = sqrt(V) / W with
+  // V = B W - A^2. For a step x, d = W x - A has the sign of x - m, and x >= m + j s exactly when
+  // d >= j sqrt(V), which squares into integer comparisons (in 128 bits: W B can pass 2^63).
+  __extension__ typedef __int128 wide;
+  wide W = 0, A = 0, B = 0;
+  for (std::size_t x = 0; x < h.size(); ++x) {
+    const wide w = h[x], step = static_cast<wide>(x);
+    W += w;
+    A += w * step;
+    B += w * step * step;
+  }
+  std::array<double, 5> out;
+  const wide V = B * W - A * A;
+  if (W <= 0 || V <= 0) {
+    out.fill(std::numeric_limits<double>::quiet_NaN());
+    return out;
+  }
+  out.fill(0.0);
+  for (std::size_t x = 0; x < h.size(); ++x) {
+    if (h[x] == 0) continue;
+    const wide d = W * static_cast<wide>(x) - A;
+    // Edges at m - 2s, m - s, m, m + s: the category is the number of edges at or below x.
+    std::size_t category = 0;
+    for (const wide j : {-2, -1, 0, 1}) {
+      const bool at_or_above = j < 0    ? (d >= 0 || d * d <= j * j * V)
+                               : j == 0 ? d >= 0
+                                        : (d >= 0 && d * d >= j * j * V);
+      category += at_or_above;
+    }
+    out[category] += static_cast<double>(h[x]);
+  }
+  const auto total = static_cast<double>(W);
+  for (auto& v : out)
+    v /= total;
+  return out;
+}
+
 std::vector<InnovationSummary> SummaryTracker::summaries() const {
   std::vector<InnovationSummary> out = out_;
-  for (std::size_t k = 0; k < out.size(); ++k) {
-    const auto& h = adoptions_by_step_[k];
-    double count = 0, sum = 0, sum2 = 0;
-    for (std::size_t step = 0; step < h.size(); ++step) {
-      const auto w = static_cast<double>(h[step]), x = static_cast<double>(step);
-      count += w;
-      sum += w * x;
-      sum2 += w * x * x;
-    }
-    auto& r = out[k].rogers;
-    r.fill(0.0);
-    if (count <= 0) continue;
-    const double m = sum / count, sd = std::sqrt(std::max(0.0, sum2 / count - m * m));
-    for (std::size_t step = 0; step < h.size(); ++step) {
-      const auto x = static_cast<double>(step);
-      const std::size_t cat = x < m - 2 * sd ? 0
-                              : x < m - sd   ? 1
-                              : x <= m       ? 2
-                              : x <= m + sd  ? 3
-                                             : 4;
-      r[cat] += static_cast<double>(h[step]) / count;
-    }
-  }
+  for (std::size_t k = 0; k < out.size(); ++k)
+    out[k].rogers = rogers_shares(adoptions_by_step_[k]);
   return out;
 }
 

@@ -6,16 +6,24 @@
 
 #include <array>
 #include <functional>
+#include <span>
 #include <string>
 #include <vector>
 
 namespace csei {
 
-/// Rogers' adopter categories by adoption time (mean m and standard deviation s of the
-/// adoption steps): innovators < m-2s <= early adopters < m-s <= early majority <= m <
-/// late majority <= m+s < laggards.
+/// Rogers' adopter categories by adoption step, with m and s the mean and standard deviation of
+/// the adoption steps (one weight per adoption): innovators x < m - 2s, early adopters
+/// m - 2s <= x < m - s, early majority m - s <= x < m, late majority m <= x < m + s, laggards
+/// x >= m + s (a step on a boundary belongs to the later category). Undefined (NaN) when nobody
+/// adopted or every adoption happened in one step (s = 0). The same definition, with the same
+/// shared test cases (tests/data/rogers_cases.json), is analysis/csei_analysis/metrics.py's.
 inline constexpr std::array<const char*, 5> kRogersCategories = {
     "innovators", "early_adopters", "early_majority", "late_majority", "laggards"};
+
+/// Shares of all adoptions by Rogers' category, from the adoptions of each step (index = step).
+/// The boundaries are decided in exact integer arithmetic, so no rounding moves a step across.
+[[nodiscard]] std::array<double, 5> rogers_shares(std::span<const std::int64_t> adoptions_by_step);
 
 struct InnovationSummary {
   std::string name;
@@ -34,7 +42,7 @@ struct InnovationSummary {
   double cluster_advantage = 0.0; // member_share - nonmember_share (NaN if undefined)
   std::int64_t transfers = 0;     // adoptions via bridge or distant links, whole run
   std::int64_t abandoned = 0;     // abandonments, whole run
-  std::array<double, 5> rogers{}; // shares of all adoptions by category
+  std::array<double, 5> rogers{}; // shares of all adoptions by category (NaN: undefined)
 };
 
 /// One named scalar outcome of a run, e.g. "community_energy.final_share".

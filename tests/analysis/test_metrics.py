@@ -43,6 +43,16 @@ def test_rogers_matches_per_adopter_definition(seed):
     assert shares.sum() == pytest.approx(1.0)
 
 
+def test_rogers_shared_cases():
+    # The same cases as the simulator's test (tests/kernel/test_summary.cpp): one definition.
+    cases = json.loads((REPO / "tests" / "data" / "rogers_cases.json").read_text())["cases"]
+    assert len(cases) >= 5
+    for case in cases:
+        want = np.array([np.nan if v is None else v for v in case["shares"]])
+        np.testing.assert_allclose(rogers_categories(case["adoptions"]), want, rtol=0, atol=1e-12,
+                                   err_msg=case["what"])
+
+
 def test_rogers_without_adopters_is_nan():
     assert np.isnan(rogers_categories([0, 0, 0])).all()
 

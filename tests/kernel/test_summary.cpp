@@ -3,6 +3,9 @@
 #include "kernel/summary.hpp"
 
 #include <catch2/catch.hpp>
+#include <cmath>
+#include <fstream>
+#include <nlohmann/json.hpp>
 
 using namespace csei;
 
@@ -46,4 +49,34 @@ TEST_CASE("summary metrics are read off the series", "[kernel][summary]") {
   // The threshold innovation (150 pioneers, thresholds up to 0.4) takes off and reaches everyone.
   CHECK(summaries[1].final_share == 1.0);
   CHECK(summaries[1].territories_reached == 3);
+}
+
+TEST_CASE("Rogers' categories: the cases shared with the analysis package",
+          "[kernel][summary][rogers]") {
+  // tests/data/rogers_cases.json is read by tests/analysis/test_metrics.py too: one definition.
+  std::ifstream in(csei::test::source_dir() / "tests/data/rogers_cases.json");
+  REQUIRE(in);
+  const auto cases = nlohmann::json::parse(in).at("cases");
+  REQUIRE(cases.size() >= 5);
+  for (const auto& c : cases) {
+    INFO(c.at("what").get<std::string>());
+    const auto h = c.at("adoptions").get<std::vector<std::int64_t>>();
+    const auto got = rogers_shares(h);
+    const auto& want = c.at("shares");
+    for (std::size_t k = 0; k < 5; ++k) {
+      if (want[k].is_null())
+        CHECK(std::isnan(got[k]));
+      else
+        CHECK(got[k] == Approx(want[k].get<double>()).margin(1e-12));
+    }
+  }
+}
+
+TEST_CASE("Rogers' categories of a run follow the same definition", "[kernel][summary][rogers]") {
+  // Adoptions 1, 2, 4, 2, 1 at steps 0..4 (mean 2 exactly): the step at the mean is late
+  // majority, as in the analysis package (early majority 0.2, not 0.6).
+  const std::vector<std::int64_t> h = {1, 2, 4, 2, 1};
+  const auto r = rogers_shares(h);
+  CHECK(r[2] == Approx(0.2));
+  CHECK(r[3] == Approx(0.6));
 }
