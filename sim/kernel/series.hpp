@@ -120,11 +120,6 @@ struct SeriesExtents {
   }
 };
 
-/// The extents of the counts of one step.
-[[nodiscard]] inline SeriesExtents extents_of(const StepCounts& c) {
-  return {c.innovations, c.territories, c.clusters, kLegalFormCount};
-}
-
 /// Bytes of one value of a series in the file and in memory.
 [[nodiscard]] constexpr std::size_t value_bytes(SeriesType) {
   return 8; // int64 and float64

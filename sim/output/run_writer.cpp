@@ -164,6 +164,7 @@ RunWriter::RunWriter(std::filesystem::path path, const Scenario& s, const World&
     const h5::Group& g = impl_->series;
     write_coordinates(g, s, extents);
     const h5::Dataset step_scale(g, "step");
+    impl_->rows.reserve(kSeries.size());
     for (const SeriesDef& def : kSeries) {
       std::vector<hsize_t> dims{static_cast<hsize_t>(s.steps + 1)};
       for (const SeriesDim d : def.axes())
