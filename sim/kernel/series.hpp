@@ -94,6 +94,23 @@ inline constexpr std::array kSeries = {
     // clang-format on
 };
 
+/// The table is checked when compiled: one accessor per series, names unique and not those of
+/// the coordinate datasets that share /series.
+[[nodiscard]] consteval bool series_table_ok() {
+  constexpr std::array<std::string_view, 7> coordinates = {
+      "step", "year", "innovation", "territory", "territory_name", "cluster", "legal_form"};
+  for (std::size_t i = 0; i < kSeries.size(); ++i) {
+    const SeriesDef& s = kSeries[i];
+    if ((s.int_row == nullptr) == (s.real_row == nullptr) || s.name.empty()) return false;
+    for (std::size_t j = 0; j < i; ++j)
+      if (kSeries[j].name == s.name) return false;
+    for (const auto c : coordinates)
+      if (c == s.name) return false;
+  }
+  return true;
+}
+static_assert(series_table_ok(), "kSeries: a series without its row, or a name used twice");
+
 /// The sizes of the series axes of one run.
 struct SeriesExtents {
   std::size_t innovations = 0, territories = 0, clusters = 0, legal_forms = kLegalFormCount;
