@@ -1,10 +1,17 @@
-"""Opening and validating csei run files (HDF5, schema versions 1 and 2).
+"""Opening and validating csei run files (HDF5, schema versions 1, 2 and 3).
 
 Validation looks only at attributes, dataset presence and shapes, so opening
 a large run is cheap; a dataset is read on first access, then cached, and the
 names of the datasets read are kept in `Run.datasets_read`. Schema 2 is a
 superset of 1: its extra datasets are optional here (`Run.has`, `Run.get`),
 checked for shape when present, and callers skip what they lack.
+
+Schema 3 has the datasets of schema 2 and describes its own series: each
+`/series` dataset has dimension scales attached (`step`, `innovation`,
+`territory`, `cluster`, `legal_form`, datasets in `/series` holding the
+coordinates) and `units` and `description` attributes. Its series and their
+dimensions are taken from the file (`Run.series_names`, `Run.series_dims`,
+`Run.units`); for schema 1 and 2 files the same come from the table below.
 """
 
 from __future__ import annotations
@@ -15,7 +22,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-SUPPORTED_SCHEMA_VERSIONS = (1, 2)
+SUPPORTED_SCHEMA_VERSIONS = (1, 2, 3)
 
 REQUIRED_ATTRS = ("steps", "steps_per_year")
 TERRITORY_DATASETS = (
@@ -77,6 +84,9 @@ OPTIONAL_SHAPES = {
 }
 # Datasets whose length defines a dimension when present.
 DIMENSION_SOURCES = {"F": "legal_forms/name", "C": "clusters/name", "E": "events/step"}
+# The dimension names of the shape letters of series (schema 3 names them in the file).
+DIMENSION_NAMES = {"S1": "step", "I": "innovation", "T": "territory", "F": "legal_form",
+                   "K": "cluster"}
 
 
 class RunFileError(Exception):
@@ -240,6 +250,8 @@ class Run:
         series_shape = (self.steps + 1, self.n_innovations, self.n_territories)
         expected.update({name: series_shape for name in SERIES_DATASETS})
 
+        # Dimensions after step of each series (schema 1 and 2: from the tables here).
+        self._series_dims = {name: ("step", "innovation", "territory") for name in SERIES_DATASETS}
         if self.schema_version >= 2:
             sizes = {"S1": self.steps + 1, "I": self.n_innovations, "T": self.n_territories}
             for letter, source in DIMENSION_SOURCES.items():
@@ -252,8 +264,10 @@ class Run:
                     raise self._error(
                         f"dataset '/series/cluster_members' has {sizes['K']} cluster columns "
                         f"for {sizes['C']} clusters")
+            if self.schema_version >= 3:
+                self._validate_scales(sizes, datasets, expected)
             for name, letters in OPTIONAL_SHAPES.items():
-                if name not in self._file:
+                if name not in self._file or name in self._series_dims:
                     continue
                 needed = [x for x in letters.split() if x not in sizes]
                 if needed:
@@ -261,6 +275,8 @@ class Run:
                     raise self._error(f"dataset '/{name}' needs '/{source}', which is missing")
                 datasets[name] = self._dataset(name)
                 expected[name] = tuple(sizes[x] for x in letters.split())
+                if name.startswith("series/"):
+                    self._series_dims[name] = tuple(DIMENSION_NAMES[x] for x in letters.split())
 
         for name, shape in expected.items():
             if datasets[name].shape != shape:
@@ -273,6 +289,81 @@ class Run:
                     f"dataset '/{name}' has type {datasets[name].dtype}, expected integers"
                 )
         self._datasets = datasets
+
+    def _validate_scales(self, sizes: dict, datasets: dict, expected: dict) -> None:
+        """Schema 3: every /summary dataset is [I]; every dataset in /series that is neither a dimension scale nor a coordinate
+        named by a `coordinates` attribute is a series; its dimensions are its attached scales,
+        and its shape must be theirs. The scales' lengths must match the file's tables."""
+        group = self._file["series"]
+        members = {name: obj for name, obj in group.items() if isinstance(obj, h5py.Dataset)}
+        scales = {name: obj for name, obj in members.items() if _is_scale(obj)}
+        for letter, dim in DIMENSION_NAMES.items():
+            if dim not in scales:
+                raise self._error(f"missing dimension scale '/series/{dim}'")
+            length = self._length(scales[dim])
+            if letter == "K" and "C" in sizes and length < sizes["C"]:
+                raise self._error(
+                    f"dimension scale '/series/cluster' has {length} cluster slots "
+                    f"for {sizes['C']} clusters")
+            if letter in sizes and letter != "K" and sizes[letter] != length:
+                raise self._error(
+                    f"dimension scale '/series/{dim}' has length {length}, expected "
+                    f"{sizes[letter]}")
+            sizes[letter] = length
+        coordinates = set()
+        for obj in members.values():
+            coordinates.update(str(_decode(obj.attrs.get("coordinates", ""))).split())
+        for name, obj in members.items():
+            if name in scales:
+                continue
+            dims = []
+            for axis, dim in enumerate(obj.dims):
+                if len(dim) == 0:
+                    raise self._error(
+                        f"dataset '/series/{name}' has no dimension scale on axis {axis}")
+                dims.append(dim[0].name.rsplit("/", 1)[-1])
+            full = f"series/{name}"
+            datasets[full] = obj
+            expected[full] = tuple(self._length(scales[d]) if d in scales else -1 for d in dims)
+            if name not in coordinates:
+                self._series_dims[full] = tuple(dims)
+        if "summary" in self._file:
+            for name, obj in self._file["summary"].items():
+                if isinstance(obj, h5py.Dataset):
+                    datasets[f"summary/{name}"] = obj
+                    expected[f"summary/{name}"] = (self.n_innovations,)
+        for name in SERIES_DATASETS:
+            if self._series_dims.get(name) != ("step", "innovation", "territory"):
+                raise self._error(f"dataset '/{name}' has dimensions "
+                                  f"{self._series_dims.get(name)}, expected "
+                                  "('step', 'innovation', 'territory')")
+
+    # -- self-description (schema 3 from the file, else the tables here) ------
+
+    @property
+    def series_names(self) -> list[str]:
+        """The series in the file, as "series/<name>" (schema 3: every one the file declares)."""
+        return list(self._series_dims)
+
+    def series_dims(self, name: str) -> tuple:
+        """The dimension names of a series, e.g. ("step", "innovation", "territory")."""
+        if name not in self._series_dims:
+            raise self._error(f"no series '/{name}'")
+        return self._series_dims[name]
+
+    def units(self, name: str):
+        """The `units` attribute of a dataset (schema 3), or None."""
+        if name not in self._datasets:
+            return None
+        value = self._datasets[name].attrs.get("units")
+        return None if value is None else str(_decode(value))
+
+    def description(self, name: str):
+        """The `description` attribute of a dataset (schema 3), or None."""
+        if name not in self._datasets:
+            return None
+        value = self._datasets[name].attrs.get("description")
+        return None if value is None else str(_decode(value))
 
     def _dataset(self, name: str) -> h5py.Dataset:
         try:
@@ -290,6 +381,10 @@ class Run:
 
     def _strings(self, name: str) -> list[str]:
         return [str(v) for v in self.read(name)]
+
+
+def _is_scale(dataset: h5py.Dataset) -> bool:
+    return _decode(dataset.attrs.get("CLASS", b"")) == "DIMENSION_SCALE"
 
 
 def _decode(value):

@@ -140,7 +140,7 @@ def plot_adoption_map(run: Run, path=None, step=None) -> Figure:
 
 
 def plot_members(run: Run, path=None) -> Figure:
-    """Adoption share among cluster members and among the other organisations (schema 2)."""
+    """Adoption share among cluster members and among the other organisations (schema 2 and later)."""
     years, members, others = adoption_share_members(run)
     fig, axes = _panels(run, sharey=True)
     for ax, name, member, other in zip(axes, run.innovation_names, members, others):
@@ -156,7 +156,7 @@ def plot_members(run: Run, path=None) -> Figure:
 
 
 def plot_awareness(run: Run, path=None) -> Figure:
-    """Aware, current adopters and cumulative abandonments as shares of organisations (schema 2)."""
+    """Aware, current adopters and cumulative abandonments as shares of organisations (schema 2 and later)."""
     n = float(run.organisations.sum())
     curves = {
         "aware": series_total(run, "series/aware") / n,
@@ -180,7 +180,7 @@ def plot_awareness(run: Run, path=None) -> Figure:
 
 
 def plot_legal_forms(run: Run, path=None, step=None) -> Figure:
-    """Adoption share within each legal form at one step, one bar group per form (schema 2)."""
+    """Adoption share within each legal form at one step, one bar group per form (schema 2 and later)."""
     step = resolve_step(run, step)
     forms, shares = adoption_share_by_form(run, step)
     fig = _figure(figsize=(max(8.0, 1.1 * len(forms)), 4.5))
@@ -223,7 +223,7 @@ def plot_rogers(run: Run, path=None) -> Figure:
 
 
 def plot_jobs_impact(run: Run, path=None) -> Figure:
-    """Jobs created and ecological impact over time, one line per innovation (schema 2)."""
+    """Jobs created and ecological impact over time, one line per innovation (schema 2 and later)."""
     fig = _figure(figsize=(12, 4.5))
     axes = fig.subplots(1, 2)
     for ax, dataset, label in (

@@ -8,6 +8,7 @@
 #include "kernel/summary.hpp"
 #include "output/h5.hpp"
 #include "output/run_writer.hpp"
+#include "output/schema.hpp"
 #include "scenario/load.hpp"
 #include "world/world.hpp"
 
@@ -243,6 +244,15 @@ int command_info(const std::string& file) {
     }
     return kExitOk;
   });
+}
+
+int command_schema(const std::string& table) {
+  if (table == "series" || table == "all")
+    std::cout << begin_marker("series") << series_markdown() << end_marker("series");
+  if (table == "all") std::cout << '\n';
+  if (table == "summary" || table == "all")
+    std::cout << begin_marker("summary") << summary_markdown() << end_marker("summary");
+  return kExitOk;
 }
 
 } // namespace csei

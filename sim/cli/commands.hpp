@@ -1,5 +1,5 @@
-// The csei subcommands (run, validate, info, workshop) as functions of parsed options, so that the
-// program and the tests share one implementation.
+// The csei subcommands (run, validate, info, schema, workshop) as functions of parsed options, so
+// that the program and the tests share one implementation.
 #pragma once
 
 #include <cstddef>
@@ -36,6 +36,9 @@ int command_run(const RunOptions& options);
 int command_workshop(const WorkshopOptions& options);
 int command_validate(const std::string& scenario, const std::vector<std::string>& overrides);
 int command_info(const std::string& file);
+/// Prints the generated tables of output/SCHEMA.md ("series", "summary" or "all"), with their
+/// markers, as the file holds them.
+int command_schema(const std::string& table);
 
 /// Exit codes.
 inline constexpr int kExitOk = 0;

@@ -41,6 +41,13 @@ int main(int argc, char** argv) {
   auto* info_cmd = app.add_subcommand("info", "Summarise a run file");
   info_cmd->add_option("file", info_file, "Run file (HDF5)")->required()->check(CLI::ExistingFile);
 
+  std::string schema_table = "all";
+  auto* schema_cmd = app.add_subcommand(
+      "schema", "Print output/SCHEMA.md's series and summary tables from their declarations");
+  schema_cmd->group(""); // hidden: for maintaining the documentation
+  schema_cmd->add_option("table", schema_table, "Which table: series, summary or all")
+      ->check(CLI::IsMember({"series", "summary", "all"}));
+
   const auto run_sweep_command = add_sweep_commands(app);
   WorkshopOptions workshop;
   auto* workshop_cmd =
@@ -76,5 +83,6 @@ int main(int argc, char** argv) {
   if (const int code = run_sweep_command(); code >= 0) return code;
   if (*workshop_cmd) return command_workshop(workshop);
   if (*validate_cmd) return command_validate(validate_file, validate_overrides);
+  if (*schema_cmd) return command_schema(schema_table);
   return command_info(info_file);
 }

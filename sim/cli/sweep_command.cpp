@@ -13,12 +13,12 @@
 #include "core/text.hpp"
 #include "output/h5.hpp"
 #include "output/run_writer.hpp"
-#include "output/sweep_writer.hpp"
 #include "sweep/design.hpp"
 #include "sweep/journal.hpp"
 #include "sweep/mpi.hpp"
 #include "sweep/runner.hpp"
 #include "sweep/spec.hpp"
+#include "sweep/writer.hpp"
 
 #include <CLI/CLI.hpp>
 #include <algorithm>

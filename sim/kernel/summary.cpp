@@ -8,45 +8,65 @@
 
 namespace csei {
 
+namespace {
+
+template <auto Field>
+double field(const InnovationSummary& s) {
+  return static_cast<double>(s.*Field);
+}
+
+template <std::size_t Category>
+double rogers(const InnovationSummary& s) {
+  return s.rogers[Category];
+}
+
+// clang-format off
+constexpr std::array kMetrics = {
+    // name, units, description, value
+    MetricDef{"adopters", "organisations", "current adopters at the end", field<&InnovationSummary::adopters>},
+    MetricDef{"final_share", "share", "adopters at the end / all organisations", field<&InnovationSummary::final_share>},
+    MetricDef{"steps_to_10", "step", "first step with at least 10 % of all organisations adopted; -1 = never", field<&InnovationSummary::steps_to_10>},
+    MetricDef{"steps_to_50", "step", "first step with at least 50 % of all organisations adopted; -1 = never", field<&InnovationSummary::steps_to_50>},
+    MetricDef{"steps_to_90", "step", "first step with at least 90 % of all organisations adopted; -1 = never", field<&InnovationSummary::steps_to_90>},
+    MetricDef{"peak_step", "step", "step with the most new adopters (first on ties); -1 = none after step 0", field<&InnovationSummary::peak_step>},
+    MetricDef{"territories_reached", "territories", "territories with at least one adopter at the end", field<&InnovationSummary::territories_reached>},
+    MetricDef{"leading_share", "share", "highest adoption share of a territory at the end", field<&InnovationSummary::leading_share>},
+    MetricDef{"aware_share", "share", "organisations aware or beyond at the end / all organisations", field<&InnovationSummary::aware_share>},
+    MetricDef{"member_share", "share", "adoption share among cluster members at the end; NaN when there are none", field<&InnovationSummary::member_share>},
+    MetricDef{"nonmember_share", "share", "adoption share among non-members at the end; NaN when there are none", field<&InnovationSummary::nonmember_share>},
+    MetricDef{"cluster_advantage", "share", "member_share - nonmember_share; NaN when there are no members or no non-members", field<&InnovationSummary::cluster_advantage>},
+    MetricDef{"transfers", "organisations", "adoptions via bridge or distant links, whole run", field<&InnovationSummary::transfers>},
+    MetricDef{"abandoned", "organisations", "abandonments, whole run", field<&InnovationSummary::abandoned>},
+    MetricDef{"rogers_innovators", "share of adoptions", "adoptions before m - 2s (m, s: mean and standard deviation of the adoption steps)", rogers<0>},
+    MetricDef{"rogers_early_adopters", "share of adoptions", "adoptions in [m - 2s, m - s)", rogers<1>},
+    MetricDef{"rogers_early_majority", "share of adoptions", "adoptions in [m - s, m]", rogers<2>},
+    MetricDef{"rogers_late_majority", "share of adoptions", "adoptions in (m, m + s]", rogers<3>},
+    MetricDef{"rogers_laggards", "share of adoptions", "adoptions after m + s", rogers<4>},
+};
+// clang-format on
+static_assert(kRogersCategories.size() == 5, "one rogers_* metric per category");
+
+} // namespace
+
+std::span<const MetricDef> summary_metrics() {
+  return kMetrics;
+}
+
 const std::vector<std::string>& metric_names() {
-  static const std::vector<std::string> names = {"adopters",
-                                                 "final_share",
-                                                 "steps_to_10",
-                                                 "steps_to_50",
-                                                 "steps_to_90",
-                                                 "peak_step",
-                                                 "territories_reached",
-                                                 "leading_share",
-                                                 "aware_share",
-                                                 "member_share",
-                                                 "nonmember_share",
-                                                 "cluster_advantage",
-                                                 "transfers",
-                                                 "abandoned",
-                                                 "rogers_innovators",
-                                                 "rogers_early_adopters",
-                                                 "rogers_early_majority",
-                                                 "rogers_late_majority",
-                                                 "rogers_laggards"};
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> v;
+    for (const auto& m : kMetrics)
+      v.emplace_back(m.name);
+    return v;
+  }();
   return names;
 }
 
 std::vector<double> metric_values(const InnovationSummary& s) {
-  std::vector<double> v = {static_cast<double>(s.adopters),
-                           s.final_share,
-                           static_cast<double>(s.steps_to_10),
-                           static_cast<double>(s.steps_to_50),
-                           static_cast<double>(s.steps_to_90),
-                           static_cast<double>(s.peak_step),
-                           static_cast<double>(s.territories_reached),
-                           s.leading_share,
-                           s.aware_share,
-                           s.member_share,
-                           s.nonmember_share,
-                           s.cluster_advantage,
-                           static_cast<double>(s.transfers),
-                           static_cast<double>(s.abandoned)};
-  v.insert(v.end(), s.rogers.begin(), s.rogers.end());
+  std::vector<double> v;
+  v.reserve(kMetrics.size());
+  for (const auto& m : kMetrics)
+    v.push_back(m.value(s));
   return v;
 }
 

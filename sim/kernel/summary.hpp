@@ -8,6 +8,7 @@
 #include <functional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace csei {
@@ -51,9 +52,21 @@ struct Metric {
   double value;
 };
 
-/// The names of the per-innovation metrics, in the order metrics() lists them.
+/// One per-innovation summary metric, declared once (summary.cpp): the run file's /summary
+/// datasets, the metrics `csei run` prints, what sweeps keep and output/SCHEMA.md's table all
+/// follow the declaration.
+struct MetricDef {
+  std::string_view name;
+  std::string_view units;
+  std::string_view description;
+  double (*value)(const InnovationSummary&);
+};
+
+/// The per-innovation metrics, in the order metrics() lists them.
+[[nodiscard]] std::span<const MetricDef> summary_metrics();
+/// The names of the per-innovation metrics, in summary_metrics() order.
 [[nodiscard]] const std::vector<std::string>& metric_names();
-/// The values of one innovation's metrics, in metric_names() order.
+/// The values of one innovation's metrics, in summary_metrics() order.
 [[nodiscard]] std::vector<double> metric_values(const InnovationSummary& s);
 
 class SummaryTracker {

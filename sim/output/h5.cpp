@@ -1,6 +1,8 @@
 // RAII handles and typed helpers over the HDF5 C API.
 #include "output/h5.hpp"
 
+#include <H5DSpublic.h>
+#include <algorithm>
 #include <mutex>
 
 namespace csei::h5 {
@@ -225,54 +227,102 @@ std::vector<std::int64_t> read_int64(const Location& at, const std::string& name
   return out;
 }
 
-RowAppender::RowAppender(const Location& at, const std::string& name,
-                         std::vector<hsize_t> row_shape, hsize_t chunk_rows, Type type)
-    : row_shape_(std::move(row_shape)) {
-  // Every axis unlimited: a row axis of size 0 (no clusters) still takes a chunk of 1.
-  std::vector<hsize_t> dims{0}, max{H5S_UNLIMITED}, chunk{chunk_rows};
-  for (hsize_t d : row_shape_) {
-    dims.push_back(d);
-    max.push_back(H5S_UNLIMITED);
-    chunk.push_back(std::max<hsize_t>(d, 1));
+Dataset::Dataset(const Location& parent, const std::string& name) {
+  handle_ =
+      Handle(H5Dopen2(parent.id(), name.c_str(), H5P_DEFAULT), H5Dclose, "opening dataset " + name);
+}
+
+std::vector<hsize_t> Dataset::dims() const {
+  Handle space(H5Dget_space(id()), H5Sclose, "dataspace");
+  const int rank = H5Sget_simple_extent_ndims(space.id());
+  std::vector<hsize_t> d(static_cast<std::size_t>(std::max(rank, 0)));
+  check(H5Sget_simple_extent_dims(space.id(), d.data(), nullptr), "dataspace dims");
+  return d;
+}
+
+void overwrite_strings(const Dataset& ds, const std::vector<std::string>& v) {
+  Handle type = string_type();
+  std::vector<const char*> ptrs;
+  ptrs.reserve(v.size());
+  for (const auto& x : v)
+    ptrs.push_back(x.c_str());
+  if (!v.empty())
+    check(H5Dwrite(ds.id(), type.id(), H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data()),
+          "writing strings");
+}
+
+void make_scale(const Location& scale, const std::string& name) {
+  check(H5DSset_scale(scale.id(), name.c_str()), "dimension scale " + name);
+}
+
+void attach_scale(const Location& ds, const Location& scale, unsigned axis) {
+  check(H5DSattach_scale(ds.id(), scale.id(), axis), "attaching a dimension scale");
+}
+
+std::vector<hsize_t> chunk_shape(const std::vector<hsize_t>& dims, std::size_t value_bytes,
+                                 std::size_t budget_bytes) {
+  // `room`: values a chunk can still take. Each axis, innermost first, takes what fits of it;
+  // room / taken >= 1 always, so the product of the chunk never exceeds the budget.
+  hsize_t room = std::max<hsize_t>(1, budget_bytes / std::max<std::size_t>(1, value_bytes));
+  std::vector<hsize_t> chunk(dims.size(), 1);
+  for (std::size_t a = dims.size(); a-- > 0;) {
+    chunk[a] = std::max<hsize_t>(1, std::min(dims[a], room));
+    room /= chunk[a];
   }
-  Handle space = simple_space(dims, &max);
-  Handle plist(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, "dataset properties");
-  check(H5Pset_chunk(plist.id(), static_cast<int>(chunk.size()), chunk.data()), "chunking " + name);
+  return chunk;
+}
+
+RowWriter::RowWriter(const Location& at, const std::string& name, std::vector<hsize_t> dims,
+                     const std::vector<hsize_t>& chunk, Type type, std::size_t cache_bytes)
+    : dims_(std::move(dims)), type_(type) {
+  // Fixed size, except axes of length 0 (no clusters): a chunk of 1 needs them extendible.
+  std::vector<hsize_t> max = dims_;
+  for (auto& m : max)
+    if (m == 0) m = H5S_UNLIMITED;
+  Handle space = simple_space(dims_, &max);
+  Handle create(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, "dataset properties");
+  check(H5Pset_chunk(create.id(), static_cast<int>(chunk.size()), chunk.data()),
+        "chunking " + name);
   if (H5Zfilter_avail(H5Z_FILTER_DEFLATE) > 0) {
-    check(H5Pset_shuffle(plist.id()), "shuffle filter");
-    check(H5Pset_deflate(plist.id(), 4), "deflate filter");
+    check(H5Pset_shuffle(create.id()), "shuffle filter");
+    check(H5Pset_deflate(create.id(), 4), "deflate filter");
   }
-  dataset_ =
+  Handle access(H5Pcreate(H5P_DATASET_ACCESS), H5Pclose, "dataset access properties");
+  // w0 = 1: chunks written whole leave the cache first (each is written once, then done).
+  check(H5Pset_chunk_cache(access.id(), 521, cache_bytes, 1.0), "chunk cache of " + name);
+  handle_ =
       Handle(H5Dcreate2(at.id(), name.c_str(), type == Type::int64 ? H5T_STD_I64LE : H5T_IEEE_F64LE,
-                        space.id(), H5P_DEFAULT, plist.id(), H5P_DEFAULT),
+                        space.id(), H5P_DEFAULT, create.id(), access.id()),
              H5Dclose, "creating dataset " + name);
 }
 
-void RowAppender::append(std::span<const std::int64_t> row) {
-  append(row.data(), H5T_NATIVE_INT64);
+void RowWriter::write(hsize_t row, std::span<const std::int64_t> values) {
+  if (type_ != Type::int64) throw OutputError("HDF5 misuse: integers into a float64 dataset");
+  write(row, values.data(), values.size(), H5T_NATIVE_INT64);
 }
-void RowAppender::append(std::span<const double> row) {
-  append(row.data(), H5T_NATIVE_DOUBLE);
+void RowWriter::write(hsize_t row, std::span<const double> values) {
+  if (type_ != Type::float64) throw OutputError("HDF5 misuse: reals into an int64 dataset");
+  write(row, values.data(), values.size(), H5T_NATIVE_DOUBLE);
 }
 
-void RowAppender::append(const void* data, hid_t mem_type) {
-  std::vector<hsize_t> dims{rows_ + 1}, start{rows_}, count{1};
+void RowWriter::write(hsize_t row, const void* data, std::size_t size, hid_t mem_type) {
+  if (dims_.empty() || row >= dims_[0]) throw OutputError("HDF5 misuse: row past the dataset");
+  std::vector<hsize_t> start(dims_.size(), 0), count = dims_;
+  start[0] = row;
+  count[0] = 1;
   hsize_t cells = 1;
-  for (hsize_t d : row_shape_) {
-    dims.push_back(d);
-    start.push_back(0);
-    count.push_back(d);
-    cells *= d;
-  }
-  check(H5Dset_extent(dataset_.id(), dims.data()), "extending dataset");
-  ++rows_;
+  for (std::size_t a = 1; a < dims_.size(); ++a)
+    cells *= dims_[a];
+  if (size != cells)
+    throw OutputError("HDF5 misuse: a row of " + std::to_string(size) + " values for " +
+                      std::to_string(cells));
   if (cells == 0) return; // nothing to write in an empty row (e.g. no clusters)
-  Handle file_space(H5Dget_space(dataset_.id()), H5Sclose, "dataspace");
+  Handle file_space(H5Dget_space(id()), H5Sclose, "dataspace");
   check(H5Sselect_hyperslab(file_space.id(), H5S_SELECT_SET, start.data(), nullptr, count.data(),
                             nullptr),
         "selecting row");
   Handle mem_space = simple_space(count);
-  check(H5Dwrite(dataset_.id(), mem_type, mem_space.id(), file_space.id(), H5P_DEFAULT, data),
+  check(H5Dwrite(id(), mem_type, mem_space.id(), file_space.id(), H5P_DEFAULT, data),
         "writing row");
 }
 

@@ -4,6 +4,7 @@
 
 #include "core/error.hpp"
 
+#include <cstddef>
 #include <cstdint>
 #include <hdf5.h>
 #include <span>
@@ -89,22 +90,46 @@ std::vector<std::string> read_strings(const Location& at, const std::string& nam
 std::vector<std::int64_t> read_int64(const Location& at, const std::string& name,
                                      std::vector<hsize_t>* dims = nullptr);
 
-/// A dataset of shape [unlimited, d1, d2, ...] (int64 or float64), chunked and compressed, grown
-/// one row (one time step) at a time.
-class RowAppender {
+/// An open dataset (attributes hang from it like from a group).
+class Dataset : public Location {
+public:
+  Dataset(const Location& parent, const std::string& name);
+  explicit Dataset(Handle handle) { handle_ = std::move(handle); }
+  /// Its shape.
+  [[nodiscard]] std::vector<hsize_t> dims() const;
+};
+
+/// Overwrites the whole string dataset `ds` (v has as many strings as ds has elements).
+void overwrite_strings(const Dataset& ds, const std::vector<std::string>& v);
+
+/// Dimension scales (H5DS, the netCDF-4 dimension model): makes `scale` a dimension scale named
+/// `name`, and attaches a scale to axis `axis` of a dataset.
+void make_scale(const Location& scale, const std::string& name);
+void attach_scale(const Location& ds, const Location& scale, unsigned axis);
+
+/// A chunk shape for a dataset of shape `dims` whose chunks hold at most `budget_bytes`: the
+/// innermost axes whole as far as they fit, then as many outer entries (rows, along the first
+/// axis) as fit; an axis of length 0 gets a chunk of 1.
+[[nodiscard]] std::vector<hsize_t> chunk_shape(const std::vector<hsize_t>& dims,
+                                               std::size_t value_bytes, std::size_t budget_bytes);
+
+/// A dataset of shape [rows, d1, d2, ...] (int64 or float64), created at its full shape,
+/// chunked by `chunk`, compressed, and written one row (one time step) at a time by hyperslab.
+/// Its chunk cache (on the dataset access property list) holds `cache_bytes`, which must be at
+/// least one chunk, so a chunk is compressed once, when it is complete, not at every row.
+class RowWriter : public Location {
 public:
   enum class Type { int64, float64 };
-  RowAppender(const Location& at, const std::string& name, std::vector<hsize_t> row_shape,
-              hsize_t chunk_rows, Type type = Type::int64);
-  void append(std::span<const std::int64_t> row);
-  void append(std::span<const double> row);
-  [[nodiscard]] hsize_t rows() const { return rows_; }
+  RowWriter(const Location& at, const std::string& name, std::vector<hsize_t> dims,
+            const std::vector<hsize_t>& chunk, Type type, std::size_t cache_bytes);
+  void write(hsize_t row, std::span<const std::int64_t> values);
+  void write(hsize_t row, std::span<const double> values);
+  [[nodiscard]] const std::vector<hsize_t>& dims() const { return dims_; }
 
 private:
-  void append(const void* data, hid_t mem_type);
-  Handle dataset_;
-  std::vector<hsize_t> row_shape_;
-  hsize_t rows_ = 0;
+  void write(hsize_t row, const void* data, std::size_t size, hid_t mem_type);
+  std::vector<hsize_t> dims_;
+  Type type_;
 };
 
 } // namespace csei::h5

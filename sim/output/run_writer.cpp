@@ -1,6 +1,7 @@
 // HDF5 run files: provenance attributes, territory and innovation tables, per-step series.
 #include "output/run_writer.hpp"
 
+#include "kernel/series.hpp"
 #include "output/h5.hpp"
 
 #include <algorithm>
@@ -11,26 +12,67 @@
 namespace csei {
 
 struct RunWriter::Impl {
-  using Type = h5::RowAppender::Type;
   h5::File file;
   h5::Group series;
-  h5::RowAppender adopters, new_adopters, aware, abandoned, member_adopters, members, by_form, jobs,
-      impact, transfers, cluster_members, cluster_adopters;
+  std::vector<h5::RowWriter> rows; // one per kSeries entry, in its order
+  hsize_t clusters = 0;
 
-  Impl(const std::string& temp, hsize_t I, hsize_t T, hsize_t C, hsize_t chunk)
-      : file(temp, h5::File::Mode::create), series(file, "series", true),
-        adopters(series, "adopters", {I, T}, chunk),
-        new_adopters(series, "new_adopters", {I, T}, chunk), aware(series, "aware", {I, T}, chunk),
-        abandoned(series, "abandoned", {I, T}, chunk),
-        member_adopters(series, "member_adopters", {I, T}, chunk),
-        members(series, "members", {T}, chunk),
-        by_form(series, "adopters_by_form", {I, kLegalFormCount}, chunk),
-        jobs(series, "jobs", {I, T}, chunk, Type::float64),
-        impact(series, "impact", {I, T}, chunk, Type::float64),
-        transfers(series, "transfers", {I, T}, chunk),
-        cluster_members(series, "cluster_members", {C}, chunk),
-        cluster_adopters(series, "cluster_adopters", {I, C}, chunk) {}
+  explicit Impl(const std::string& temp)
+      : file(temp, h5::File::Mode::create), series(file, "series", true) {}
 };
+
+namespace {
+
+std::string slot_name(std::size_t slot) {
+  return "slot-" + std::to_string(slot);
+}
+
+/// The coordinate datasets of /series: the dimension scales (one per axis name, holding its
+/// labels) and the auxiliary coordinates `year` (over step) and `territory_name`.
+void write_coordinates(const h5::Group& g, const Scenario& s, const SeriesExtents& e) {
+  const auto describe = [&](const std::string& name, const char* units, const char* what) {
+    h5::Dataset ds(g, name);
+    if (*units) ds.attribute("units", std::string(units));
+    ds.attribute("description", std::string(what));
+  };
+  std::vector<std::int64_t> steps;
+  std::vector<double> years;
+  for (std::int64_t step = 0; step <= s.steps; ++step) {
+    steps.push_back(step);
+    years.push_back(static_cast<double>(step) / s.steps_per_year);
+  }
+  std::vector<std::string> innovations, codes, names, slots;
+  for (const auto& inn : s.innovations)
+    innovations.push_back(inn.name);
+  for (const auto& t : s.territories) {
+    codes.push_back(t.code);
+    names.push_back(t.name);
+  }
+  for (std::size_t c = 0; c < e.clusters; ++c)
+    slots.push_back(slot_name(c));
+  h5::write_int64(g, "step", steps);
+  describe("step", "step", "step number; row 0 is the initial state");
+  h5::write_strings(g, "innovation", innovations);
+  describe("innovation", "", "innovation name (/innovations/name)");
+  h5::write_strings(g, "territory", codes);
+  describe("territory", "", "territory code (/territories/code)");
+  h5::write_strings(g, "cluster", slots);
+  describe("cluster", "",
+           "cluster slot: the name of the cluster that used it (/clusters/name), slot-N if none");
+  h5::write_strings(g, "legal_form", {kLegalFormNames.begin(), kLegalFormNames.end()});
+  describe("legal_form", "", "legal form (/legal_forms/name)");
+  for (const std::string scale : {"step", "innovation", "territory", "cluster", "legal_form"})
+    h5::make_scale(h5::Dataset(g, scale), scale);
+
+  h5::write_double(g, "year", years);
+  describe("year", "year", "time of the step: step / steps_per_year");
+  h5::attach_scale(h5::Dataset(g, "year"), h5::Dataset(g, "step"), 0);
+  h5::write_strings(g, "territory_name", names);
+  describe("territory_name", "", "territory name (/territories/name)");
+  h5::attach_scale(h5::Dataset(g, "territory_name"), h5::Dataset(g, "territory"), 0);
+}
+
+} // namespace
 
 std::string utc_now() {
   const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
@@ -53,13 +95,11 @@ RunWriter::RunWriter(std::filesystem::path path, const Scenario& s, const World&
   }
   temp_ = path_;
   temp_ += ".partial-" + std::to_string(::getpid());
-  // About 64 KiB per chunk, and never more rows than the run has.
-  const std::size_t cells = std::max<std::size_t>(1, s.innovations.size() * s.territories.size());
-  const auto chunk = static_cast<hsize_t>(
-      std::clamp<std::size_t>(8192 / cells, 1, static_cast<std::size_t>(s.steps + 1)));
+  const SeriesExtents extents{s.innovations.size(), s.territories.size(), cluster_slots(s, w),
+                              kLegalFormCount};
   try {
-    impl_ = std::make_unique<Impl>(temp_.string(), s.innovations.size(), s.territories.size(),
-                                   cluster_slots(s, w), chunk);
+    impl_ = std::make_unique<Impl>(temp_.string());
+    impl_->clusters = extents.clusters;
     h5::File& f = impl_->file;
     f.attribute("schema_version", kSchemaVersion);
     f.attribute("scenario", s.source);
@@ -119,6 +159,30 @@ RunWriter::RunWriter(std::filesystem::path path, const Scenario& s, const World&
     h5::write_strings(forms, "name", {kLegalFormNames.begin(), kLegalFormNames.end()});
     h5::write_int64(forms, "organisations", per_form);
     h5::write_int64(inn, "pioneers", pioneers);
+
+    // The series at their full shape, [S+1, ...], with their dimension scales and coordinates.
+    const h5::Group& g = impl_->series;
+    write_coordinates(g, s, extents);
+    const h5::Dataset step_scale(g, "step");
+    impl_->rows.reserve(kSeries.size());
+    for (const SeriesDef& def : kSeries) {
+      std::vector<hsize_t> dims{static_cast<hsize_t>(s.steps + 1)};
+      for (const SeriesDim d : def.axes())
+        dims.push_back(extents.of(d));
+      const auto chunk = h5::chunk_shape(dims, value_bytes(def.type), kChunkBudgetBytes);
+      auto& ds = impl_->rows.emplace_back(
+          g, std::string(def.name), dims, chunk,
+          def.type == SeriesType::int64 ? h5::RowWriter::Type::int64 : h5::RowWriter::Type::float64,
+          kChunkCacheBytes);
+      ds.attribute("units", std::string(def.units));
+      ds.attribute("description", std::string(def.description));
+      ds.attribute("coordinates",
+                   std::string(def.has(SeriesDim::territory) ? "year territory_name" : "year"));
+      h5::attach_scale(ds, step_scale, 0);
+      for (std::size_t a = 0; a < def.rank; ++a)
+        h5::attach_scale(ds, h5::Dataset(g, std::string(dim_name(def.dims[a]))),
+                         static_cast<unsigned>(a + 1));
+    }
   } catch (...) {
     impl_.reset();
     std::filesystem::remove(temp_);
@@ -136,18 +200,14 @@ RunWriter::~RunWriter() {
 
 void RunWriter::record(const StepCounts& c) {
   Impl& x = *impl_;
-  x.adopters.append(c.adopters);
-  x.new_adopters.append(c.new_adopters);
-  x.aware.append(c.aware);
-  x.abandoned.append(c.abandoned);
-  x.member_adopters.append(c.member_adopters);
-  x.members.append(c.members);
-  x.by_form.append(c.adopters_by_form);
-  x.jobs.append(c.jobs);
-  x.impact.append(c.impact);
-  x.transfers.append(c.transfers);
-  x.cluster_members.append(c.cluster_members);
-  x.cluster_adopters.append(c.cluster_adopters);
+  const auto row = static_cast<hsize_t>(c.step);
+  for (std::size_t i = 0; i < kSeries.size(); ++i) {
+    const SeriesDef& def = kSeries[i];
+    if (def.int_row)
+      x.rows[i].write(row, c.*def.int_row);
+    else
+      x.rows[i].write(row, c.*def.real_row);
+  }
 }
 
 void RunWriter::commit(const RunResult& r) {
@@ -173,6 +233,11 @@ void RunWriter::commit(const RunResult& r) {
     h5::write_double(g, "sector_diversity", diversity);
     h5::write_double(g, "capacity", capacity);
     h5::write_double(g, "openness", openness);
+    // The labels of the cluster axis of the series: slot c is cluster id c.
+    std::vector<std::string> slots;
+    for (std::size_t c = 0; c < impl_->clusters; ++c)
+      slots.push_back(c < r.clusters.size() ? r.clusters[c].name : slot_name(c));
+    h5::overwrite_strings(h5::Dataset(impl_->series, "cluster"), slots);
   }
   {
     h5::Group g(f, "events", true);
@@ -191,12 +256,15 @@ void RunWriter::commit(const RunResult& r) {
   }
   {
     h5::Group g(f, "summary", true);
-    const auto& names = metric_names();
-    for (std::size_t m = 0; m < names.size(); ++m) {
+    for (const MetricDef& m : summary_metrics()) {
+      const std::string name(m.name);
       std::vector<double> values;
       for (const auto& s : r.summaries)
-        values.push_back(metric_values(s)[m]);
-      h5::write_double(g, names[m], values);
+        values.push_back(m.value(s));
+      h5::write_double(g, name, values);
+      h5::Dataset ds(g, name);
+      ds.attribute("units", std::string(m.units));
+      ds.attribute("description", std::string(m.description));
     }
   }
   impl_->file.attribute("complete", std::int64_t{1});

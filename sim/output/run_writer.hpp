@@ -5,13 +5,22 @@
 
 #include "kernel/summary.hpp"
 
+#include <cstddef>
 #include <filesystem>
 #include <memory>
 #include <string>
 
 namespace csei {
 
-inline constexpr std::int64_t kSchemaVersion = 2;
+inline constexpr std::int64_t kSchemaVersion = 3;
+
+/// The most bytes in one chunk of a series: rows per chunk are chosen per dataset to stay
+/// within it (and a single row bigger than this is split along its inner axes).
+inline constexpr std::size_t kChunkBudgetBytes = 256 * 1024;
+/// The chunk cache of each series dataset while the run is written: several chunks, so each
+/// chunk is compressed once, when it is complete. (HDF5's default, for readers, is 1 MiB.)
+inline constexpr std::size_t kChunkCacheBytes = 1024 * 1024;
+static_assert(kChunkBudgetBytes <= kChunkCacheBytes / 2);
 
 struct RunInfo {
   std::uint64_t seed = 0;

@@ -222,9 +222,13 @@ BAD_FILES = {
         lambda path: write_run(path, omit=("schema_version",)),
         "missing root attribute 'schema_version'",
     ),
-    "schema-version-3": (
+    "schema-version-4": (
+        lambda path: write_run(path, schema_version=4),
+        "unsupported schema_version 4",
+    ),
+    "schema-3-without-scales": (
         lambda path: write_run(path, schema_version=3),
-        "unsupported schema_version 3",
+        "missing dimension scale '/series/step'",
     ),
     "no-steps-per-year": (
         lambda path: write_run(path, omit=("steps_per_year",)),
@@ -282,7 +286,7 @@ def test_module_exit_status_for_bad_file(tmp_path):
         text=True,
     )
     assert result.returncode == 2
-    assert result.stderr == f"error: {path}: unsupported schema_version 0 (supported: 1, 2)\n"
+    assert result.stderr == f"error: {path}: unsupported schema_version 0 (supported: 1, 2, 3)\n"
     assert result.stdout == ""
 
 

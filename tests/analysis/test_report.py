@@ -100,7 +100,7 @@ def test_report_compares_replicate_groups(policy_runs):
     # Provenance: each replicate's file and seed.
     for path in paths:
         assert path.name in plain
-    # The simulator writes schema 2: every figure is drawn for each scenario, none skipped.
+    # The simulator writes schema 3 (a superset of 2): every figure is drawn for each scenario, none skipped.
     assert len(page.all("img")) == 1 + 2 * V2_FIGURES  # comparison + each scenario
     assert plain.count("skipped: needs /series/") == 0 and len(notes) == 0
 

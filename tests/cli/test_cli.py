@@ -188,7 +188,7 @@ def test_policy_and_teaching_scenarios_run(csei, repo, tmp_path, name):
     r = run([csei, "run", str(repo / "scenarios" / name), "-o", str(out)])
     assert r.returncode == 0, r.stderr
     with h5py.File(out, "r") as f:
-        assert f.attrs["schema_version"] == 2
+        assert f.attrs["schema_version"] == 3
         if name.startswith("policy/"):
             # the variant is the baseline plus its timeline, recorded as applied
             assert len(f["events/step"]) >= 1

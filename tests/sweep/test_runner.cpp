@@ -3,9 +3,9 @@
 // give back exactly what went in.
 #include "helpers.hpp"
 #include "kernel/summary.hpp"
-#include "output/sweep_writer.hpp"
 #include "sweep/journal.hpp"
 #include "sweep/runner.hpp"
+#include "sweep/writer.hpp"
 
 #include <algorithm>
 #include <catch2/catch.hpp>

@@ -1,8 +1,7 @@
 // Sweep files: provenance, parameters, design, runs, outcomes and optional series.
-#include "output/sweep_writer.hpp"
+#include "sweep/writer.hpp"
 
 #include "output/h5.hpp"
-#include "output/run_writer.hpp"
 
 #include <cmath>
 #include <limits>
