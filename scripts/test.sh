@@ -4,7 +4,11 @@
 # needs Node, npm and Chromium: `npm ci` runs here in tests/workshop/browser when needed).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+# The analysis tests and the workshop page's test use headless Chromium; xarray and h5netcdf read
+# run files as netCDF; Node and npm install playwright-core for the browser test (a Node that is
+# already there, with its npm, is kept).
+bash scripts/setup.sh chromium python3-xarray python3-h5netcdf python3-pil
+command -v npm >/dev/null || bash scripts/setup.sh nodejs npm
 bash scripts/build.sh
 ctest --test-dir build --output-on-failure -j"$(nproc)"
 browser=tests/workshop/browser

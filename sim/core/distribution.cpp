@@ -40,19 +40,7 @@ double Distribution::sample(Stream& stream, std::size_t index) const {
 }
 
 const char* Distribution::kind_name(Kind k) {
-  switch (k) {
-  case Kind::fixed:
-    return "fixed";
-  case Kind::uniform:
-    return "uniform";
-  case Kind::normal:
-    return "normal";
-  case Kind::lognormal:
-    return "lognormal";
-  case Kind::values:
-    return "values";
-  }
-  return "?";
+  return kDistributionKinds(k);
 }
 
 } // namespace csei

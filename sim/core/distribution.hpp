@@ -2,6 +2,7 @@
 // sampling through Boost.Random.
 #pragma once
 
+#include "core/names.hpp"
 #include "core/rng.hpp"
 
 #include <limits>
@@ -32,5 +33,8 @@ struct Distribution {
 
   [[nodiscard]] static const char* kind_name(Kind k);
 };
+
+inline constexpr NameTable<Distribution::Kind, 5> kDistributionKinds{
+    {"fixed", "uniform", "normal", "lognormal", "values"}};
 
 } // namespace csei

@@ -37,11 +37,11 @@ constexpr std::array kMetrics = {
     MetricDef{"cluster_advantage", "share", "member_share - nonmember_share; NaN when there are no members or no non-members", field<&InnovationSummary::cluster_advantage>},
     MetricDef{"transfers", "organisations", "adoptions via bridge or distant links, whole run", field<&InnovationSummary::transfers>},
     MetricDef{"abandoned", "organisations", "abandonments, whole run", field<&InnovationSummary::abandoned>},
-    MetricDef{"rogers_innovators", "share of adoptions", "adoptions before m - 2s (m, s: mean and standard deviation of the adoption steps)", rogers<0>},
+    MetricDef{"rogers_innovators", "share of adoptions", "adoptions before m - 2s (m, s: mean and standard deviation of the adoption steps; NaN if s = 0)", rogers<0>},
     MetricDef{"rogers_early_adopters", "share of adoptions", "adoptions in [m - 2s, m - s)", rogers<1>},
-    MetricDef{"rogers_early_majority", "share of adoptions", "adoptions in [m - s, m]", rogers<2>},
-    MetricDef{"rogers_late_majority", "share of adoptions", "adoptions in (m, m + s]", rogers<3>},
-    MetricDef{"rogers_laggards", "share of adoptions", "adoptions after m + s", rogers<4>},
+    MetricDef{"rogers_early_majority", "share of adoptions", "adoptions in [m - s, m)", rogers<2>},
+    MetricDef{"rogers_late_majority", "share of adoptions", "adoptions in [m, m + s)", rogers<3>},
+    MetricDef{"rogers_laggards", "share of adoptions", "adoptions at or after m + s", rogers<4>},
 };
 // clang-format on
 static_assert(kRogersCategories.size() == 5, "one rogers_* metric per category");

@@ -3,6 +3,7 @@
 // only when an organisation decides.
 #pragma once
 
+#include "core/names.hpp"
 #include "world/world.hpp"
 
 #include <array>
@@ -15,6 +16,8 @@ namespace csei {
 /// clusters: bridge; otherwise local (same territory) or distant.
 enum class LinkClass : std::uint8_t { local = 0, cluster = 1, bridge = 2, distant = 3 };
 inline constexpr std::size_t kLinkClasses = 4;
+inline constexpr NameTable<LinkClass, kLinkClasses> kLinkClassNames{
+    {"local", "cluster", "bridge", "distant"}};
 /// Per-class counts of one organisation. 16 bits: build_world guarantees at most kMaxDegree links.
 using ClassCounts = std::array<std::uint16_t, kLinkClasses>;
 

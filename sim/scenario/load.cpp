@@ -4,10 +4,10 @@
 #include "scenario/load.hpp"
 
 #include "core/error.hpp"
+#include "scenario/limits.hpp"
 #include "scenario/load_model.hpp"
 #include "scenario/reader.hpp"
 #include "scenario/territory_csv.hpp"
-#include "scenario/limits.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -338,14 +338,11 @@ std::vector<InnovationSpec> read_innovations(Context& ctx, Reader& top, double s
       ctx.error(r.location("name"), "must not be empty");
     else if (!names.insert(inn.name).second)
       ctx.error(r.location("name"), "duplicate innovation name '" + inn.name + "'");
-    const std::vector<std::string> rules = {"bass", "threshold", "utility", "cascade"};
-    const auto rule = r.string("rule", "bass", rules).value_or("bass");
-    inn.rule = static_cast<InnovationSpec::Rule>(std::find(rules.begin(), rules.end(), rule) -
-                                                 rules.begin());
-    const std::vector<std::string> kinds = {"social", "ecological", "both"};
-    const auto kind = r.string("kind", "social", kinds).value_or("social");
-    inn.kind = static_cast<InnovationSpec::Kind>(std::find(kinds.begin(), kinds.end(), kind) -
-                                                 kinds.begin());
+    inn.rule = kRuleNames.parse(r.string("rule", "bass", kRuleNames.list()).value_or("bass"))
+                   .value_or(InnovationSpec::Rule::bass);
+    inn.kind = kInnovationKinds
+                   .parse(r.string("kind", "social", kInnovationKinds.list()).value_or("social"))
+                   .value_or(InnovationSpec::Kind::social);
     if (const toml::node* f = r.node("suits"))
       inn.suits = detail::read_forms(ctx, *f, path + ".suits");
     inn.launch_step = r.integer("launch_step", 0, 0, 1'000'000).value_or(0);
@@ -677,39 +674,6 @@ Scenario build(Context& ctx, toml::table& root, const std::string& default_name)
 std::int64_t Scenario::organisation_count() const {
   return std::accumulate(organisations_per_territory.begin(), organisations_per_territory.end(),
                          std::int64_t{0});
-}
-
-const char* rule_name(InnovationSpec::Rule r) {
-  switch (r) {
-  case InnovationSpec::Rule::bass:
-    return "bass";
-  case InnovationSpec::Rule::threshold:
-    return "threshold";
-  case InnovationSpec::Rule::utility:
-    return "utility";
-  case InnovationSpec::Rule::cascade:
-    return "cascade";
-  }
-  return "?";
-}
-
-const char* kind_name(InnovationSpec::Kind k) {
-  switch (k) {
-  case InnovationSpec::Kind::social:
-    return "social";
-  case InnovationSpec::Kind::ecological:
-    return "ecological";
-  case InnovationSpec::Kind::both:
-    return "both";
-  }
-  return "?";
-}
-
-const char* action_name(EventSpec::Action a) {
-  static constexpr const char* names[] = {"fund_facilitation",  "subsidise_cost", "raise_support",
-                                          "public_procurement", "found_cluster",  "open_bridges",
-                                          "seed_adopters",      "cut_funding"};
-  return names[static_cast<std::size_t>(a)];
 }
 
 namespace {

@@ -261,9 +261,7 @@ void read_cluster_generation(Context& ctx, Reader& top, Scenario& s) {
 void read_events(Context& ctx, Reader& top, Scenario& s, const Names& names) {
   const toml::array* a = top.array("events", false);
   if (!a) return;
-  const std::vector<std::string> actions = {"fund_facilitation",  "subsidise_cost", "raise_support",
-                                            "public_procurement", "found_cluster",  "open_bridges",
-                                            "seed_adopters",      "cut_funding"};
+  const std::vector<std::string> actions = kActionNames.list();
   for (std::size_t i = 0; i < a->size(); ++i) {
     const std::string path = "events[" + std::to_string(i) + "]";
     const toml::table* t = a->get(i)->as_table();

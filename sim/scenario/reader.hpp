@@ -255,8 +255,7 @@ inline Distribution read_distribution(Context& ctx, const toml::table& t, const 
   Reader r(ctx, t, path, {"kind", "value", "min", "max", "mean", "sd", "values", "lower", "upper"});
   Distribution d;
   constexpr double big = 1e300;
-  const auto kind =
-      r.string("kind", std::nullopt, {"fixed", "uniform", "normal", "lognormal", "values"});
+  const auto kind = r.string("kind", std::nullopt, kDistributionKinds.list());
   if (!kind) return d;
   if (*kind == "fixed") {
     d.kind = Distribution::Kind::fixed;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "core/distribution.hpp"
+#include "core/names.hpp"
 
 #include <array>
 #include <cstdint>
@@ -25,9 +26,10 @@ enum class LegalForm : std::uint8_t {
   research,
 };
 inline constexpr std::size_t kLegalFormCount = 8;
-inline constexpr std::array<const char*, kLegalFormCount> kLegalFormNames = {
-    "association",       "cooperative", "mutual",      "foundation",
-    "social_enterprise", "sme",         "public_body", "research"};
+inline constexpr NameTable<LegalForm, kLegalFormCount> kLegalForms{
+    {"association", "cooperative", "mutual", "foundation", "social_enterprise", "sme",
+     "public_body", "research"}};
+inline constexpr const auto& kLegalFormNames = kLegalForms.names;
 
 struct Territory {
   std::string code;
@@ -118,6 +120,11 @@ struct InnovationSpec {
   FormSet pioneer_forms = kAllForms;
 };
 
+inline constexpr NameTable<InnovationSpec::Rule, 4> kRuleNames{
+    {"bass", "threshold", "utility", "cascade"}};
+inline constexpr NameTable<InnovationSpec::Kind, 3> kInnovationKinds{
+    {"social", "ecological", "both"}};
+
 /// Awareness stage: unaware -> aware before the adoption rule applies (when enabled).
 struct AwarenessSpec {
   bool enabled = false;
@@ -198,8 +205,16 @@ struct EventSpec {
   std::string name;       // found_cluster
 };
 
-[[nodiscard]] const char* action_name(EventSpec::Action a);
-[[nodiscard]] const char* kind_name(InnovationSpec::Kind k);
+inline constexpr NameTable<EventSpec::Action, 8> kActionNames{
+    {"fund_facilitation", "subsidise_cost", "raise_support", "public_procurement", "found_cluster",
+     "open_bridges", "seed_adopters", "cut_funding"}};
+
+[[nodiscard]] inline const char* action_name(EventSpec::Action a) {
+  return kActionNames(a);
+}
+[[nodiscard]] inline const char* kind_name(InnovationSpec::Kind k) {
+  return kInnovationKinds(k);
+}
 
 struct Scenario {
   std::string name;
@@ -229,6 +244,8 @@ struct Scenario {
   }
 };
 
-[[nodiscard]] const char* rule_name(InnovationSpec::Rule r);
+[[nodiscard]] inline const char* rule_name(InnovationSpec::Rule r) {
+  return kRuleNames(r);
+}
 
 } // namespace csei
