@@ -6,7 +6,6 @@
 #include "kernel/simulation.hpp"
 
 #include <algorithm>
-#include <atomic>
 
 namespace csei {
 
@@ -62,31 +61,70 @@ void Simulation::apply(std::size_t k, std::span<const OrgId> list, int sign,
   st.adopters += sign * static_cast<std::int64_t>(list.size());
   if (sign > 0) st.ever_adopters += static_cast<std::int64_t>(list.size());
   if (world_.network.complete) return; // influence comes from the totals alone
+  update_neighbours(k, list, sign);
+}
+
+void Simulation::update_neighbours(std::size_t k, std::span<const OrgId> list, int sign) {
+  // Every neighbour j of an organisation in the list gets +-1 in the count of its link's class.
+  // Counts are integers, so any order gives the same result. Without atomics: the updates are
+  // first bucketed by target block (2^16 ids, whose counts fit in a core's cache), chunk by chunk
+  // of the list in parallel; then each block applies its updates with plain increments, blocks
+  // in parallel. Sequential stores into the buckets and cache-resident increments replace
+  // random locked read-modify-writes, which serialise the cache misses.
+  AdoptionState& st = state_.innovations[k];
+  const auto& orgs = world_.organisations;
   const Network& net = world_.network;
+  const std::int32_t* const member = state_.cluster.data();
   const bool ever = sign > 0 && !st.ever_adopted_neighbours.empty();
-  par::for_ranges<std::size_t>(0, list.size(), 256, [&](std::size_t lo, std::size_t hi) {
-    ClassCounts* const counts = st.adopted_neighbours.data();
-    const std::int32_t* const member = cluster.data();
-    for (std::size_t a = lo; a < hi; ++a) {
-      const auto i = static_cast<std::size_t>(list[a]);
-      const std::int32_t ci = member[i];
-      const auto ti = static_cast<std::size_t>(orgs.territory[i]);
-      const std::int64_t tlo = world_.territory_begin[ti], thi = world_.territory_begin[ti + 1];
-      for (const OrgId j : net.neighbours(list[a])) {
-        const auto u = static_cast<std::size_t>(j);
-        // Territories own contiguous id ranges: the class of a non-member's link needs no lookup.
-        const bool same_territory = j >= tlo && j < thi;
-        LinkClass c = same_territory ? LinkClass::local : LinkClass::distant;
-        if (ci != kNoCluster && member[u] != kNoCluster)
-          c = member[u] == ci ? LinkClass::cluster : LinkClass::bridge;
-        // 16-bit counts: adding 0xFFFF is subtracting one, modulo 2^16.
-        std::atomic_ref<std::uint16_t>(counts[u][static_cast<std::size_t>(c)])
-            .fetch_add(static_cast<std::uint16_t>(sign), std::memory_order_relaxed);
-        if (ever)
-          std::atomic_ref<std::uint16_t>(st.ever_adopted_neighbours[u])
-              .fetch_add(1, std::memory_order_relaxed);
+  const auto delta = static_cast<std::uint16_t>(sign); // adding 0xFFFF subtracts one mod 2^16
+  // The class of the link from list[a] to each of its neighbours, passed to emit(j, class).
+  const auto for_links = [&](std::size_t a, const auto& emit) {
+    const auto i = static_cast<std::size_t>(list[a]);
+    const std::int32_t ci = member[i];
+    const auto ti = static_cast<std::size_t>(orgs.territory[i]);
+    const std::int64_t tlo = world_.territory_begin[ti], thi = world_.territory_begin[ti + 1];
+    for (const OrgId j : net.neighbours(list[a])) {
+      // Territories own contiguous id ranges: the class of a non-member's link needs no lookup.
+      LinkClass c = j >= tlo && j < thi ? LinkClass::local : LinkClass::distant;
+      if (ci != kNoCluster) {
+        const std::int32_t cj = member[static_cast<std::size_t>(j)];
+        if (cj != kNoCluster) c = cj == ci ? LinkClass::cluster : LinkClass::bridge;
       }
+      emit(j, c);
     }
+  };
+  ClassCounts* const counts = st.adopted_neighbours.data();
+  std::uint16_t* const ever_counts = st.ever_adopted_neighbours.data();
+  const auto bump = [&](std::size_t j, LinkClass c) {
+    counts[j][static_cast<std::size_t>(c)] += delta;
+    if (ever) ++ever_counts[j];
+  };
+  if (list.size() < 4096) { // few updates: sequentially
+    for (std::size_t a = 0; a < list.size(); ++a)
+      for_links(a, [&](OrgId j, LinkClass c) { bump(static_cast<std::size_t>(j), c); });
+    return;
+  }
+  constexpr unsigned kBlockBits = 16;
+  const auto n = static_cast<std::size_t>(world_.organisation_count());
+  const std::size_t blocks = (n >> kBlockBits) + 1;
+  const std::size_t chunks = std::min<std::size_t>(64, list.size() / 2048);
+  auto& buckets = update_buckets_; // [chunk * blocks + block]: (offset in block) | class << 16
+  if (buckets.size() < chunks * blocks) buckets.resize(chunks * blocks);
+  par::for_each(chunks, [&](std::size_t c) {
+    std::vector<std::uint32_t>* const mine = buckets.data() + c * blocks;
+    for (std::size_t b = 0; b < blocks; ++b)
+      mine[b].clear();
+    for (std::size_t a = list.size() * c / chunks; a < list.size() * (c + 1) / chunks; ++a)
+      for_links(a, [&](OrgId j, LinkClass cls) {
+        const auto u = static_cast<std::uint32_t>(j);
+        mine[u >> kBlockBits].push_back((u & 0xFFFFU) | (static_cast<std::uint32_t>(cls) << 16));
+      });
+  });
+  par::for_each(blocks, [&](std::size_t b) {
+    const std::size_t base = b << kBlockBits;
+    for (std::size_t c = 0; c < chunks; ++c)
+      for (const std::uint32_t e : buckets[c * blocks + b])
+        bump(base + (e & 0xFFFFU), static_cast<LinkClass>(e >> 16));
   });
 }
 

@@ -88,6 +88,8 @@ private:
   /// Applies adoptions (+1) or abandonments (-1), given sorted by id, to counts and outcomes.
   void apply(std::size_t k, std::span<const OrgId> orgs, int sign,
              std::span<const std::uint8_t> transfer);
+  /// The neighbours' adopted-neighbour counts for those adoptions or abandonments.
+  void update_neighbours(std::size_t k, std::span<const OrgId> orgs, int sign);
 
   // What organisation i sees (simulation.cpp).
   [[nodiscard]] std::array<double, kLinkClasses> weights(std::size_t i) const;
@@ -101,6 +103,8 @@ private:
   // Scratch of the decide pass: one list per block of organisations, read in block order.
   std::vector<std::vector<OrgId>> block_adopt_, block_abandon_, block_aware_;
   std::vector<std::vector<std::uint8_t>> block_transfer_;
+  // Scratch of the apply phase: neighbour updates bucketed by chunk and target block.
+  std::vector<std::vector<std::uint32_t>> update_buckets_;
 };
 
 /// The most clusters a run can have: those at the start, emergence slots, founded by events.
