@@ -67,6 +67,35 @@ void Simulation::decide_with(std::size_t k, const Rule& rule) {
   const double mixed = n > 1 ? static_cast<double>(st.adopters) / static_cast<double>(n - 1) : 0.0;
   constexpr bool cascade = std::is_same_v<Rule, CascadeRule>;
 
+  // What organisations see of their clusters and the policy levers, resolved once per pass: link
+  // weights per cluster, the cost after subsidies per territory and form, and the share of the
+  // cost a cluster's members do not bear.
+  const ClusterRules& cr = scenario_.rules;
+  std::vector<std::array<double, kLinkClasses>> cluster_weights(state_.clusters.size());
+  std::vector<double> cost_kept(state_.clusters.size());
+  for (std::size_t c = 0; c < state_.clusters.size(); ++c) {
+    const ClusterInfo& info = state_.clusters[c];
+    auto& w = cluster_weights[c];
+    w = {1.0, 1.0, 1.0, 1.0};
+    w[static_cast<std::size_t>(LinkClass::cluster)] = info.weight;
+    if (cr.bridging)
+      w[static_cast<std::size_t>(LinkClass::bridge)] =
+          cr.bridge_weight * info.openness * (1.0 - cr.diversity_penalty * info.sector_diversity);
+    cost_kept[c] = 1.0 - info.pooling;
+  }
+  std::vector<double> cost_after_subsidy(T_ * F_);
+  for (std::size_t x = 0; x < T_ * F_; ++x)
+    cost_after_subsidy[x] = inn.cost * (1.0 - state_.subsidy[k * T_ * F_ + x]);
+  const auto weights = [&](std::int32_t c) -> const std::array<double, kLinkClasses>& {
+    return cluster_weights[static_cast<std::size_t>(c)];
+  };
+  const auto effective_cost = [&](std::size_t i, std::int32_t c) {
+    double cost = cost_after_subsidy[static_cast<std::size_t>(orgs.territory[i]) * F_ +
+                                     static_cast<std::size_t>(orgs.form[i])];
+    if (c != kNoCluster) cost *= cost_kept[static_cast<std::size_t>(c)];
+    return cost;
+  };
+
   // Awareness from media and policy support: one rate per territory for this step.
   std::vector<double> aware_rate(T_);
   for (std::size_t t = 0; t < T_; ++t)
@@ -112,7 +141,7 @@ void Simulation::decide_with(std::size_t k, const Rule& rule) {
         if (adopted_at[i] != AdoptionState::kNever) {
           // An adopter from an earlier step (not settled: it may abandon).
           if (abandon_on && st.abandoned_at[i] == AdoptionState::kNever && adopted_at[i] < s) {
-            const double cost = effective_cost(k, i);
+            const double cost = effective_cost(i, cluster[i]);
             Stream rng = abandon_key.stream(i);
             if (abandons(cost, static_cast<double>(orgs.resources[i]), abandon_p, rng)) {
               st.abandoned_at[i] = s;
@@ -126,7 +155,7 @@ void Simulation::decide_with(std::size_t k, const Rule& rule) {
         double share = shared;
         if (!complete)
           share = c == kNoCluster ? plain_share(counts[i], degree[i])
-                                  : weighted_share(counts[i], degree[i], weights(i));
+                                  : weighted_share(counts[i], degree[i], weights(c));
         const ClusterInfo* cl =
             c == kNoCluster ? nullptr : &state_.clusters[static_cast<std::size_t>(c)];
         if (aware_on && !(aware_at[i] != AdoptionState::kNever && aware_at[i] < s)) {
@@ -156,7 +185,7 @@ void Simulation::decide_with(std::size_t k, const Rule& rule) {
         if constexpr (Rule::uses_attributes) {
           const auto t = static_cast<std::size_t>(territory[i]);
           const auto f = static_cast<std::size_t>(orgs.form[i]);
-          cand.cost = effective_cost(k, i);
+          cand.cost = effective_cost(i, c);
           cand.complexity = inn.complexity * (1.0 - (cl ? cl->sharing : 0.0));
           cand.appeal_bonus = state_.appeal_bonus[(k * T_ + t) * F_ + f];
         }
@@ -169,7 +198,8 @@ void Simulation::decide_with(std::size_t k, const Rule& rule) {
         adopt.push_back(id);
         bool via_elsewhere = false; // decisive influence through a bridge or distant link
         if (!complete && total(counts[i]) > 0) {
-          const LinkClass d = decisive_class(counts[i], weights(i));
+          static constexpr std::array<double, kLinkClasses> kPlain{1.0, 1.0, 1.0, 1.0};
+          const LinkClass d = decisive_class(counts[i], c == kNoCluster ? kPlain : weights(c));
           via_elsewhere = d == LinkClass::bridge || d == LinkClass::distant;
         }
         transfer.push_back(via_elsewhere);

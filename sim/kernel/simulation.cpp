@@ -183,27 +183,4 @@ void Simulation::launch_pioneers() {
       force_adopt(k, choose_pioneers(scenario_, world_, state_.cluster, k));
 }
 
-std::array<double, kLinkClasses> Simulation::weights(std::size_t i) const {
-  std::array<double, kLinkClasses> w{1.0, 1.0, 1.0, 1.0};
-  const std::int32_t c = state_.cluster[i];
-  if (c == kNoCluster) return w;
-  const ClusterInfo& info = state_.clusters[static_cast<std::size_t>(c)];
-  w[static_cast<std::size_t>(LinkClass::cluster)] = info.weight;
-  const ClusterRules& r = scenario_.rules;
-  if (r.bridging)
-    w[static_cast<std::size_t>(LinkClass::bridge)] =
-        r.bridge_weight * info.openness * (1.0 - r.diversity_penalty * info.sector_diversity);
-  return w;
-}
-
-double Simulation::effective_cost(std::size_t k, std::size_t i) const {
-  const auto& orgs = world_.organisations;
-  const auto t = static_cast<std::size_t>(orgs.territory[i]);
-  const auto f = static_cast<std::size_t>(orgs.form[i]);
-  double cost = scenario_.innovations[k].cost * (1.0 - state_.subsidy[(k * T_ + t) * F_ + f]);
-  if (state_.cluster[i] != kNoCluster)
-    cost *= 1.0 - state_.clusters[static_cast<std::size_t>(state_.cluster[i])].pooling;
-  return cost;
-}
-
 } // namespace csei

@@ -91,10 +91,6 @@ private:
   /// The neighbours' adopted-neighbour counts for those adoptions or abandonments.
   void update_neighbours(std::size_t k, std::span<const OrgId> orgs, int sign);
 
-  // What organisation i sees (simulation.cpp).
-  [[nodiscard]] std::array<double, kLinkClasses> weights(std::size_t i) const;
-  [[nodiscard]] double effective_cost(std::size_t k, std::size_t i) const;
-
   const Scenario& scenario_;
   const World& world_;
   std::size_t T_, F_ = kLegalFormCount, I_;
