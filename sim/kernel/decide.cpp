@@ -3,8 +3,9 @@
 // of the previous step. Each organisation writes only its own state; the adoptions and
 // abandonments are collected per block and applied afterwards in id order (apply.cpp).
 //
-// The rule is chosen once per pass: decide() dispatches on the innovation's rule to decide_with,
-// instantiated for each rule type, so the loop over organisations has no switch in it.
+// The rule is chosen once per pass: decide() takes the innovation's rule from with_rule()
+// (rules/adoption.hpp) into decide_with, instantiated for each rule type, so the loop over
+// organisations has no switch in it.
 #include "core/parallel.hpp"
 #include "kernel/detail.hpp"
 #include "kernel/simulation.hpp"
@@ -18,30 +19,8 @@ namespace csei {
 void Simulation::decide(std::size_t k) {
   const InnovationSpec& inn = scenario_.innovations[k];
   if (state_.step <= inn.launch_step) return; // not yet launched, or launched (pioneers) now
-  const double dt = scenario_.step_years();
-  const auto& orgs = world_.organisations;
-  switch (inn.rule) {
-  case InnovationSpec::Rule::bass: {
-    const BassRule rule(inn, dt);
-    // Nothing can happen: skip the scan (keeps the no-pioneer, p = 0 limit exact and cheap).
-    const AdoptionState& st = state_.innovations[k];
-    const bool abandonment = scenario_.abandonment.enabled && inn.cost > 0;
-    if (!scenario_.awareness.enabled && !abandonment &&
-        (rule.probability(1.0) <= 0.0 || (rule.p_step <= 0.0 && st.adopters == 0)))
-      return;
-    decide_with(k, rule);
-    break;
-  }
-  case InnovationSpec::Rule::threshold:
-    decide_with(k, ThresholdRule{orgs.threshold[k]});
-    break;
-  case InnovationSpec::Rule::utility:
-    decide_with(k, UtilityRule(inn, dt, orgs.resources, orgs.innovativeness));
-    break;
-  case InnovationSpec::Rule::cascade:
-    decide_with(k, CascadeRule{inn.cascade_probability});
-    break;
-  }
+  with_rule(inn, k, scenario_.step_years(), world_.organisations,
+            [&](const auto& rule) { decide_with(k, rule); });
 }
 
 template <class Rule>
@@ -66,6 +45,7 @@ void Simulation::decide_with(std::size_t k, const Rule& rule) {
   // Well-mixed: every non-adopter sees the same share of adopters among the others.
   const double mixed = n > 1 ? static_cast<double>(st.adopters) / static_cast<double>(n - 1) : 0.0;
   constexpr bool cascade = std::is_same_v<Rule, CascadeRule>;
+  if (!aw.enabled && !abandonment && rule.inert(st.adopters)) return; // nothing can happen
 
   // What organisations see of their clusters and the policy levers, resolved once per pass: link
   // weights per cluster, the cost after subsidies per territory and form, and the share of the

@@ -3,13 +3,14 @@
 // returning whether it adopts this step. The kernel chooses the rule once per decide pass
 // (kernel/decide.cpp instantiates the pass for each rule type), never per organisation.
 //
-// Adding a rule: a struct here with `adopts(const Candidate&, Stream&) const`, a name in the rule
-// table (scenario/scenario.hpp), its parameters in the scenario loader, and one line in the
-// dispatch of kernel/decide.cpp.
+// Adding a rule: a struct here with `adopts(const Candidate&, Stream&) const` and its line in
+// with_rule() below; its name in the rule table and its parameters (scenario/scenario.hpp and the
+// scenario loader); and its test.
 #pragma once
 
 #include "core/rng.hpp"
 #include "scenario/scenario.hpp"
+#include "world/world.hpp"
 
 #include <algorithm>
 #include <boost/random/bernoulli_distribution.hpp>
@@ -41,6 +42,11 @@ struct Candidate {
 /// shrinks this approaches the continuous-time model.
 struct BassRule {
   static constexpr bool uses_attributes = false;
+  /// Nothing can happen in a pass (no external influence and no adopter, or no influence at
+  /// all): the kernel may skip it, which keeps the p = 0, no-pioneer limit exact and cheap.
+  [[nodiscard]] bool inert(std::int64_t adopters) const {
+    return probability(1.0) <= 0.0 || (p_step <= 0.0 && adopters == 0);
+  }
   double p_step; // p * dt
   double q_step; // q * dt
 
@@ -60,6 +66,7 @@ struct BassRule {
 /// such as 1/5 compares equal to theta = 0.2.
 struct ThresholdRule {
   static constexpr bool uses_attributes = false;
+  [[nodiscard]] static bool inert(std::int64_t) { return false; }
   std::span<const double> theta;
 
   [[nodiscard]] bool adopts(const Candidate& c, Stream&) const { return c.share >= theta[c.id]; }
@@ -71,6 +78,7 @@ struct ThresholdRule {
 /// gives the per-step adoption probability rate * dt * logistic(V).
 struct UtilityRule {
   static constexpr bool uses_attributes = true;
+  [[nodiscard]] static bool inert(std::int64_t) { return false; }
   const InnovationSpec& inn;
   double rate_step;
   std::span<const float> resources;
@@ -102,6 +110,7 @@ struct UtilityRule {
 /// a neighbour that has abandoned since still had its chance.
 struct CascadeRule {
   static constexpr bool uses_attributes = false;
+  [[nodiscard]] static bool inert(std::int64_t) { return false; }
   double p;
 
   [[nodiscard]] static double probability(double p, std::int64_t fresh_neighbours) {
@@ -112,6 +121,22 @@ struct CascadeRule {
     return chance(probability(p, c.fresh), rng);
   }
 };
+
+/// Calls f(rule) with innovation k's rule, constructed once: the one place a rule is chosen.
+template <class F>
+void with_rule(const InnovationSpec& inn, std::size_t k, double dt, const Organisations& orgs,
+               const F& f) {
+  switch (inn.rule) {
+  case InnovationSpec::Rule::bass:
+    return f(BassRule(inn, dt));
+  case InnovationSpec::Rule::threshold:
+    return f(ThresholdRule{orgs.threshold[k]});
+  case InnovationSpec::Rule::utility:
+    return f(UtilityRule(inn, dt, orgs.resources, orgs.innovativeness));
+  case InnovationSpec::Rule::cascade:
+    return f(CascadeRule{inn.cascade_probability});
+  }
+}
 
 /// Awareness (unaware -> aware) at a per-year rate: media and policy support of the territory,
 /// word of mouth times the share of adopted neighbours, and a cluster's facilitation.
