@@ -78,4 +78,18 @@ inline Series run(const Scenario& s, int threads = 0) {
   return out;
 }
 
+/// One Watts (2002) run: G(10,000, z / N), every threshold `phi` (as written in a scenario), one
+/// pioneer, 200 steps; the final adoption share.
+inline double watts_run(double z, const std::string& phi, std::uint64_t seed) {
+  const std::string text =
+      "seed = " + std::to_string(seed) +
+      "\n[time]\nsteps = 200\n[territories]\nlist = [{ code = \"W\" }]\n[organisations]\n"
+      "per_territory = 10000\n[network]\nkind = \"erdos_renyi\"\nmean_degree = " +
+      std::to_string(z) +
+      "\n[[innovations]]\nname = \"cascade\"\nrule = \"threshold\"\nthreshold = { kind = "
+      "\"fixed\", value = " +
+      phi + " }\npioneers = 1\n";
+  return static_cast<double>(run(scenario_from(text)).total(200, 0, 1)) / 10000.0;
+}
+
 } // namespace csei::test

@@ -94,19 +94,6 @@ TEST_CASE("threshold rule on a network: 1 of 5 neighbours meets theta = 0.2",
   CHECK(exact_fifths > 20); // the equality case is well represented
 }
 
-namespace {
-/// One Watts run with phi = 1/5 on G(10,000, z / N): the final adoption share.
-double watts_fifth(double z, std::uint64_t seed) {
-  std::ostringstream text;
-  text << "seed = " << seed << "\n[time]\nsteps = 200\n[territories]\nlist = [{ code = \"W\" }]\n"
-       << "[organisations]\nper_territory = 10000\n[network]\nkind = \"erdos_renyi\"\n"
-       << "mean_degree = " << z << "\n[[innovations]]\nname = \"cascade\"\nrule = \"threshold\"\n"
-       << "threshold = { kind = \"fixed\", value = 0.2 }\npioneers = 1\n";
-  const auto series = run(scenario_from(text.str()));
-  return static_cast<double>(series.total(200, 0, 1)) / 10000.0;
-}
-} // namespace
-
 TEST_CASE("Watts: for phi = 1/5 exactly, degree-5 organisations are vulnerable",
           "[kernel][edges][validation][threshold]") {
   // Watts (2002): global cascades need the vulnerable organisations (degree k with 1/k >= phi)
@@ -119,7 +106,7 @@ TEST_CASE("Watts: for phi = 1/5 exactly, degree-5 organisations are vulnerable",
   // none. Require at least 3 of 30 (a binomial(30, 0.25) falls below 3 with probability 0.01).
   int cascades = 0;
   for (std::uint64_t seed = 1; seed <= 30; ++seed)
-    cascades += watts_fifth(4.6, seed) > 0.5;
+    cascades += csei::test::watts_run(4.6, "0.2", seed) > 0.5;
   INFO("global cascades in 30 runs at z = 4.6, phi = 0.2: " << cascades);
   CHECK(cascades >= 3);
 }

@@ -55,21 +55,6 @@ TEST_CASE("Granovetter: uniform thresholds give a full cascade, moving one stops
   CHECK(stalled.total(150, 0, 1) == 1); // only the instigator
 }
 
-namespace {
-/// One Watts (2002) run: Erdos-Renyi network with mean degree z, every threshold phi, one
-/// pioneer; returns the final adoption share.
-double watts_cascade(double z, std::uint64_t seed) {
-  std::ostringstream text;
-  text << "seed = " << seed << "\n[time]\nsteps = 200\n[territories]\nlist = [{ code = \"W\" }]\n"
-       << "[organisations]\nper_territory = 10000\n[network]\nkind = \"erdos_renyi\"\n"
-       << "mean_degree = " << z << "\n[[innovations]]\nname = \"cascade\"\nrule = \"threshold\"\n"
-       << "threshold = { kind = \"fixed\", value = 0.18 }\npioneers = 1\n";
-  const Scenario s = scenario_from(text.str());
-  const auto series = run(s);
-  return static_cast<double>(series.total(200, 0, 1)) / 10000.0;
-}
-} // namespace
-
 TEST_CASE("Watts: global cascades inside the cascade window, not outside",
           "[kernel][validation][threshold]") {
   // Watts (2002): with one seed on a random graph whose degrees are Poisson(z) and a common
@@ -80,8 +65,8 @@ TEST_CASE("Watts: global cascades inside the cascade window, not outside",
   // 30 seeds each, N = 10,000: inside, at least 9 cascades (30 %); outside, at most 1.
   int inside = 0, outside = 0;
   for (std::uint64_t seed = 1; seed <= 30; ++seed) {
-    inside += watts_cascade(3.0, seed) > 0.5;
-    outside += watts_cascade(10.0, seed) > 0.5;
+    inside += csei::test::watts_run(3.0, "0.18", seed) > 0.5;
+    outside += csei::test::watts_run(10.0, "0.18", seed) > 0.5;
   }
   INFO("global cascades in 30 runs: z = 3: " << inside << ", z = 10: " << outside);
   CHECK(inside >= 9);
