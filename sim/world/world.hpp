@@ -5,6 +5,7 @@
 // changes it.
 #pragma once
 
+#include "core/uninit.hpp"
 #include "scenario/scenario.hpp"
 
 #include <cstdint>
@@ -21,11 +22,12 @@ inline constexpr int kMaxPartners = 256;
 inline constexpr std::size_t kMaxDistanceTerritories = 4096;
 
 /// Undirected network in compressed sparse row form: neighbours of i are
-/// targets[offsets[i] .. offsets[i+1]), sorted, without self-links or duplicates.
+/// targets[offsets[i] .. offsets[i+1]), sorted, without self-links or duplicates. The arrays are
+/// allocated uninitialised (core/uninit.hpp) and filled by parallel loops.
 struct Network {
   bool complete = false; // well-mixed: every organisation is linked to every other, no arrays
-  std::vector<std::int64_t> offsets;
-  std::vector<OrgId> targets;
+  UninitVector<std::int64_t> offsets;
+  UninitVector<OrgId> targets;
 
   [[nodiscard]] std::span<const OrgId> neighbours(OrgId i) const {
     return {targets.data() + offsets[i], targets.data() + offsets[i + 1]};
