@@ -7,6 +7,7 @@
 // symmetrise()), and the final arrays are independent of the thread count.
 #include "core/bounded.hpp"
 #include "core/error.hpp"
+#include "core/pages.hpp"
 #include "core/parallel.hpp"
 #include "core/rng.hpp"
 #include "core/uninit.hpp"
@@ -70,13 +71,15 @@ UninitVector<std::int64_t> prefix_offsets(const Count* counts, std::size_t n) {
 /// duplicates or self-links: row i is row(i)[0 .. count[i]).
 struct ForwardLists {
   std::size_t stride = 0;           // > 0: row i starts at i x stride, and `begin` is empty
-  UninitVector<std::int64_t> begin; // otherwise: where row i starts
+  UninitVector<std::int64_t> begin; // otherwise: where row i starts (size n+1)
   UninitVector<std::int32_t> count;
   UninitVector<OrgId> targets;
 
-  [[nodiscard]] const OrgId* row(std::size_t i) const {
-    return targets.data() + (stride > 0 ? i * stride : static_cast<std::size_t>(begin[i]));
+  /// Where row i starts in `targets`, for i <= n.
+  [[nodiscard]] std::size_t start(std::size_t i) const {
+    return stride > 0 ? i * stride : static_cast<std::size_t>(begin[i]);
   }
+  [[nodiscard]] const OrgId* row(std::size_t i) const { return targets.data() + start(i); }
 };
 
 /// Sorts one row of draws of organisation `self` and removes duplicates and self-links; returns
@@ -182,7 +185,9 @@ void merge_rows(const OrgId* a, const OrgId* a_end, const OrgId* b, const OrgId*
 /// 3. Offsets are a prefix sum of the degrees; per block again, each row is written once by
 ///    merging its own draws with its reverse entries, straight into the final array.
 ///
-/// Every large array is allocated uninitialised and first touched by a parallel loop.
+/// Every large array is allocated uninitialised and first touched by a parallel loop, and the
+/// pages of the inputs are released block by block once consumed (core/pages.hpp), so the
+/// network's arrays grow while the forward lists and reverse entries shrink.
 Network symmetrise(std::int64_t n, ForwardLists&& f) {
   const auto N = static_cast<std::size_t>(n);
   constexpr unsigned kShift = 15;
@@ -233,7 +238,7 @@ Network symmetrise(std::int64_t n, ForwardLists&& f) {
   UninitVector<std::int32_t> reverse(N);
   UninitVector<std::int32_t> degree(N);
   par::for_ranges<std::size_t>(0, B, 1, [&](std::size_t b_lo, std::size_t b_hi) {
-    std::vector<OrgId> scratch;
+    UninitVector<OrgId> scratch;
     std::vector<std::int32_t> cur(kBlockRows);
     for (std::size_t b = b_lo; b < b_hi; ++b) {
       const std::size_t r0 = b << kShift, rows = block_end(b) - r0;
@@ -260,6 +265,7 @@ Network symmetrise(std::int64_t n, ForwardLists&& f) {
         degree[j] = d;
         rev += count[j - r0];
       }
+      release_pages(local, s0, s1);
     }
   });
   local = {};
@@ -278,6 +284,10 @@ Network symmetrise(std::int64_t n, ForwardLists&& f) {
         merge_rows(own, own + f.count[j], rev, rev + reverse[j], [&](OrgId x) { *out++ = x; });
         rev += reverse[j];
       }
+      // This block's inputs are spent: their pages go back as the output's pages come in.
+      release_pages(f.targets, f.start(b << kShift), f.start(block_end(b)));
+      release_pages(source, static_cast<std::size_t>(segment[b]),
+                    static_cast<std::size_t>(segment[b + 1]));
     }
   });
   return net;
