@@ -19,6 +19,7 @@
 #include <boost/random/uniform_01.hpp>
 #include <boost/random/uniform_int_distribution.hpp>
 #include <cmath>
+#include <limits>
 #include <numbers>
 #include <numeric>
 #include <utility>
@@ -82,10 +83,29 @@ struct ForwardLists {
   [[nodiscard]] const OrgId* row(std::size_t i) const { return targets.data() + start(i); }
 };
 
+/// Sorts up to 8 values with Batcher's 19-comparator network (Knuth, TAOCP 5.3.4), padded with
+/// the largest OrgId: branch-free, where an insertion sort mispredicts about once per element.
+void sort8(OrgId* row, std::int32_t count) {
+  constexpr int kPairs[19][2] = {{0, 2}, {1, 3}, {4, 6}, {5, 7}, {0, 4}, {1, 5}, {2, 6},
+                                 {3, 7}, {0, 1}, {2, 3}, {4, 5}, {6, 7}, {2, 4}, {3, 5},
+                                 {1, 4}, {3, 6}, {1, 2}, {3, 4}, {5, 6}};
+  OrgId v[8];
+  for (int a = 0; a < 8; ++a)
+    v[a] = a < count ? row[a] : std::numeric_limits<OrgId>::max();
+  for (const auto& [x, y] : kPairs) {
+    const OrgId lo = std::min(v[x], v[y]), hi = std::max(v[x], v[y]);
+    v[x] = lo;
+    v[y] = hi;
+  }
+  std::copy_n(v, count, row);
+}
+
 /// Sorts one row of draws of organisation `self` and removes duplicates and self-links; returns
 /// the new length.
 std::int32_t normalise_row(OrgId self, OrgId* row, std::int32_t count) {
-  if (count <= 24) { // insertion sort: rows of a few partners
+  if (count <= 8) {
+    sort8(row, count);
+  } else if (count <= 24) { // insertion sort: rows of a few partners
     for (std::int32_t a = 1; a < count; ++a) {
       const OrgId x = row[a];
       std::int32_t b = a;
@@ -97,8 +117,10 @@ std::int32_t normalise_row(OrgId self, OrgId* row, std::int32_t count) {
     std::sort(row, row + count);
   }
   std::int32_t out = 0;
-  for (std::int32_t a = 0; a < count; ++a)
-    if (row[a] != self && (out == 0 || row[out - 1] != row[a])) row[out++] = row[a];
+  for (std::int32_t a = 0; a < count; ++a) {
+    row[out] = row[a];
+    out += row[a] != self && (out == 0 || row[out - 1] != row[a]);
+  }
   return out;
 }
 
@@ -150,18 +172,16 @@ ForwardLists draw_counted(std::int64_t n, const Gen& gen) {
   return f;
 }
 
-/// Union of two sorted rows without duplicates, each without duplicates itself, written through
-/// `put` (nothing is written when `put` only counts).
+/// Union of two sorted rows, each without duplicates, written through `put` (which may only
+/// count): branch-free steps, since which row holds the next smaller id is a coin toss.
 template <class Put>
 void merge_rows(const OrgId* a, const OrgId* a_end, const OrgId* b, const OrgId* b_end,
                 const Put& put) {
   while (a != a_end && b != b_end) {
-    if (*a < *b) {
-      put(*a++);
-    } else {
-      if (*a == *b) ++a;
-      put(*b++);
-    }
+    const OrgId x = *a, y = *b;
+    put(std::min(x, y));
+    a += x <= y;
+    b += y <= x;
   }
   for (; a != a_end; ++a)
     put(*a);
