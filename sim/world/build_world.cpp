@@ -101,8 +101,13 @@ void sort8(OrgId* row, std::int32_t count) {
 }
 
 /// Sorts one row of draws of organisation `self` and removes duplicates and self-links; returns
-/// the new length.
+/// the new length. Rows that are already strictly increasing without `self` (partner draws
+/// alone) are only read.
 std::int32_t normalise_row(OrgId self, OrgId* row, std::int32_t count) {
+  bool simple = count == 0 || row[0] != self;
+  for (std::int32_t a = 1; a < count; ++a)
+    simple &= (row[a - 1] < row[a]) & (row[a] != self);
+  if (simple) return count;
   if (count <= 8) {
     sort8(row, count);
   } else if (count <= 24) { // insertion sort: rows of a few partners
@@ -314,7 +319,8 @@ Network symmetrise(std::int64_t n, ForwardLists&& f) {
 }
 
 /// Partner draws: k per organisation, a share within the own territory, the rest elsewhere
-/// (uniformly, or by territory with a distance decay). Draws never repeat a partner or self.
+/// (uniformly, or by territory with a distance decay). Draws never repeat a partner or self, and
+/// are emitted in increasing order once all are drawn.
 /// Each organisation's draws come from its own stream: a Bernoulli trial for local or remote,
 /// then a bounded integer (core/bounded.hpp) for the partner (after a territory for `distance`).
 class PartnerGenerator {
@@ -364,12 +370,22 @@ public:
         } else {
           j = remote(rng, t, lo, hi);
         }
-        if (j == i || std::find(chosen, chosen + drawn, j) != chosen + drawn) continue;
-        chosen[drawn++] = j;
-        emit(j);
+        // `chosen` stays sorted: j's rank and whether it repeats, without branches.
+        int rank = 0;
+        bool repeat = j == i;
+        for (int a = 0; a < drawn; ++a) {
+          rank += chosen[a] < j;
+          repeat |= chosen[a] == j;
+        }
+        if (repeat) continue;
+        std::copy_backward(chosen + rank, chosen + drawn, chosen + drawn + 1);
+        chosen[rank] = j;
+        ++drawn;
         break;
       }
     }
+    for (int a = 0; a < drawn; ++a) // in increasing order: the row needs no sort
+      emit(chosen[a]);
   }
 
 private:
