@@ -262,6 +262,7 @@ Network symmetrise(std::int64_t n, ForwardLists&& f) {
   // 2. Per block: reverse entries sorted by target (stable), reverse counts and degrees.
   UninitVector<std::int32_t> reverse(N);
   UninitVector<std::int32_t> degree(N);
+  PageReleaser<std::uint16_t> local_pages(local);
   par::for_ranges<std::size_t>(0, B, 1, [&](std::size_t b_lo, std::size_t b_hi) {
     UninitVector<OrgId> scratch;
     std::vector<std::int32_t> cur(kBlockRows);
@@ -290,7 +291,7 @@ Network symmetrise(std::int64_t n, ForwardLists&& f) {
         degree[j] = d;
         rev += count[j - r0];
       }
-      release_pages(local, s0, s1);
+      local_pages.consumed(s0, s1);
     }
   });
   local = {};
@@ -300,6 +301,7 @@ Network symmetrise(std::int64_t n, ForwardLists&& f) {
   net.offsets = prefix_offsets(degree.data(), N);
   degree = {};
   net.targets.resize(static_cast<std::size_t>(net.offsets[N]));
+  PageReleaser<OrgId> forward_pages(f.targets), source_pages(source);
   par::for_ranges<std::size_t>(0, B, 1, [&](std::size_t b_lo, std::size_t b_hi) {
     for (std::size_t b = b_lo; b < b_hi; ++b) {
       const OrgId* rev = source.data() + segment[b];
@@ -310,9 +312,9 @@ Network symmetrise(std::int64_t n, ForwardLists&& f) {
         rev += reverse[j];
       }
       // This block's inputs are spent: their pages go back as the output's pages come in.
-      release_pages(f.targets, f.start(b << kShift), f.start(block_end(b)));
-      release_pages(source, static_cast<std::size_t>(segment[b]),
-                    static_cast<std::size_t>(segment[b + 1]));
+      forward_pages.consumed(f.start(b << kShift), f.start(block_end(b)));
+      source_pages.consumed(static_cast<std::size_t>(segment[b]),
+                            static_cast<std::size_t>(segment[b + 1]));
     }
   });
   return net;
