@@ -19,17 +19,17 @@ namespace csei {
 /// Per-innovation state, one entry per organisation.
 struct AdoptionState {
   static constexpr std::int32_t kNever = -1;
-  uninit_vector<std::int32_t> aware_at;          // step the organisation became aware, or kNever
-  uninit_vector<std::int32_t> adopted_at;        // step of adoption, or kNever
-  uninit_vector<std::int32_t> abandoned_at;      // step of abandonment, or kNever
-  uninit_vector<ClassCounts> adopted_neighbours; // current adopters among neighbours, per class
+  UninitVector<std::int32_t> aware_at;          // step the organisation became aware, or kNever
+  UninitVector<std::int32_t> adopted_at;        // step of adoption, or kNever
+  UninitVector<std::int32_t> abandoned_at;      // step of abandonment, or kNever
+  UninitVector<ClassCounts> adopted_neighbours; // current adopters among neighbours, per class
   /// Cascade rule: neighbours that ever adopted (abandonment does not take a chance back) and
   /// that count when the organisation last decided.
-  uninit_vector<std::uint16_t> ever_adopted_neighbours;
-  uninit_vector<std::int64_t> seen;
+  UninitVector<std::uint16_t> ever_adopted_neighbours;
+  UninitVector<std::int64_t> seen;
   /// Bit i set: organisation i can no longer change for this innovation (it does not suit the
   /// innovation, or it adopted and cannot abandon, or it abandoned). The decide pass skips it.
-  uninit_vector<std::uint64_t> settled;
+  UninitVector<std::uint64_t> settled;
   std::int64_t adopters = 0;      // current adopters
   std::int64_t ever_adopters = 0; // adoptions so far (abandoners included)
 
@@ -72,8 +72,8 @@ struct RunState {
 
   // Membership: the live cluster of each organisation, its neighbours per link class, the
   // clusters existing now (with their rule values as events changed them) and their sizes.
-  uninit_vector<std::int32_t> cluster;
-  uninit_vector<ClassCounts> class_degree;
+  UninitVector<std::int32_t> cluster;
+  UninitVector<ClassCounts> class_degree;
   std::vector<ClusterInfo> clusters;
   std::vector<std::int64_t> cluster_size;
   std::size_t cluster_slots = 0; // the most clusters the run can have

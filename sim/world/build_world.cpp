@@ -1,23 +1,28 @@
 // World building: organisations (legal form, size, thresholds) and the network, in parallel.
 //
 // The network is built in compressed sparse row form. Each organisation first draws its own
-// partners from its own keyed stream (so the draws do not depend on the thread schedule); the
-// links are then made undirected by adding each draw to both rows, and rows are sorted and
-// de-duplicated, which makes the final arrays independent of the fill order.
+// partners from its own keyed stream (so the draws do not depend on the thread schedule) and
+// sorts them; the links are then made undirected by a bucketed transpose whose reverse entries
+// come out in increasing source order, so each row is one merge of two sorted lists (see
+// symmetrise()), and the final arrays are independent of the thread count.
+#include "core/bounded.hpp"
 #include "core/error.hpp"
+#include "core/pages.hpp"
 #include "core/parallel.hpp"
 #include "core/rng.hpp"
+#include "core/uninit.hpp"
 #include "world/world.hpp"
 
 #include <algorithm>
 #include <atomic>
-#include <boost/random/bernoulli_distribution.hpp>
 #include <boost/random/geometric_distribution.hpp>
 #include <boost/random/uniform_01.hpp>
 #include <boost/random/uniform_int_distribution.hpp>
 #include <cmath>
+#include <limits>
 #include <numbers>
 #include <numeric>
+#include <utility>
 
 namespace csei {
 
@@ -36,11 +41,12 @@ namespace {
 
 constexpr std::size_t kGrain = 4096;
 
-/// Exclusive prefix sum of `counts` into offsets (size n+1): block sums in parallel, a short
-/// sequential scan over the blocks, then each block fills its offsets in parallel.
-std::vector<std::int64_t> prefix_offsets(const std::vector<std::int32_t>& counts) {
+/// Exclusive prefix sum of counts[0 .. n) into offsets (size n+1): block sums in parallel, a
+/// short sequential scan over the blocks, then each block fills its offsets in parallel (the
+/// first touch of the uninitialised array).
+template <class Count>
+UninitVector<std::int64_t> prefix_offsets(const Count* counts, std::size_t n) {
   constexpr std::size_t kBlock = std::size_t{1} << 16;
-  const std::size_t n = counts.size();
   const std::size_t blocks = (n + kBlock - 1) / kBlock;
   std::vector<std::int64_t> base(blocks + 1, 0);
   par::for_each(blocks, [&](std::size_t b) {
@@ -50,7 +56,7 @@ std::vector<std::int64_t> prefix_offsets(const std::vector<std::int32_t>& counts
     base[b + 1] = sum;
   });
   std::partial_sum(base.begin(), base.end(), base.begin());
-  std::vector<std::int64_t> offsets(n + 1);
+  UninitVector<std::int64_t> offsets(n + 1);
   par::for_each(blocks, [&](std::size_t b) {
     std::int64_t at = base[b];
     for (std::size_t i = b * kBlock; i < std::min(n, (b + 1) * kBlock); ++i) {
@@ -62,29 +68,83 @@ std::vector<std::int64_t> prefix_offsets(const std::vector<std::int32_t>& counts
   return offsets;
 }
 
-/// The links each organisation drew itself ("forward" lists): row i is
-/// targets[begin[i] .. begin[i] + count[i]).
+/// The links each organisation drew itself ("forward" lists), each row sorted, without
+/// duplicates or self-links: row i is row(i)[0 .. count[i]).
 struct ForwardLists {
-  std::vector<std::int64_t> begin;
-  std::vector<std::int32_t> count;
-  std::vector<OrgId> targets;
+  std::size_t stride = 0;           // > 0: row i starts at i x stride, and `begin` is empty
+  UninitVector<std::int64_t> begin; // otherwise: where row i starts (size n+1)
+  UninitVector<std::int32_t> count;
+  UninitVector<OrgId> targets;
+
+  /// Where row i starts in `targets`, for i <= n.
+  [[nodiscard]] std::size_t start(std::size_t i) const {
+    return stride > 0 ? i * stride : static_cast<std::size_t>(begin[i]);
+  }
+  [[nodiscard]] const OrgId* row(std::size_t i) const { return targets.data() + start(i); }
 };
+
+/// Sorts up to 8 values with Batcher's 19-comparator network (Knuth, TAOCP 5.3.4), padded with
+/// the largest OrgId: branch-free, where an insertion sort mispredicts about once per element.
+void sort8(OrgId* row, std::int32_t count) {
+  constexpr int kPairs[19][2] = {{0, 2}, {1, 3}, {4, 6}, {5, 7}, {0, 4}, {1, 5}, {2, 6},
+                                 {3, 7}, {0, 1}, {2, 3}, {4, 5}, {6, 7}, {2, 4}, {3, 5},
+                                 {1, 4}, {3, 6}, {1, 2}, {3, 4}, {5, 6}};
+  OrgId v[8];
+  for (int a = 0; a < 8; ++a)
+    v[a] = a < count ? row[a] : std::numeric_limits<OrgId>::max();
+  for (const auto& [x, y] : kPairs) {
+    const OrgId lo = std::min(v[x], v[y]), hi = std::max(v[x], v[y]);
+    v[x] = lo;
+    v[y] = hi;
+  }
+  std::copy_n(v, count, row);
+}
+
+/// Sorts one row of draws of organisation `self` and removes duplicates and self-links; returns
+/// the new length. Rows that are already strictly increasing without `self` (partner draws
+/// alone) are only read.
+std::int32_t normalise_row(OrgId self, OrgId* row, std::int32_t count) {
+  bool simple = count == 0 || row[0] != self;
+  for (std::int32_t a = 1; a < count; ++a)
+    simple &= (row[a - 1] < row[a]) & (row[a] != self);
+  if (simple) return count;
+  if (count <= 8) {
+    sort8(row, count);
+  } else if (count <= 24) { // insertion sort: rows of a few partners
+    for (std::int32_t a = 1; a < count; ++a) {
+      const OrgId x = row[a];
+      std::int32_t b = a;
+      for (; b > 0 && row[b - 1] > x; --b)
+        row[b] = row[b - 1];
+      row[b] = x;
+    }
+  } else if (!std::is_sorted(row, row + count)) {
+    std::sort(row, row + count);
+  }
+  std::int32_t out = 0;
+  for (std::int32_t a = 0; a < count; ++a) {
+    row[out] = row[a];
+    out += row[a] != self && (out == 0 || row[out - 1] != row[a]);
+  }
+  return out;
+}
 
 /// Forward lists from a generator with at most `max_per_row` draws per organisation: one pass,
 /// each row written only by its own organisation into fixed slots.
 template <class Gen>
 ForwardLists draw_fixed(std::int64_t n, const Gen& gen, int max_per_row) {
   const auto N = static_cast<std::size_t>(n);
-  const auto k = static_cast<std::size_t>(max_per_row);
+  const auto k = static_cast<std::size_t>(std::max(max_per_row, 1));
   ForwardLists f;
-  f.begin.resize(N);
-  f.count.assign(N, 0);
+  f.stride = k;
+  f.count.resize(N);
   f.targets.resize(N * k);
   par::for_ranges<std::size_t>(0, N, kGrain, [&](std::size_t lo, std::size_t hi) {
     for (std::size_t i = lo; i < hi; ++i) {
-      f.begin[i] = static_cast<std::int64_t>(i * k);
-      gen(static_cast<OrgId>(i),
-          [&](OrgId j) { f.targets[i * k + static_cast<std::size_t>(f.count[i]++)] = j; });
+      OrgId* row = f.targets.data() + i * k;
+      std::int32_t c = 0;
+      gen(static_cast<OrgId>(i), [&](OrgId j) { row[c++] = j; });
+      f.count[i] = normalise_row(static_cast<OrgId>(i), row, c);
     }
   });
   return f;
@@ -96,103 +156,183 @@ template <class Gen>
 ForwardLists draw_counted(std::int64_t n, const Gen& gen) {
   const auto N = static_cast<std::size_t>(n);
   ForwardLists f;
-  f.count.assign(N, 0);
-  par::for_ranges<std::size_t>(0, N, kGrain, [&](std::size_t lo, std::size_t hi) {
-    for (std::size_t i = lo; i < hi; ++i)
-      gen(static_cast<OrgId>(i), [&](OrgId) { ++f.count[i]; });
-  });
-  f.begin = prefix_offsets(f.count);
-  f.targets.resize(static_cast<std::size_t>(f.begin[N]));
-  f.begin.pop_back();
+  f.count.resize(N);
   par::for_ranges<std::size_t>(0, N, kGrain, [&](std::size_t lo, std::size_t hi) {
     for (std::size_t i = lo; i < hi; ++i) {
-      auto at = static_cast<std::size_t>(f.begin[i]);
-      gen(static_cast<OrgId>(i), [&](OrgId j) { f.targets[at++] = j; });
+      std::int32_t c = 0;
+      gen(static_cast<OrgId>(i), [&](OrgId) { ++c; });
+      f.count[i] = c;
+    }
+  });
+  f.begin = prefix_offsets(f.count.data(), N);
+  f.targets.resize(static_cast<std::size_t>(f.begin[N]));
+  par::for_ranges<std::size_t>(0, N, kGrain, [&](std::size_t lo, std::size_t hi) {
+    for (std::size_t i = lo; i < hi; ++i) {
+      OrgId* row = f.targets.data() + f.begin[i];
+      std::int32_t c = 0;
+      gen(static_cast<OrgId>(i), [&](OrgId j) { row[c++] = j; });
+      f.count[i] = normalise_row(static_cast<OrgId>(i), row, c);
     }
   });
   return f;
 }
 
-/// The undirected CSR network from the forward lists: each row holds the organisation's own
-/// draws followed by the draws that named it; rows are then sorted and de-duplicated, which
-/// removes any dependence on the fill order.
+/// Union of two sorted rows, each without duplicates, written through `put` (which may only
+/// count): branch-free steps, since which row holds the next smaller id is a coin toss.
+template <class Put>
+void merge_rows(const OrgId* a, const OrgId* a_end, const OrgId* b, const OrgId* b_end,
+                const Put& put) {
+  while (a != a_end && b != b_end) {
+    const OrgId x = *a, y = *b;
+    put(std::min(x, y));
+    a += x <= y;
+    b += y <= x;
+  }
+  for (; a != a_end; ++a)
+    put(*a);
+  for (; b != b_end; ++b)
+    put(*b);
+}
+
+/// The undirected CSR network from the forward lists: row j is the union of j's own draws and
+/// the organisations that drew j (its "reverse" entries). Both parts come out sorted, so a row
+/// is one merge, and the arrays do not depend on the thread count or schedule:
 ///
-/// The reverse entries are placed by a parallel counting sort over C contiguous chunks of
-/// sources, each with a private histogram and private cursors. Plain stores instead of an atomic
-/// cursor per entry: a locked instruction per random store serialises the cache misses, and made
-/// this phase several times slower.
+/// 1. Bucketing: targets are grouped in blocks of 2^15 consecutive ids (territories own
+///    contiguous ranges, so most links stay within a few blocks). The sources are cut into
+///    contiguous chunks; each chunk counts its draws per target block, a scan gives every
+///    (block, chunk) pair its segment, and each chunk appends (source, target within the block)
+///    to its segments in increasing source order. The stores go to one stream per block instead
+///    of anywhere in the network, and each block's entries end up in increasing source order.
+/// 2. Per block (in parallel): a counting sort of its entries by target, stable, into a scratch
+///    buffer that stays in cache and is copied back over the block's segment; then the size of
+///    each row's merge with its own draws (the degree; a link drawn from both ends counts once).
+/// 3. Offsets are a prefix sum of the degrees; per block again, each row is written once by
+///    merging its own draws with its reverse entries, straight into the final array.
+///
+/// Every large array is allocated uninitialised (on huge pages) and first touched by a parallel
+/// loop, and each huge page of the inputs goes back whole as soon as the blocks have consumed
+/// all of it (core/pages.hpp), so the network's arrays grow while the forward lists and reverse
+/// entries shrink. (Releasing each block's part of a page instead splits the huge pages, which
+/// made the build at 28 million organisations more than twice as slow.)
 Network symmetrise(std::int64_t n, ForwardLists&& f) {
   const auto N = static_cast<std::size_t>(n);
-  // One histogram of N counters per chunk: at most 8 chunks bounds the extra memory.
+  constexpr unsigned kShift = 15;
+  constexpr std::size_t kBlockRows = std::size_t{1} << kShift;
+  const std::size_t B = (N + kBlockRows - 1) >> kShift;
+  const auto block_end = [&](std::size_t b) { return std::min(N, (b + 1) << kShift); };
+  // Source chunks: a few per thread for balance; their number does not change the result.
   const std::size_t C =
-      std::clamp<std::size_t>(static_cast<std::size_t>(par::max_concurrency()), 1, 8);
+      std::clamp<std::size_t>(static_cast<std::size_t>(par::max_concurrency()) * 4, 1,
+                              std::max<std::size_t>(1, N / kGrain));
   const auto chunk_begin = [&](std::size_t c) { return N * c / C; };
-  std::vector<std::vector<std::int32_t>> cursor(C); // per chunk: count, then slot within row j
+
+  // 1. Counts per (chunk, block), their segments, and the bucketed reverse entries.
+  std::vector<std::vector<std::int64_t>> at(C);
   par::for_each(C, [&](std::size_t c) {
-    cursor[c].assign(N, 0);
-    for (std::size_t i = chunk_begin(c); i < chunk_begin(c + 1); ++i)
-      for (std::int32_t s = 0; s < f.count[i]; ++s)
-        ++cursor[c][static_cast<std::size_t>(f.targets[static_cast<std::size_t>(f.begin[i] + s)])];
-  });
-  // Chunk c's entries in row j follow j's own draws and the earlier chunks' entries.
-  std::vector<std::int32_t> degree(N, 0);
-  par::for_ranges<std::size_t>(0, N, kGrain, [&](std::size_t lo, std::size_t hi) {
-    for (std::size_t j = lo; j < hi; ++j) {
-      std::int32_t at = f.count[j];
-      for (std::size_t c = 0; c < C; ++c) {
-        const std::int32_t here = cursor[c][j];
-        cursor[c][j] = at;
-        at += here;
-      }
-      degree[j] = at;
-    }
-  });
-  Network net;
-  net.offsets = prefix_offsets(degree);
-  net.targets.resize(static_cast<std::size_t>(net.offsets[N]));
-  par::for_each(C, [&](std::size_t c) {
-    std::vector<std::int32_t>& cur = cursor[c];
+    at[c].assign(B, 0);
     for (std::size_t i = chunk_begin(c); i < chunk_begin(c + 1); ++i) {
-      const OrgId* own = f.targets.data() + f.begin[i];
-      std::copy_n(own, f.count[i], net.targets.begin() + net.offsets[i]);
+      const OrgId* row = f.row(i);
+      for (std::int32_t s = 0; s < f.count[i]; ++s)
+        ++at[c][static_cast<std::size_t>(row[s]) >> kShift];
+    }
+  });
+  std::vector<std::int64_t> segment(B + 1, 0); // block b's entries: [segment[b], segment[b+1])
+  std::int64_t total = 0;
+  for (std::size_t b = 0; b < B; ++b) {
+    segment[b] = total;
+    for (std::size_t c = 0; c < C; ++c)
+      total += std::exchange(at[c][b], total);
+  }
+  segment[B] = total;
+  UninitVector<OrgId> source(static_cast<std::size_t>(total));
+  UninitVector<std::uint16_t> local(static_cast<std::size_t>(total));
+  par::for_each(C, [&](std::size_t c) {
+    std::int64_t* cur = at[c].data();
+    for (std::size_t i = chunk_begin(c); i < chunk_begin(c + 1); ++i) {
+      const OrgId* row = f.row(i);
       for (std::int32_t s = 0; s < f.count[i]; ++s) {
-        const auto j = static_cast<std::size_t>(own[s]);
-        net.targets[static_cast<std::size_t>(net.offsets[j] + cur[j]++)] = static_cast<OrgId>(i);
+        const auto j = static_cast<std::size_t>(row[s]);
+        const auto q = static_cast<std::size_t>(cur[j >> kShift]++);
+        source[q] = static_cast<OrgId>(i);
+        local[q] = static_cast<std::uint16_t>(j & (kBlockRows - 1));
       }
     }
   });
-  f = ForwardLists{};
-  cursor = {};
-  par::for_ranges<std::size_t>(0, N, kGrain, [&](std::size_t lo, std::size_t hi) {
-    for (std::size_t i = lo; i < hi; ++i) {
-      auto* b = net.targets.data() + net.offsets[i];
-      auto* e = net.targets.data() + net.offsets[i + 1];
-      std::sort(b, e);
-      degree[i] = static_cast<std::int32_t>(std::unique(b, e) - b);
+  at = {};
+
+  // 2. Per block: reverse entries sorted by target (stable), reverse counts and degrees.
+  UninitVector<std::int32_t> reverse(N);
+  UninitVector<std::int32_t> degree(N);
+  PageReleaser<std::uint16_t> local_pages(local);
+  par::for_ranges<std::size_t>(0, B, 1, [&](std::size_t b_lo, std::size_t b_hi) {
+    UninitVector<OrgId> scratch;
+    std::vector<std::int32_t> cur(kBlockRows);
+    for (std::size_t b = b_lo; b < b_hi; ++b) {
+      const std::size_t r0 = b << kShift, rows = block_end(b) - r0;
+      const auto s0 = static_cast<std::size_t>(segment[b]);
+      const auto s1 = static_cast<std::size_t>(segment[b + 1]);
+      std::int32_t* count = reverse.data() + r0;
+      std::fill_n(count, rows, 0);
+      for (std::size_t q = s0; q < s1; ++q)
+        ++count[local[q]];
+      std::int32_t sum = 0;
+      for (std::size_t x = 0; x < rows; ++x) {
+        cur[x] = sum;
+        sum += count[x];
+      }
+      scratch.resize(s1 - s0);
+      for (std::size_t q = s0; q < s1; ++q)
+        scratch[static_cast<std::size_t>(cur[local[q]]++)] = source[q];
+      std::copy(scratch.begin(), scratch.end(), source.begin() + static_cast<std::ptrdiff_t>(s0));
+      const OrgId* rev = source.data() + s0;
+      for (std::size_t j = r0; j < r0 + rows; ++j) {
+        const OrgId* own = f.row(j);
+        std::int32_t d = 0;
+        merge_rows(own, own + f.count[j], rev, rev + count[j - r0], [&](OrgId) { ++d; });
+        degree[j] = d;
+        rev += count[j - r0];
+      }
+      local_pages.consumed(s0, s1);
     }
   });
-  // Compact rows that lost duplicates (i drew j and j drew i). Rows only move left, so a
-  // sequential in-place pass is safe; it is skipped when nothing changed. The array keeps its
-  // capacity: shrinking would copy it and double the peak memory for a few bytes.
-  std::vector<std::int64_t> compact = prefix_offsets(degree);
-  if (compact[N] != net.offsets[N]) {
-    for (std::size_t i = 0; i < N; ++i)
-      std::copy_n(net.targets.begin() + net.offsets[i], degree[i],
-                  net.targets.begin() + compact[i]);
-    net.targets.resize(static_cast<std::size_t>(compact[N]));
-    net.offsets = std::move(compact);
-  }
+  local = {};
+
+  // 3. Offsets, then every row merged into place.
+  Network net;
+  net.offsets = prefix_offsets(degree.data(), N);
+  degree = {};
+  net.targets.resize(static_cast<std::size_t>(net.offsets[N]));
+  PageReleaser<OrgId> forward_pages(f.targets), source_pages(source);
+  par::for_ranges<std::size_t>(0, B, 1, [&](std::size_t b_lo, std::size_t b_hi) {
+    for (std::size_t b = b_lo; b < b_hi; ++b) {
+      const OrgId* rev = source.data() + segment[b];
+      for (std::size_t j = b << kShift; j < block_end(b); ++j) {
+        const OrgId* own = f.row(j);
+        OrgId* out = net.targets.data() + net.offsets[j];
+        merge_rows(own, own + f.count[j], rev, rev + reverse[j], [&](OrgId x) { *out++ = x; });
+        rev += reverse[j];
+      }
+      // This block's inputs are spent: their pages go back as the output's pages come in.
+      forward_pages.consumed(f.start(b << kShift), f.start(block_end(b)));
+      source_pages.consumed(static_cast<std::size_t>(segment[b]),
+                            static_cast<std::size_t>(segment[b + 1]));
+    }
+  });
   return net;
 }
 
 /// Partner draws: k per organisation, a share within the own territory, the rest elsewhere
-/// (uniformly, or by territory with a distance decay). Draws never repeat a partner or self.
+/// (uniformly, or by territory with a distance decay). Draws never repeat a partner or self, and
+/// are emitted in increasing order once all are drawn.
+/// Each organisation's draws come from its own stream: a Bernoulli trial for local or remote,
+/// then a bounded integer (core/bounded.hpp) for the partner (after a territory for `distance`).
 class PartnerGenerator {
 public:
   PartnerGenerator(const Scenario& s, const std::vector<std::int64_t>& begin,
-                   const std::vector<std::int32_t>& territory_of)
-      : spec_(s.network), key_(s.seed, Purpose::network, 0), begin_(begin),
-        territory_of_(territory_of), n_(begin.back()) {
+                   const UninitVector<std::int32_t>& territory_of)
+      : spec_(s.network), key_(s.seed, Purpose::network, 0), local_(s.network.local_share),
+        begin_(begin), territory_of_(territory_of), n_(begin.back()) {
     const std::size_t T = begin.size() - 1;
     if (spec_.remote == NetworkSpec::Remote::distance) {
       // Cumulative territory weights per source territory: size x exp(-distance / decay).
@@ -219,52 +359,62 @@ public:
     const std::int64_t lo = begin_[t], hi = begin_[t + 1];
     const bool can_local = hi - lo > 1;
     const bool can_remote = n_ - (hi - lo) > 0;
-    boost::random::bernoulli_distribution<double> local(spec_.local_share);
     OrgId chosen[kMaxPartners];
     const int k = std::min(spec_.partners, kMaxPartners);
     int drawn = 0;
     for (int slot = 0; slot < k; ++slot) {
       for (int attempt = 0; attempt < kAttempts; ++attempt) {
-        const bool want_local = local(rng);
+        const bool want_local = local_(rng);
         OrgId j;
         if ((want_local && can_local) || !can_remote) {
           // Uniform among the territory's other organisations.
-          const auto r = boost::random::uniform_int_distribution<std::int64_t>(0, hi - lo - 2)(rng);
+          const auto r =
+              static_cast<std::int64_t>(bounded(rng, static_cast<std::uint64_t>(hi - lo - 1)));
           j = static_cast<OrgId>(lo + r + (lo + r >= i ? 1 : 0));
         } else {
           j = remote(rng, t, lo, hi);
         }
-        if (j == i || std::find(chosen, chosen + drawn, j) != chosen + drawn) continue;
-        chosen[drawn++] = j;
-        emit(j);
+        // `chosen` stays sorted: j's rank and whether it repeats, without branches.
+        int rank = 0;
+        bool repeat = j == i;
+        for (int a = 0; a < drawn; ++a) {
+          rank += chosen[a] < j;
+          repeat |= chosen[a] == j;
+        }
+        if (repeat) continue;
+        std::copy_backward(chosen + rank, chosen + drawn, chosen + drawn + 1);
+        chosen[rank] = j;
+        ++drawn;
         break;
       }
     }
+    for (int a = 0; a < drawn; ++a) // in increasing order: the row needs no sort
+      emit(chosen[a]);
   }
 
 private:
   OrgId remote(Stream& rng, std::size_t t, std::int64_t lo, std::int64_t hi) const {
     if (spec_.remote == NetworkSpec::Remote::uniform) {
       const auto r =
-          boost::random::uniform_int_distribution<std::int64_t>(0, n_ - (hi - lo) - 1)(rng);
+          static_cast<std::int64_t>(bounded(rng, static_cast<std::uint64_t>(n_ - (hi - lo))));
       return static_cast<OrgId>(r < lo ? r : r + (hi - lo));
     }
     const std::size_t T = begin_.size() - 1;
     const double* row = cdf_.data() + t * T;
-    const double x = boost::random::uniform_01<double>()(rng) * row[T - 1];
+    const double x = unit(rng()) * row[T - 1];
     auto u = static_cast<std::size_t>(std::upper_bound(row, row + T, x) - row);
     u = std::min(u, T - 1);
     while (begin_[u + 1] == begin_[u] || u == t)
       u = (u + 1) % T; // guard against empty targets
-    const auto r =
-        boost::random::uniform_int_distribution<std::int64_t>(begin_[u], begin_[u + 1] - 1)(rng);
-    return static_cast<OrgId>(r);
+    const auto r = bounded(rng, static_cast<std::uint64_t>(begin_[u + 1] - begin_[u]));
+    return static_cast<OrgId>(begin_[u] + static_cast<std::int64_t>(r));
   }
 
   NetworkSpec spec_;
   StreamKey key_;
+  Chance local_;
   const std::vector<std::int64_t>& begin_;
-  const std::vector<std::int32_t>& territory_of_;
+  const UninitVector<std::int32_t>& territory_of_;
   std::int64_t n_;
   std::vector<double> cdf_;
 };
@@ -632,13 +782,25 @@ World build_world(const Scenario& s) {
     break;
   }
   }
-  if (!w.network.complete)
-    for (OrgId i = 0; i < n; ++i)
-      if (w.network.degree(i) > 65535)
-        throw InputError(
-            {s.file, 0, 0, "network"},
-            "organisation " + std::to_string(i) + " has " + std::to_string(w.network.degree(i)) +
-                " links; at most 65,535 are supported (lower network.mean_degree or partners)");
+  if (!w.network.complete) {
+    // The first organisation with too many links, by a parallel min-reduction.
+    std::atomic<std::int64_t> first{n};
+    par::for_ranges<std::int64_t>(0, n, kGrain, [&](std::int64_t lo, std::int64_t hi) {
+      for (std::int64_t i = lo; i < hi && i < first.load(std::memory_order_relaxed); ++i)
+        if (w.network.degree(static_cast<OrgId>(i)) > 65535) {
+          std::int64_t seen = first.load();
+          while (i < seen && !first.compare_exchange_weak(seen, i)) {
+          }
+          break;
+        }
+    });
+    if (const std::int64_t i = first.load(); i < n)
+      throw InputError({s.file, 0, 0, "network"},
+                       "organisation " + std::to_string(i) + " has " +
+                           std::to_string(w.network.degree(static_cast<OrgId>(i))) +
+                           " links; at most 65,535 are supported (lower network.mean_degree or "
+                           "partners)");
+  }
   return w;
 }
 

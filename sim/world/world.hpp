@@ -6,6 +6,7 @@
 // adoption states, policy levers) lives in the kernel's RunState (kernel/state.hpp).
 #pragma once
 
+#include "core/uninit.hpp"
 #include "scenario/limits.hpp"
 #include "scenario/scenario.hpp"
 
@@ -18,11 +19,12 @@ namespace csei {
 using OrgId = std::int32_t;
 
 /// Undirected network in compressed sparse row form: neighbours of i are
-/// targets[offsets[i] .. offsets[i+1]), sorted, without self-links or duplicates.
+/// targets[offsets[i] .. offsets[i+1]), sorted, without self-links or duplicates. The arrays are
+/// allocated uninitialised (core/uninit.hpp) and filled by parallel loops.
 struct Network {
   bool complete = false; // well-mixed: every organisation is linked to every other, no arrays
-  std::vector<std::int64_t> offsets;
-  std::vector<OrgId> targets;
+  UninitVector<std::int64_t> offsets;
+  UninitVector<OrgId> targets;
 
   [[nodiscard]] std::span<const OrgId> neighbours(OrgId i) const {
     return {targets.data() + offsets[i], targets.data() + offsets[i + 1]};
@@ -37,19 +39,20 @@ struct Network {
 inline constexpr std::int32_t kNoCluster = -1;
 
 struct Organisations {
-  std::vector<std::int32_t> territory;
-  std::vector<LegalForm> form;
-  std::vector<std::uint8_t> sector; // index into scenario organisations.sectors
-  std::vector<float> jobs;
-  std::vector<float> innovativeness;
-  std::vector<float> resources;
+  // Arrays are filled by parallel loops right after allocation (core/uninit.hpp).
+  UninitVector<std::int32_t> territory;
+  UninitVector<LegalForm> form;
+  UninitVector<std::uint8_t> sector; // index into scenario organisations.sectors
+  UninitVector<float> jobs;
+  UninitVector<float> innovativeness;
+  UninitVector<float> resources;
   /// Cluster membership when the run starts (kNoCluster: none). The run's live membership is
   /// RunState::cluster; only world building and the kernel's initial state read this one.
   std::vector<std::int32_t> initial_cluster;
   /// Per innovation: each organisation's adoption threshold (empty unless the rule uses it).
   /// Double precision, as drawn: the threshold rule compares it with the exact share of adopted
   /// neighbours, so theta = 0.2 adopts at 1 of 5 (a float would round 0.2 up and never adopt).
-  std::vector<std::vector<double>> threshold;
+  std::vector<UninitVector<double>> threshold;
 
   [[nodiscard]] std::int64_t size() const { return static_cast<std::int64_t>(territory.size()); }
 };

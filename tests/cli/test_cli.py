@@ -173,7 +173,8 @@ def test_strings_are_utf8(csei, repo, tmp_path):
 SHIPPED = ["baseline_eu27.toml", "policy/fund_facilitators.toml", "policy/transnational_bridges.toml",
            "policy/cost_subsidy.toml", "policy/funding_cut.toml", "teaching/word_of_mouth.toml",
            "teaching/clusters_matter.toml", "teaching/tipping_points.toml",
-           "validation/bass_complete.toml", "bench/eu_scale.toml", "bench/eu_scale_clusters.toml"]
+           "validation/bass_complete.toml", "bench/eu_scale.toml", "bench/eu_scale_clusters.toml",
+           "bench/eu_x10.toml"]
 
 
 @pytest.mark.parametrize("name", SHIPPED)

@@ -5,6 +5,8 @@
 #include <map>
 
 using namespace csei;
+using csei::test::input_error_of;
+using csei::test::replaced;
 using csei::test::scenario_from;
 
 namespace {
@@ -139,4 +141,67 @@ TEST_CASE("the world does not depend on the thread count", "[world][determinism]
   const World w3 =
       build_world(scenario_from(kWorld, {"organisations.per_territory=20000", "seed=4"}));
   CHECK(w1.network.targets != w3.network.targets);
+}
+
+namespace {
+
+World build_with_threads(const Scenario& s, int threads) {
+  tbb::global_control cap(tbb::global_control::max_allowed_parallelism,
+                          static_cast<std::size_t>(threads));
+  return build_world(s);
+}
+
+} // namespace
+
+TEST_CASE("networks larger than many parallel blocks are simple, symmetric and independent of "
+          "the thread count",
+          "[world][network][determinism]") {
+  // 200,001 organisations: several target blocks of the transpose (2^15 ids each) and many
+  // source chunks, with a partial last block.
+  const std::vector<std::vector<std::string>> variants = {
+      {"organisations.per_territory=66667"},
+      {"organisations.per_territory=66667", "network.kind=erdos_renyi", "network.mean_degree=6.0"},
+  };
+  for (const auto& overrides : variants) {
+    const Scenario s = scenario_from(kWorld, overrides);
+    const World w1 = build_with_threads(s, 1);
+    REQUIRE(w1.organisation_count() == 200001);
+    check_invariants(w1);
+    CHECK(w1.network.link_count() > 500000);
+    for (int threads : {2, 3, 4}) {
+      const World w = build_with_threads(s, threads);
+      CHECK(w.network.offsets == w1.network.offsets);
+      CHECK(w.network.targets == w1.network.targets);
+    }
+  }
+}
+
+TEST_CASE("an organisation with more than 65,535 links is an input error", "[world][network]") {
+  // One organisation alone in its territory: every other organisation's only partner is remote,
+  // so all 70,000 of them draw it.
+  const std::string text = R"(seed = 1
+[time]
+steps = 1
+[territories]
+list = [{ code = "A", lat = 50.0, lon = 0.0, population = 1.0 },
+        { code = "B", lat = 50.0, lon = 3.0, population = 70000.0 }]
+[organisations]
+total = 70001
+split = "population"
+[network]
+kind = "partners"
+partners = 1
+local_share = 0.0
+remote = "uniform"
+[[innovations]]
+name = "x"
+)";
+  const Scenario s = scenario_from(text);
+  const std::string message = input_error_of([&] { return build_world(s); });
+  CHECK_THAT(message, Catch::Matchers::Contains("organisation 0 has 70000 links") &&
+                          Catch::Matchers::Contains("at most 65,535"));
+  // Below the limit the same shape builds.
+  const World w = build_world(scenario_from(
+      replaced(replaced(text, "total = 70001", "total = 60001"), "70000.0", "60000.0")));
+  CHECK(w.network.degree(0) == 60000);
 }
