@@ -66,11 +66,12 @@ void Simulation::apply(std::size_t k, std::span<const OrgId> list, int sign,
 
 void Simulation::update_neighbours(std::size_t k, std::span<const OrgId> list, int sign) {
   // Every neighbour j of an organisation in the list gets +-1 in the count of its link's class.
-  // Counts are integers, so any order gives the same result. Without atomics: the updates are
-  // first bucketed by target block (2^16 ids, whose counts fit in a core's cache), chunk by chunk
-  // of the list in parallel; then each block applies its updates with plain increments, blocks
-  // in parallel. Sequential stores into the buckets and cache-resident increments replace
-  // random locked read-modify-writes, which serialise the cache misses.
+  // Counts are integers, so any order gives the same result; no atomics are needed, as no two
+  // threads ever write one count. The id space is cut into units (territories, in pieces of at
+  // most 2^17 organisations). Phase A, units in parallel: the list's organisations of a unit
+  // update their neighbours in the same unit directly (most links stay in the territory, and a
+  // unit's counts fit in a core's cache) and put the other updates in buckets by target block
+  // (2^16 ids). Phase B, blocks in parallel: each block applies its buckets' updates.
   AdoptionState& st = state_.innovations[k];
   const auto& orgs = world_.organisations;
   const Network& net = world_.network;
@@ -107,23 +108,33 @@ void Simulation::update_neighbours(std::size_t k, std::span<const OrgId> list, i
   constexpr unsigned kBlockBits = 16;
   const auto n = static_cast<std::size_t>(world_.organisation_count());
   const std::size_t blocks = (n >> kBlockBits) + 1;
-  const std::size_t chunks = std::min<std::size_t>(64, list.size() / 2048);
-  auto& buckets = update_buckets_; // [chunk * blocks + block]: (offset in block) | class << 16
-  if (buckets.size() < chunks * blocks) buckets.resize(chunks * blocks);
-  par::for_each(chunks, [&](std::size_t c) {
-    std::vector<std::uint32_t>* const mine = buckets.data() + c * blocks;
+  const std::vector<std::int64_t>& unit = unit_begin_;
+  const std::size_t units = unit.size() - 1;
+  auto& buckets = update_buckets_; // [unit * blocks + block]: (offset in block) | class << 16
+  if (buckets.size() < units * blocks) buckets.resize(units * blocks);
+  par::for_each(units, [&](std::size_t u) {
+    std::vector<std::uint32_t>* const mine = buckets.data() + u * blocks;
     for (std::size_t b = 0; b < blocks; ++b)
       mine[b].clear();
-    for (std::size_t a = list.size() * c / chunks; a < list.size() * (c + 1) / chunks; ++a)
+    const OrgId lo = static_cast<OrgId>(unit[u]), hi = static_cast<OrgId>(unit[u + 1]);
+    const auto first =
+        static_cast<std::size_t>(std::lower_bound(list.begin(), list.end(), lo) - list.begin());
+    const auto last =
+        static_cast<std::size_t>(std::lower_bound(list.begin(), list.end(), hi) - list.begin());
+    for (std::size_t a = first; a < last; ++a)
       for_links(a, [&](OrgId j, LinkClass cls) {
-        const auto u = static_cast<std::uint32_t>(j);
-        mine[u >> kBlockBits].push_back((u & 0xFFFFU) | (static_cast<std::uint32_t>(cls) << 16));
+        if (j >= lo && j < hi) {
+          bump(static_cast<std::size_t>(j), cls);
+          return;
+        }
+        const auto v = static_cast<std::uint32_t>(j);
+        mine[v >> kBlockBits].push_back((v & 0xFFFFU) | (static_cast<std::uint32_t>(cls) << 16));
       });
   });
   par::for_each(blocks, [&](std::size_t b) {
     const std::size_t base = b << kBlockBits;
-    for (std::size_t c = 0; c < chunks; ++c)
-      for (const std::uint32_t e : buckets[c * blocks + b])
+    for (std::size_t u = 0; u < units; ++u)
+      for (const std::uint32_t e : buckets[u * blocks + b])
         bump(base + (e & 0xFFFFU), static_cast<LinkClass>(e >> 16));
   });
 }

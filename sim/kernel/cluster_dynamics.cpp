@@ -15,6 +15,7 @@ void Simulation::join(std::size_t i, std::int32_t c) {
   const auto& orgs = world_.organisations;
   const std::int32_t old = state_.cluster[i];
   const auto ti = orgs.territory[i];
+  if (old == kNoCluster) state_.members.push_back(static_cast<OrgId>(i));
   if (!world_.network.complete) {
     for (const OrgId j : world_.network.neighbours(static_cast<OrgId>(i))) {
       const auto u = static_cast<std::size_t>(j);
@@ -66,18 +67,21 @@ void Simulation::recruitment() {
   const ClusterRules& r = scenario_.rules;
   if (!r.recruitment || world_.network.complete || state_.clusters.empty()) return;
   const double p = r.recruitment_rate * scenario_.step_years();
-  const auto n = world_.organisation_count();
   const StreamKey key =
       StreamKey(scenario_.seed, Purpose::membership, static_cast<std::uint64_t>(state_.step));
-  const auto blocks = static_cast<std::size_t>((n + detail::kGrain - 1) / detail::kGrain);
+  // Over the member list (in joining order): each member's draws come from its own stream, and
+  // the invitations are sorted before anyone joins, so the order of the scan does not matter.
+  const std::vector<OrgId>& members = state_.members;
+  const auto m = static_cast<std::int64_t>(members.size());
+  const auto blocks = static_cast<std::size_t>((m + detail::kGrain - 1) / detail::kGrain);
   std::vector<std::vector<std::pair<OrgId, std::int32_t>>> invites(blocks);
   par::for_each(blocks, [&](std::size_t b) {
     const std::int64_t lo = static_cast<std::int64_t>(b) * detail::kGrain,
-                       hi = std::min(n, lo + detail::kGrain);
+                       hi = std::min(m, lo + detail::kGrain);
     const std::int32_t* const cluster = state_.cluster.data();
-    for (std::int64_t i = lo; i < hi; ++i) {
+    for (std::int64_t x = lo; x < hi; ++x) {
+      const OrgId i = members[static_cast<std::size_t>(x)];
       const std::int32_t c = cluster[i];
-      if (c == kNoCluster) continue;
       const auto row = world_.network.neighbours(static_cast<OrgId>(i));
       if (row.empty()) continue;
       Stream rng = key.stream(static_cast<std::uint64_t>(i));

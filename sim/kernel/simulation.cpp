@@ -63,6 +63,7 @@ Simulation::Simulation(const Scenario& scenario, const World& world)
   o.members.assign(T_, 0);
   for (std::size_t i = 0; i < n; ++i)
     if (st.cluster[i] != kNoCluster) {
+      st.members.push_back(static_cast<OrgId>(i));
       ++st.cluster_size[static_cast<std::size_t>(st.cluster[i])];
       ++o.members[static_cast<std::size_t>(orgs.territory[i])];
     }
@@ -138,6 +139,16 @@ Simulation::Simulation(const Scenario& scenario, const World& world)
             a.settled[w] = bits;
           }
         });
+  }
+
+  // Units of the apply phase: each territory in pieces of at most 2^17 organisations.
+  constexpr std::int64_t kUnit = std::int64_t{1} << 17;
+  unit_begin_.push_back(0);
+  for (std::size_t t = 0; t < T_; ++t) {
+    const std::int64_t lo = world.territory_begin[t], len = world.territory_begin[t + 1] - lo;
+    const std::int64_t pieces = (len + kUnit - 1) / kUnit;
+    for (std::int64_t p = 1; p <= pieces; ++p)
+      unit_begin_.push_back(lo + len * p / pieces);
   }
 
   st.support.resize(T_);

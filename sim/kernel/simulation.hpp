@@ -99,7 +99,10 @@ private:
   // Scratch of the decide pass: one list per block of organisations, read in block order.
   std::vector<std::vector<OrgId>> block_adopt_, block_abandon_, block_aware_;
   std::vector<std::vector<std::uint8_t>> block_transfer_;
-  // Scratch of the apply phase: neighbour updates bucketed by chunk and target block.
+  // The apply phase's units of organisations (territories, in pieces of at most 2^17 ids):
+  // unit u is [unit_begin_[u], unit_begin_[u+1]); and its scratch, the neighbour updates that
+  // leave their unit, bucketed by unit and target block.
+  std::vector<std::int64_t> unit_begin_;
   std::vector<std::vector<std::uint32_t>> update_buckets_;
 };
 

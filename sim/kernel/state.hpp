@@ -76,6 +76,7 @@ struct RunState {
   UninitVector<ClassCounts> class_degree;
   std::vector<ClusterInfo> clusters;
   std::vector<std::int64_t> cluster_size;
+  std::vector<OrgId> members;    // every cluster member (members never leave), in joining order
   std::size_t cluster_slots = 0; // the most clusters the run can have
 
   // Policy levers.
