@@ -1,5 +1,5 @@
 // The run's initial state and the model's schedule (see simulation.hpp); the pioneers of
-// innovations; what an organisation sees of its clusters and policy levers.
+// innovations.
 #include "kernel/simulation.hpp"
 
 #include "core/parallel.hpp"

@@ -41,11 +41,7 @@ struct AdoptionState {
     const std::int32_t at = aware_at.empty() ? adopted_at[i] : aware_at[i];
     return at != kNever && at < s;
   }
-  [[nodiscard]] std::int32_t adopted_neighbour_count(std::size_t i) const {
-    return static_cast<std::int32_t>(total(adopted_neighbours[i]));
-  }
   void settle(std::size_t i) { settled[i >> 6] |= std::uint64_t{1} << (i & 63); }
-  [[nodiscard]] bool is_settled(std::size_t i) const { return (settled[i >> 6] >> (i & 63)) & 1U; }
 };
 
 /// A policy event as applied, for the record.
