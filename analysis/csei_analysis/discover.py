@@ -387,7 +387,9 @@ class Discovery:
     sweep_name: str
     design: str
     outcome: str
-    where: str
+    where: str  # the condition in words, e.g. "x.final_share >= 0.5"
+    operator: str
+    threshold: float
     parameters: list[Parameter]
     points_used: int
     points_left_out: int
@@ -459,7 +461,10 @@ def discover(path, outcome: str, where: str, alpha: float = DEFAULT_ALPHA,
     if outcome not in sweep.outcomes:
         raise DiscoveryError(sweep.path, f"no outcome '{outcome}'; the file has "
                              + ", ".join(sweep.outcomes))
-    parameters = read_parameters(sweep)
+    try:
+        parameters = read_parameters(sweep)
+    except (OSError, KeyError) as err:
+        raise DiscoveryError(sweep.path, f"cannot read /parameters: {err}") from None
     y_mean = sweep.point_means(outcome)
     label = outcome
     if against is not None:
@@ -473,7 +478,8 @@ def discover(path, outcome: str, where: str, alpha: float = DEFAULT_ALPHA,
                              "(no successful run)")
     left_out = int((~used).sum())
     if left_out:
-        notes.append(f"{left_out} design points without a successful run are left out")
+        notes.append(f"{left_out} design points without a successful run"
+                     + (" in either file" if against is not None else "") + " are left out")
     x = sweep.value[used].astype(float)
     y = COMPARISONS[op_text](y_mean[used], threshold)
     description = f"{label} {op_text} {threshold:g}"
@@ -512,7 +518,8 @@ def discover(path, outcome: str, where: str, alpha: float = DEFAULT_ALPHA,
             choice += "; pasting widened nothing"
     return Discovery(
         path=sweep.path, sweep_name=str(sweep.attrs.get("name", sweep.path.stem)),
-        design=sweep.design, outcome=outcome, where=description, parameters=parameters,
+        design=sweep.design, outcome=outcome, where=description, operator=op_text,
+        threshold=threshold, parameters=parameters,
         points_used=int(used.sum()), points_left_out=left_out, cases=cases,
         trajectory=trajectory, chosen=chosen, choice=choice,
         quasi_p=prim.quasi_p(trajectory[chosen]),
@@ -585,7 +592,7 @@ def to_json(d: Discovery) -> str:
     doc = {
         "sweep": str(d.path), "name": d.sweep_name, "design": d.design,
         "outcome": d.outcome, "against": None if d.against is None else str(d.against),
-        "where": d.where,
+        "where": d.where, "operator": d.operator, "threshold": d.threshold,
         "points": d.points_used, "points_left_out": d.points_left_out, "cases": d.cases,
         "settings": d.settings,
         "trajectory": [_box_json(d, b) for b in d.trajectory],
@@ -651,15 +658,21 @@ def format_text(d: Discovery) -> str:
                          f"{shown_qp}")
             continue
         shown_range = f"[{_fmt(row['range'][0])}, {_fmt(row['range'][1])}]"
-        lo = ("" if row["lower_restricted"] else "(") + _fmt(row["box"][0])
-        hi = _fmt(row["box"][1]) + ("" if row["upper_restricted"] else ")")
-        shown_box = f"[{lo}, {hi}]" if row["restricted"] else "not restricted"
+        if row["lower_restricted"] and row["upper_restricted"]:
+            shown_box = f"[{_fmt(row['box'][0])}, {_fmt(row['box'][1])}]"
+        elif row["lower_restricted"]:
+            shown_box = f">= {_fmt(row['box'][0])}"
+        elif row["upper_restricted"]:
+            shown_box = f"<= {_fmt(row['box'][1])}"
+        else:
+            shown_box = "not restricted"
         shown_qp = ""
         if qp:
             shown_qp = ", ".join(f"{side} {_p(v)}" for side, v in zip(("lower", "upper"), qp)
                                  if v is not None)
         lines.append(f"  {row['name']:<{width}} {shown_range:>21}   {shown_box:>21}   {shown_qp}")
-    lines.append("  (a limit in parentheses is the range's end: that side is not restricted)")
+    lines.append("  (quasi-p: binomial test of the box against the box without that limit; "
+                 "large = the limit adds little)")
     lines += [f"note: {n}" for n in d.notes]
     return "\n".join(lines)
 

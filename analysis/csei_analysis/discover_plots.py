@@ -53,8 +53,9 @@ def plot_trajectory(d: Discovery) -> Figure:
     ax.scatter([chosen.coverage], [chosen.density], s=180, facecolors="none",
                edgecolors="black", linewidths=1.5, zorder=3)
     ax.annotate(f"box {chosen.index}\ncoverage {chosen.coverage:.2f}, density "
-                f"{chosen.density:.2f}", (chosen.coverage, chosen.density), xytext=(12, -28),
-                textcoords="offset points", fontsize="small")
+                f"{chosen.density:.2f}", (chosen.coverage, chosen.density),
+                xytext=(-150 if chosen.coverage > 0.6 else 14, -34), textcoords="offset points",
+                fontsize="small", arrowprops={"arrowstyle": "-", "color": "grey"})
     pasted = [b for b in d.trajectory if b.phase == "paste"]
     if pasted:
         ax.scatter([b.coverage for b in pasted], [b.density for b in pasted], marker="x",
@@ -93,7 +94,8 @@ def plot_box(d: Discovery) -> Figure:
             span = (high - low) or 1.0
             a, b = (row["box"][0] - low) / span, (row["box"][1] - low) / span
             ax.barh(y, b - a, left=a, height=0.6, color=colour)
-            text = f"[{_fmt(row['box'][0])}, {_fmt(row['box'][1])}]"
+            text = (f"[{_fmt(row['box'][0])}, {_fmt(row['box'][1])}]" if row["restricted"]
+                    else "not restricted")
         qp = d.quasi_p.get(j)
         if qp:
             text += "  qp " + ", ".join(_p(v) for v in qp if v is not None)
