@@ -399,3 +399,27 @@ def test_command_on_a_real_sweep(csei, repo, tmp_path, capsys):
     # time metrics: never reached counts as steps + 1, so "<= 24" means reached in the run
     assert main(["discover", str(out), "--outcome", "word_of_mouth.steps_to_50", "--where",
                  "<= 24"]) in (0, 2)
+
+
+def test_the_shipped_discovery_sweeps_are_a_valid_pair(csei, repo):
+    """facilitators_discovery.toml and its base validate, and differ only in names and in the
+    funding parameter, which the base fixes at 0: the same design points and seeds."""
+    import tomllib
+
+    sweeps = repo / "scenarios" / "sweeps"
+    specs = {}
+    for name in ("facilitators_discovery", "facilitators_discovery_base"):
+        path = sweeps / f"{name}.toml"
+        run = subprocess.run([csei, "sweep", str(path), "--dry-run"], capture_output=True,
+                             text=True, timeout=120)
+        assert run.returncode == 0, run.stderr
+        specs[name] = tomllib.loads(path.read_text())
+    policy, base = specs["facilitators_discovery"], specs["facilitators_discovery_base"]
+    funding, base_funding = policy["parameters"][0], base["parameters"][0]
+    assert funding["key"] == base_funding["key"] == "events[0].value"
+    assert funding["range"][1] > 0 and base_funding["levels"] == [0.0]
+    for spec in (policy, base):
+        for key in ("name", "description"):
+            spec.pop(key)
+        spec["parameters"].pop(0)
+    assert policy == base
