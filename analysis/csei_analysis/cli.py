@@ -234,3 +234,13 @@ def _sensitivity(args) -> int:
         return 1
     return 0
 
+
+
+# ---- discover: scenario discovery (PRIM) on a sweep file ---------------------------------
+
+
+@command
+def _add_discover_parser(commands) -> None:
+    from .discover import add_parser
+
+    add_parser(commands)
