@@ -614,7 +614,8 @@ def format_text(d: Discovery) -> str:
     lines = [
         f"{d.path}: {d.sweep_name} | {d.design} design | {d.points_used} points"
         + (f" ({d.points_left_out} left out)" if d.points_left_out else "")
-        + f" x {d.settings['replicates']} replicates",
+        + f" x {d.settings['replicates']} replicate"
+        + ("s" if d.settings["replicates"] != 1 else ""),
         *([f"outcome: {d.outcome} in this sweep minus the same in {d.against}, point by "
            "point (paired seeds)"] if d.against else []),
         f"cases: {d.where} at {d.cases} of {d.points_used} points "
@@ -674,7 +675,7 @@ def format_text(d: Discovery) -> str:
     lines.append("  (quasi-p: binomial test of the box against the box without that limit; "
                  "large = the limit adds little)")
     lines += [f"note: {n}" for n in d.notes]
-    return "\n".join(lines)
+    return "\n".join(line.rstrip() for line in lines)
 
 
 # ---- helpers ------------------------------------------------------------------------------
