@@ -24,6 +24,9 @@ high rate (density: the share of the points inside the box that are cases of int
   the one-sided binomial test of the box's H cases of interest in T points against the density
   of the box with that one restriction removed; a large value says the restriction adds little.
 
+- Paired sweeps: with a base sweep of the same design and seeds (`against`), the outcome is
+  the difference of the two files' point means, point by point.
+
 `discover(...)` returns a `Discovery`; `format_text`, `to_json` and `discover_plots.plot_discovery`
 show it. `Prim` works on any array, not only on sweep files.
 """
