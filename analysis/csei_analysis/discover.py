@@ -648,33 +648,35 @@ def format_text(d: Discovery) -> str:
         f"({chosen.points} points), {len(chosen.restricted)} restricted dimensions",
     ]
     rows = limits(d, chosen)
-    width = max(9, *(len(r["name"]) for r in rows))
-    lines.append(f"  {'parameter':<{width}} {'range':>21}   {'box':>21}   quasi-p")
-    order = sorted(range(len(rows)), key=lambda j: (not rows[j]["restricted"], j))
-    for j in order:
+    table = []
+    for j in sorted(range(len(rows)), key=lambda j: (not rows[j]["restricted"], j)):
         row = rows[j]
         qp = d.quasi_p.get(j)
         if row["kind"] == CATEGORICAL:
             shown_range = "{" + ", ".join(row["levels"]) + "}"
-            shown_box = "{" + ", ".join(row["box_levels"]) + "}"
+            shown_box = "{" + ", ".join(row["box_levels"]) + "}" if row["restricted"] \
+                else "not restricted"
             shown_qp = _p(qp[0]) if qp else ""
-            lines.append(f"  {row['name']:<{width}} {shown_range:>21}   {shown_box:>21}   "
-                         f"{shown_qp}")
-            continue
-        shown_range = f"[{_fmt(row['range'][0])}, {_fmt(row['range'][1])}]"
-        if row["lower_restricted"] and row["upper_restricted"]:
-            shown_box = f"[{_fmt(row['box'][0])}, {_fmt(row['box'][1])}]"
-        elif row["lower_restricted"]:
-            shown_box = f">= {_fmt(row['box'][0])}"
-        elif row["upper_restricted"]:
-            shown_box = f"<= {_fmt(row['box'][1])}"
         else:
-            shown_box = "not restricted"
-        shown_qp = ""
-        if qp:
-            shown_qp = ", ".join(f"{side} {_p(v)}" for side, v in zip(("lower", "upper"), qp)
-                                 if v is not None)
-        lines.append(f"  {row['name']:<{width}} {shown_range:>21}   {shown_box:>21}   {shown_qp}")
+            shown_range = f"[{_fmt(row['range'][0])}, {_fmt(row['range'][1])}]"
+            if row["lower_restricted"] and row["upper_restricted"]:
+                shown_box = f"[{_fmt(row['box'][0])}, {_fmt(row['box'][1])}]"
+            elif row["lower_restricted"]:
+                shown_box = f">= {_fmt(row['box'][0])}"
+            elif row["upper_restricted"]:
+                shown_box = f"<= {_fmt(row['box'][1])}"
+            else:
+                shown_box = "not restricted"
+            shown_qp = ", ".join(f"{side} {_p(v)}" for side, v in
+                                 zip(("lower", "upper"), qp or ()) if v is not None)
+        table.append((row["name"], shown_range, shown_box, shown_qp))
+    widths = [max(len(head), *(len(t[i]) for t in table))
+              for i, head in enumerate(("parameter", "range", "box"))]
+    lines.append(f"  {'parameter':<{widths[0]}}   {'range':>{widths[1]}}   "
+                 f"{'box':>{widths[2]}}   quasi-p")
+    for name, shown_range, shown_box, shown_qp in table:
+        lines.append(f"  {name:<{widths[0]}}   {shown_range:>{widths[1]}}   "
+                     f"{shown_box:>{widths[2]}}   {shown_qp}")
     lines.append("  (quasi-p: binomial test of the box against the box without that limit; "
                  "large = the limit adds little)")
     lines += [f"note: {n}" for n in d.notes]
