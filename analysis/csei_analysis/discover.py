@@ -516,7 +516,7 @@ def discover(path, outcome: str, where: str, alpha: float = DEFAULT_ALPHA,
         if added:
             trajectory.extend(added)
             chosen = added[-1].index
-            choice += f", then pasted ({len(added)} steps)"
+            choice += f", then pasted ({len(added)} step{'s' if len(added) > 1 else ''})"
         else:
             choice += "; pasting widened nothing"
     return Discovery(
