@@ -24,6 +24,9 @@ high rate (density: the share of the points inside the box that are cases of int
   the one-sided binomial test of the box's H cases of interest in T points against the density
   of the box with that one restriction removed; a large value says the restriction adds little.
 
+- Paired sweeps: with a base sweep of the same design and seeds (`against`), the outcome is
+  the difference of the two files' point means, point by point.
+
 `discover(...)` returns a `Discovery`; `format_text`, `to_json` and `discover_plots.plot_discovery`
 show it. `Prim` works on any array, not only on sweep files.
 """
@@ -513,7 +516,7 @@ def discover(path, outcome: str, where: str, alpha: float = DEFAULT_ALPHA,
         if added:
             trajectory.extend(added)
             chosen = added[-1].index
-            choice += f", then pasted ({len(added)} steps)"
+            choice += f", then pasted ({len(added)} step{'s' if len(added) > 1 else ''})"
         else:
             choice += "; pasting widened nothing"
     return Discovery(
@@ -614,7 +617,8 @@ def format_text(d: Discovery) -> str:
     lines = [
         f"{d.path}: {d.sweep_name} | {d.design} design | {d.points_used} points"
         + (f" ({d.points_left_out} left out)" if d.points_left_out else "")
-        + f" x {d.settings['replicates']} replicates",
+        + f" x {d.settings['replicates']} replicate"
+        + ("s" if d.settings["replicates"] != 1 else ""),
         *([f"outcome: {d.outcome} in this sweep minus the same in {d.against}, point by "
            "point (paired seeds)"] if d.against else []),
         f"cases: {d.where} at {d.cases} of {d.points_used} points "
@@ -644,37 +648,39 @@ def format_text(d: Discovery) -> str:
         f"({chosen.points} points), {len(chosen.restricted)} restricted dimensions",
     ]
     rows = limits(d, chosen)
-    width = max(9, *(len(r["name"]) for r in rows))
-    lines.append(f"  {'parameter':<{width}} {'range':>21}   {'box':>21}   quasi-p")
-    order = sorted(range(len(rows)), key=lambda j: (not rows[j]["restricted"], j))
-    for j in order:
+    table = []
+    for j in sorted(range(len(rows)), key=lambda j: (not rows[j]["restricted"], j)):
         row = rows[j]
         qp = d.quasi_p.get(j)
         if row["kind"] == CATEGORICAL:
             shown_range = "{" + ", ".join(row["levels"]) + "}"
-            shown_box = "{" + ", ".join(row["box_levels"]) + "}"
+            shown_box = "{" + ", ".join(row["box_levels"]) + "}" if row["restricted"] \
+                else "not restricted"
             shown_qp = _p(qp[0]) if qp else ""
-            lines.append(f"  {row['name']:<{width}} {shown_range:>21}   {shown_box:>21}   "
-                         f"{shown_qp}")
-            continue
-        shown_range = f"[{_fmt(row['range'][0])}, {_fmt(row['range'][1])}]"
-        if row["lower_restricted"] and row["upper_restricted"]:
-            shown_box = f"[{_fmt(row['box'][0])}, {_fmt(row['box'][1])}]"
-        elif row["lower_restricted"]:
-            shown_box = f">= {_fmt(row['box'][0])}"
-        elif row["upper_restricted"]:
-            shown_box = f"<= {_fmt(row['box'][1])}"
         else:
-            shown_box = "not restricted"
-        shown_qp = ""
-        if qp:
-            shown_qp = ", ".join(f"{side} {_p(v)}" for side, v in zip(("lower", "upper"), qp)
-                                 if v is not None)
-        lines.append(f"  {row['name']:<{width}} {shown_range:>21}   {shown_box:>21}   {shown_qp}")
+            shown_range = f"[{_fmt(row['range'][0])}, {_fmt(row['range'][1])}]"
+            if row["lower_restricted"] and row["upper_restricted"]:
+                shown_box = f"[{_fmt(row['box'][0])}, {_fmt(row['box'][1])}]"
+            elif row["lower_restricted"]:
+                shown_box = f">= {_fmt(row['box'][0])}"
+            elif row["upper_restricted"]:
+                shown_box = f"<= {_fmt(row['box'][1])}"
+            else:
+                shown_box = "not restricted"
+            shown_qp = ", ".join(f"{side} {_p(v)}" for side, v in
+                                 zip(("lower", "upper"), qp or ()) if v is not None)
+        table.append((row["name"], shown_range, shown_box, shown_qp))
+    widths = [max(len(head), *(len(t[i]) for t in table))
+              for i, head in enumerate(("parameter", "range", "box"))]
+    lines.append(f"  {'parameter':<{widths[0]}}   {'range':>{widths[1]}}   "
+                 f"{'box':>{widths[2]}}   quasi-p")
+    for name, shown_range, shown_box, shown_qp in table:
+        lines.append(f"  {name:<{widths[0]}}   {shown_range:>{widths[1]}}   "
+                     f"{shown_box:>{widths[2]}}   {shown_qp}")
     lines.append("  (quasi-p: binomial test of the box against the box without that limit; "
                  "large = the limit adds little)")
     lines += [f"note: {n}" for n in d.notes]
-    return "\n".join(lines)
+    return "\n".join(line.rstrip() for line in lines)
 
 
 # ---- helpers ------------------------------------------------------------------------------

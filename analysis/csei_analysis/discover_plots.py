@@ -66,8 +66,8 @@ def plot_trajectory(d: Discovery) -> Figure:
     ax.set_xlim(-0.02, 1.02)
     ax.set_ylim(max(0.0, min(den.min(), 1.0) - 0.05), 1.02)
     ax.grid(True, alpha=0.3)
-    ax.set_title(f"PRIM peeling trajectory: {d.where}\n{d.sweep_name}, {d.points_used} points, "
-                 f"{d.cases} cases", fontsize="medium")
+    ax.set_title(f"PRIM peeling trajectory of {d.sweep_name}\ncases: {d.where}\n"
+                 f"{d.cases} of {d.points_used} points", fontsize="medium")
     return fig
 
 
@@ -110,9 +110,9 @@ def plot_box(d: Discovery) -> Figure:
     ax.set_xlim(0, 1.45)
     ax.set_xticks([0, 0.25, 0.5, 0.75, 1.0], ["low", "", "", "", "high"])
     ax.spines[["top", "right"]].set_visible(False)
-    ax.set_title(f"Box {chosen.index} for {d.where}: coverage {chosen.coverage:.2f}, density "
-                 f"{chosen.density:.2f}, mass {chosen.mass:.2f}\n(dark: restricted; bar = the "
-                 "box within the parameter's range; qp = quasi-p-values of its limits)",
+    ax.set_title(f"Box {chosen.index} for {d.where}\ncoverage {chosen.coverage:.2f}, density "
+                 f"{chosen.density:.2f}, mass {chosen.mass:.2f} (dark: restricted; bar = the "
+                 "box within the parameter's range;\nqp = quasi-p-values of its limits)",
                  fontsize="medium")
     return fig
 
@@ -140,7 +140,7 @@ def plot_points(d: Discovery) -> Figure | None:
     ax.set_xlabel(d.parameters[a].name)
     ax.set_ylabel(d.parameters[b].name)
     ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(0, -0.12), ncols=2)
-    ax.set_title(f"{d.where}: {int(inside.sum())} points in the box, "
+    ax.set_title(f"{d.where}\nbox {chosen.index}: {int(inside.sum())} points, "
                  f"{int((cases & inside).sum())} of them cases", fontsize="medium")
     ax.grid(True, alpha=0.3)
     return fig
