@@ -458,6 +458,25 @@ void check_unused(Context& ctx, const toml::table& root, const Scenario& s) {
     unused(ctx, orgs, "organisations", "split", " without 'total' (used by: total)");
   if (s.organisations.mode != OrganisationSpec::Mode::scale)
     unused(ctx, orgs, "organisations", "of", " without 'scale' (used by: scale)");
+  // Legal forms: a size for a form no territory has; a mix every territory replaces.
+  std::array<bool, kLegalFormCount> present{};
+  std::vector<bool> mixed(s.territories.size(), false);
+  for (const auto& [t, mix] : s.organisations.territory_mix)
+    mixed[static_cast<std::size_t>(t)] = true;
+  const bool default_mix_used = std::find(mixed.begin(), mixed.end(), false) != mixed.end();
+  for (std::size_t f = 0; f < kLegalFormCount; ++f) {
+    present[f] = default_mix_used && s.organisations.form_mix[f] > 0;
+    for (const auto& [t, mix] : s.organisations.territory_mix)
+      present[f] = present[f] || mix[f] > 0;
+    if (!present[f])
+      unused(ctx, sub_table(orgs, "jobs_by_form"), "organisations.jobs_by_form", kLegalFormNames[f],
+             ": no territory has organisations of legal form '" + std::string(kLegalFormNames[f]) +
+                 "' (its share is 0)");
+  }
+  if (!default_mix_used)
+    unused(ctx, orgs, "organisations", "legal_forms",
+           ": every territory has its own mix in organisations.territory_mix");
+
   // What the innovations' rules read: a rule changed on the command line excuses the file.
   std::vector<std::string> rule_switches{"innovations"};
   for (std::size_t i = 0; i < s.innovations.size(); ++i)

@@ -117,6 +117,22 @@ TEST_CASE("organisation keys of other modes and attributes no rule reads are ref
              Contains("organisations.innovativeness: not used: no innovation uses rule 'utility'"));
 }
 
+TEST_CASE("sizes for legal forms no territory has, and a mix no territory uses, are refused",
+          "[scenario][unused]") {
+  CHECK_THAT(
+      error_of(with("[organisations.jobs_by_form]\nsme = { kind = \"fixed\", value = 3 }\n")),
+      Contains("organisations.jobs_by_form.sme: not used: no territory has organisations "
+               "of legal form 'sme'"));
+  CHECK_NOTHROW(
+      scenario_from(with("[organisations.jobs_by_form]\nsme = { kind = \"fixed\", value = 3 }\n"),
+                    {"organisations.territory_mix=[{territory=\"AA\", legal_forms={sme=1}}]"}));
+  CHECK_THAT(
+      error_of(kBase, {"organisations.legal_forms={cooperative=1}",
+                       "organisations.territory_mix=[{territory=\"AA\", legal_forms={sme=1}}, "
+                       "{territory=\"BB\", legal_forms={sme=1}}]"}),
+      Contains("organisations.legal_forms: not used: every territory has its own mix"));
+}
+
 TEST_CASE("switched-off sections' values are refused", "[scenario][unused]") {
   CHECK_THAT(error_of(with("[awareness]\nenabled = false\nmedia = 0.5\n")),
              Contains("test.toml:16:9: awareness.media: not used: awareness is off"));
