@@ -98,5 +98,10 @@ def test_run_from_refuses_a_tampered_input(csei, repo, tmp_path):
     r = run([csei, "run", "--from", str(first), "-o", str(tmp_path / "x.h5")])
     assert r.returncode == 2
     assert "does not match its SHA-256" in r.stderr
+    with h5py.File(first, "r+") as f:
+        del f["inputs"]
+    r = run([csei, "run", "--from", str(first), "-o", str(tmp_path / "x.h5")])
+    assert r.returncode == 2
+    assert "embeds no input files" in r.stderr
     r = run([csei, "run", "-o", str(tmp_path / "x.h5")])
     assert r.returncode == 2 and "--from" in r.stderr
