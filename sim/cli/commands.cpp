@@ -2,7 +2,9 @@
 #include "cli/commands.hpp"
 
 #include "cli/progress.hpp"
+#include "cli/sweep_command.hpp"
 #include "core/error.hpp"
+#include "core/sha256.hpp"
 #include "core/text.hpp"
 #include "kernel/simulation.hpp"
 #include "kernel/summary.hpp"
@@ -17,10 +19,13 @@
 #include <cmath>
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <sstream>
 #include <tbb/global_control.h>
 #include <tbb/info.h>
+#include <unistd.h>
 
 namespace csei {
 namespace {
@@ -77,6 +82,65 @@ int guarded(F&& body) {
   }
 }
 
+/// The scenario stored in a run file, read with the input files the file embeds (each checked
+/// against its SHA-256), so that it reruns without the original files.
+Scenario scenario_from_run(const std::string& file, const std::vector<std::string>& overrides) {
+  std::unique_ptr<h5::File> f;
+  try {
+    f = std::make_unique<h5::File>(file, h5::File::Mode::read);
+  } catch (const OutputError&) {
+    throw InputError({file, 0, 0, ""}, "cannot read: not an HDF5 file or unreadable");
+  }
+  if (!f->has_attribute("scenario"))
+    throw InputError({file, 0, 0, "scenario"}, "not a csei run file: missing root attribute");
+  const std::string source = f->string_attribute("scenario");
+  std::vector<std::string> role, path, content, hash;
+  try {
+    const h5::Group in(*f, "inputs", false);
+    role = h5::read_strings(in, "role");
+    path = h5::read_strings(in, "path");
+    content = h5::read_strings(in, "content");
+    hash = h5::read_strings(in, "sha256");
+  } catch (const OutputError&) {
+    throw InputError({file, 0, 0, "/inputs"},
+                     "the file embeds no input files (written by an older csei): rerun it from "
+                     "its scenario instead");
+  }
+  if (path.size() != role.size() || content.size() != role.size() || hash.size() != role.size())
+    throw InputError({file, 0, 0, "/inputs"}, "the embedded input tables differ in length");
+  std::vector<InputFile> inputs;
+  for (std::size_t i = 0; i < role.size(); ++i) {
+    if (sha256_hex(content[i]) != hash[i])
+      throw InputError({file, 0, 0, "/inputs/content[" + std::to_string(i) + "]"},
+                       "embedded " + role[i] + " '" + path[i] + "' does not match its SHA-256");
+    inputs.push_back({role[i], path[i], content[i]});
+  }
+  // The stored scenario names its territory CSV by file name: lay the embedded one out in a
+  // private directory of its own and read the scenario against it.
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("csei-from-" + std::to_string(::getpid()) + "-" +
+                    std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()));
+  std::filesystem::create_directories(dir);
+  struct Cleanup {
+    std::filesystem::path dir;
+    ~Cleanup() {
+      std::error_code ec;
+      std::filesystem::remove_all(dir, ec);
+    }
+  } cleanup{dir};
+  for (const InputFile& x : inputs)
+    if (x.role == "territories.csv") {
+      std::ofstream out(dir / std::filesystem::path(x.path).filename(), std::ios::binary);
+      out << x.text;
+      if (!out)
+        throw OutputError("cannot write a temporary copy of " + x.path + " in " + dir.string());
+    }
+  Scenario s = load_scenario_text(source, file + " (stored scenario)", dir, overrides);
+  s.file = file;
+  s.inputs = std::move(inputs); // the original files, not the temporary copies
+  return s;
+}
+
 } // namespace
 
 void install_stop_handlers() {
@@ -89,6 +153,14 @@ bool stop_requested() {
 }
 
 int command_validate(const std::string& file, const std::vector<std::string>& overrides) {
+  if (is_sweep_file(file)) {
+    if (!overrides.empty()) {
+      std::cerr << "error: " << file
+                << ": a sweep file: --set does not apply (put fixed values in its `set`)\n";
+      return kExitBadInput;
+    }
+    return command_validate_sweep(file);
+  }
   return guarded([&] {
     const Scenario s = load_scenario(file, overrides);
     std::cout << file << ": ok (" << s.name << ": " << s.territories.size() << " territories, "
@@ -103,7 +175,8 @@ int command_run(const RunOptions& o) {
     const auto t0 = std::chrono::steady_clock::now();
     std::vector<std::string> overrides = o.overrides;
     if (o.seed) overrides.push_back("seed=" + std::to_string(*o.seed));
-    const Scenario s = load_scenario(o.scenario, overrides);
+    const Scenario s = o.from.empty() ? load_scenario(o.scenario, overrides)
+                                      : scenario_from_run(o.from, overrides);
 
     const int threads = o.threads > 0 ? o.threads : tbb::info::default_concurrency();
     tbb::global_control limit(tbb::global_control::max_allowed_parallelism,
@@ -196,12 +269,17 @@ int command_run(const RunOptions& o) {
 }
 
 int command_info(const std::string& file) {
+  if (is_sweep_file(file)) return command_info_sweep(file);
   return guarded([&] {
     std::unique_ptr<h5::File> f;
     try {
       f = std::make_unique<h5::File>(file, h5::File::Mode::read);
     } catch (const OutputError& e) {
       throw InputError({file, 0, 0, ""}, "cannot read: not an HDF5 file or unreadable");
+    }
+    if (f->has_attribute("kind") && f->string_attribute("kind") == "sweep") {
+      f.reset();
+      return command_info_sweep(file);
     }
     for (const char* key : {"schema_version", "scenario_name", "seed", "steps"})
       if (!f->has_attribute(key))

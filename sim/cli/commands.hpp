@@ -12,6 +12,7 @@ namespace csei {
 
 struct RunOptions {
   std::string scenario;
+  std::string from;                   // a run file whose stored scenario and inputs to rerun
   std::string output;                 // empty: output/<scenario name>.h5
   std::optional<std::uint64_t> seed;  // overrides the scenario's seed
   int threads = 0;                    // 0: every core

@@ -3,6 +3,7 @@
 #include "cli/sweep_command.hpp"
 
 #include <CLI/CLI.hpp>
+#include <iostream>
 
 int main(int argc, char** argv) {
   using namespace csei;
@@ -13,9 +14,13 @@ int main(int argc, char** argv) {
   RunOptions run;
   std::uint64_t seed = 0;
   auto* run_cmd = app.add_subcommand("run", "Run a scenario and write its time series to HDF5");
-  run_cmd->add_option("scenario", run.scenario, "Scenario file (TOML)")
-      ->required()
-      ->check(CLI::ExistingFile);
+  auto* scenario_opt = run_cmd->add_option("scenario", run.scenario, "Scenario file (TOML)")
+                           ->check(CLI::ExistingFile);
+  run_cmd
+      ->add_option("--from", run.from,
+                   "Rerun the run stored in this run file (its scenario and embedded inputs)")
+      ->check(CLI::ExistingFile)
+      ->excludes(scenario_opt);
   run_cmd->add_option("-o,--output", run.output,
                       "Output file (default: output/<scenario name>.h5)");
   auto* seed_opt = run_cmd->add_option("--seed", seed, "Random seed (overrides the scenario's)");
@@ -30,7 +35,8 @@ int main(int argc, char** argv) {
 
   std::string validate_file;
   std::vector<std::string> validate_overrides;
-  auto* validate_cmd = app.add_subcommand("validate", "Check a scenario without running it");
+  auto* validate_cmd =
+      app.add_subcommand("validate", "Check a scenario or a sweep file without running it");
   validate_cmd->add_option("scenario", validate_file, "Scenario file (TOML)")
       ->required()
       ->check(CLI::ExistingFile);
@@ -38,7 +44,7 @@ int main(int argc, char** argv) {
       ->allow_extra_args(false);
 
   std::string info_file;
-  auto* info_cmd = app.add_subcommand("info", "Summarise a run file");
+  auto* info_cmd = app.add_subcommand("info", "Summarise a run file, a sweep file or its results");
   info_cmd->add_option("file", info_file, "Run file (HDF5)")->required()->check(CLI::ExistingFile);
 
   std::string schema_table = "all";
@@ -76,6 +82,10 @@ int main(int argc, char** argv) {
   }
 
   if (*run_cmd) {
+    if (run.scenario.empty() && run.from.empty()) {
+      std::cerr << "run: give a scenario file or --from RUN.h5\n";
+      return kExitBadInput;
+    }
     if (*seed_opt) run.seed = seed;
     install_stop_handlers();
     return command_run(run);

@@ -24,12 +24,14 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <mutex>
 #include <set>
 #include <sstream>
 #include <tbb/global_control.h>
 #include <tbb/info.h>
+#include <toml++/toml.h>
 #include <unistd.h>
 
 namespace csei {
@@ -641,6 +643,125 @@ std::function<int()> add_sweep_commands(CLI::App& app) {
     if (*merge) return command_sweep_merge(*merge_inputs, *merge_output, *merge_format);
     return -1;
   };
+}
+
+} // namespace csei
+
+namespace csei {
+namespace {
+
+/// Completed runs of a sweep read from its output file or its journals: (ok, failed, where).
+struct Progress {
+  std::int64_t ok = 0, failed = 0;
+  std::string where;
+};
+
+Progress count_runs(const std::vector<sweep::RunRecord>& records) {
+  Progress p;
+  for (const auto& r : records) {
+    if (r.status == sweep::RunRecord::Status::ok) ++p.ok;
+    if (r.status == sweep::RunRecord::Status::failed) ++p.failed;
+  }
+  return p;
+}
+
+} // namespace
+
+bool is_sweep_file(const std::string& file) {
+  try {
+    const toml::table t = toml::parse_file(file);
+    return t.get_as<std::string>("scenario") && (t.contains("parameters") || t.contains("design"));
+  } catch (const std::exception&) {
+    return false; // not TOML at all: the scenario reader reports it
+  }
+}
+
+int command_validate_sweep(const std::string& file) {
+  try {
+    const sweep::SweepSpec spec = sweep::load_sweep(file);
+    print_plan(spec, sweep::make_design(spec), Shard{});
+    return kExitOk;
+  } catch (const InputError& e) {
+    print_problems(e);
+    return kExitBadInput;
+  }
+}
+
+int command_info_sweep(const std::string& file) {
+  try {
+    // A sweep's output (HDF5, kind = "sweep") or the sweep file itself (TOML).
+    if (H5Fis_hdf5(file.c_str()) > 0) {
+      const SweepFile f = read_sweep_file(file);
+      const SweepHeader& h = f.header;
+      const Progress p = count_runs(f.records);
+      std::printf("file:          %s (sweep results)\n", file.c_str());
+      std::printf("sweep:         %s (%s)\n", h.name.c_str(), h.sweep_file.c_str());
+      std::printf("base scenario: %s\n", h.scenario_file.c_str());
+      std::printf("csei version:  %s\n", h.version.c_str());
+      std::printf("design:        %s, %lld points x %lld replicates = %lld runs\n",
+                  h.design.c_str(), static_cast<long long>(h.points),
+                  static_cast<long long>(h.replicates), static_cast<long long>(h.runs));
+      std::printf("completed:     %lld ok, %lld failed, %lld pending%s\n",
+                  static_cast<long long>(p.ok), static_cast<long long>(p.failed),
+                  static_cast<long long>(h.runs - p.ok - p.failed),
+                  f.shard.empty() ? "" : (" (shard " + f.shard + ")").c_str());
+      std::printf("%-32s %-8s %s\n", "parameter", "type", "values");
+      for (std::size_t j = 0; j < h.keys.size(); ++j) {
+        std::string values = h.levels_text[j];
+        if (values.empty()) {
+          std::ostringstream os;
+          os << "[" << h.low[j] << ", " << h.high[j] << "] " << h.distributions[j];
+          values = os.str();
+        }
+        std::printf("%-32s %-8s %s\n", h.keys[j].c_str(), h.types[j].c_str(), values.c_str());
+      }
+      std::string outs;
+      for (const auto& o : h.outcomes)
+        outs += (outs.empty() ? "" : ", ") + o;
+      std::printf("outcomes (%zu): %s\n", h.outcomes.size(), outs.c_str());
+      return kExitOk;
+    }
+    const sweep::SweepSpec spec = sweep::load_sweep(file);
+    const sweep::Design design = sweep::make_design(spec);
+    print_plan(spec, design, Shard{});
+    // Completed runs: the default output file if it is this sweep's, else its journals.
+    const std::filesystem::path out = "output/" + spec.name + ".h5";
+    const std::string fingerprint = make_sweep_header(spec, design).fingerprint;
+    Progress p;
+    if (std::filesystem::exists(out)) {
+      const SweepFile f = read_sweep_file(out);
+      if (f.header.fingerprint == fingerprint) {
+        p = count_runs(f.records);
+        p.where = out.string();
+      }
+    }
+    if (p.where.empty()) {
+      std::set<std::int64_t> seen;
+      for (const auto& j : sweep::find_journals(out)) {
+        const auto contents = sweep::read_journal(j);
+        if (contents.fingerprint != fingerprint) continue;
+        for (const auto& r : contents.records)
+          if (seen.insert(r.run).second) {
+            p.ok += r.status == sweep::RunRecord::Status::ok;
+            p.failed += r.status == sweep::RunRecord::Status::failed;
+          }
+        p.where = out.string() + ".journal.* (unfinished)";
+      }
+    }
+    if (p.where.empty())
+      std::printf("completed: none (no %s of this sweep)\n", out.string().c_str());
+    else
+      std::printf("completed: %lld ok, %lld failed of %lld runs (%s)\n",
+                  static_cast<long long>(p.ok), static_cast<long long>(p.failed),
+                  static_cast<long long>(spec.runs()), p.where.c_str());
+    return kExitOk;
+  } catch (const InputError& e) {
+    print_problems(e);
+    return kExitBadInput;
+  } catch (const OutputError& e) {
+    std::cerr << "error: " << e.what() << '\n';
+    return kExitBadInput;
+  }
 }
 
 } // namespace csei

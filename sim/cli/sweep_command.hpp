@@ -31,6 +31,14 @@ int command_sweep_merge(const std::vector<std::string>& inputs, const std::strin
 /// the one selected after parsing and returns its exit code, or -1 if neither was selected.
 [[nodiscard]] std::function<int()> add_sweep_commands(CLI::App& app);
 
+/// Whether `file` is a sweep file (TOML with a base `scenario` and `parameters` or `design`).
+[[nodiscard]] bool is_sweep_file(const std::string& file);
+/// `csei validate` on a sweep file: checks it, its base scenario and every parameter path.
+int command_validate_sweep(const std::string& file);
+/// `csei info` on a sweep file (design, parameters, completed runs of its default output) or on
+/// a sweep's output file.
+int command_info_sweep(const std::string& file);
+
 /// Exit code of a sweep that finished and wrote its file, but in which some runs failed.
 inline constexpr int kExitRunsFailed = 3;
 

@@ -5,6 +5,7 @@
 #include "core/names.hpp"
 #include "core/rng.hpp"
 
+#include <array>
 #include <limits>
 #include <string>
 #include <vector>
@@ -36,5 +37,20 @@ struct Distribution {
 
 inline constexpr NameTable<Distribution::Kind, 5> kDistributionKinds{
     {"fixed", "uniform", "normal", "lognormal", "values"}};
+
+/// The distribution keys each kind reads (bit k = Kind k); `kind`, `lower` and `upper` are read by
+/// every kind. A distribution that sets a key its kind does not read is refused.
+struct DistributionParameter {
+  const char* key;
+  unsigned kinds;
+};
+inline constexpr std::array<DistributionParameter, 6> kDistributionParameters{{
+    {"value", 1U << 0},
+    {"min", 1U << 1},
+    {"max", 1U << 1},
+    {"mean", (1U << 2) | (1U << 3)},
+    {"sd", (1U << 2) | (1U << 3)},
+    {"values", 1U << 4},
+}};
 
 } // namespace csei

@@ -1,6 +1,7 @@
 // HDF5 run files: provenance attributes, territory and innovation tables, per-step series.
 #include "output/run_writer.hpp"
 
+#include "core/sha256.hpp"
 #include "kernel/series.hpp"
 #include "output/h5.hpp"
 
@@ -112,6 +113,22 @@ RunWriter::RunWriter(std::filesystem::path path, const Scenario& s, const World&
     f.attribute("steps_per_year", s.steps_per_year);
     f.attribute("organisations", w.organisation_count());
     f.attribute("links", w.network.complete ? std::int64_t{-1} : w.network.link_count());
+
+    // Every input file, whole, with its SHA-256: `csei run --from` reruns the run from these.
+    {
+      h5::Group in(f, "inputs", true);
+      std::vector<std::string> role, where, text, hash;
+      for (const InputFile& x : s.inputs) {
+        role.push_back(x.role);
+        where.push_back(x.path);
+        text.push_back(x.text);
+        hash.push_back(sha256_hex(x.text));
+      }
+      h5::write_strings(in, "role", role);
+      h5::write_strings(in, "path", where);
+      h5::write_strings(in, "content", text);
+      h5::write_strings(in, "sha256", hash);
+    }
 
     h5::Group terr(f, "territories", true);
     std::vector<std::string> codes, names;

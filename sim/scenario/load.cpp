@@ -69,6 +69,12 @@ std::vector<Territory> read_territories(Context& ctx, Reader& top, SourceLocatio
       ctx.error(csv_where, "territory file not found: " + p.string());
       return {};
     }
+    {
+      std::ifstream in(p, std::ios::binary);
+      std::ostringstream bytes;
+      bytes << in.rdbuf();
+      ctx.inputs.push_back({"territories.csv", p.string(), bytes.str()});
+    }
     try {
       out = read_territory_csv(p);
     } catch (const InputError& e) {
@@ -596,6 +602,7 @@ Scenario build(Context& ctx, toml::table& root, const std::string& default_name)
   read_territory_mix(ctx, top.table("organisations", false), s, names);
 
   if (!ctx.problems.empty()) return s; // cross-field checks need sound single fields
+  detail::check_unused(ctx, root, s);
 
   for (const auto& ref : refs) {
     const int t = detail::resolve(ctx, names.territories, ref.code, "territory code", ref.where);
@@ -706,7 +713,8 @@ void merge_into(toml::table& base, toml::table&& over, bool top) {
 /// Resolves `extends = "base.toml"` (relative to the file, up to 8 levels): the result is one
 /// self-contained table. Paths in the base (territories.csv) are rewritten relative to `dir`.
 toml::table resolve_extends(toml::table root, const std::string& label,
-                            const std::filesystem::path& dir, int depth) {
+                            const std::filesystem::path& dir, int depth,
+                            std::vector<InputFile>& inputs) {
   const toml::node* ext = root.get("extends");
   if (!ext) return root;
   const auto where = [&] {
@@ -720,8 +728,9 @@ toml::table resolve_extends(toml::table root, const std::string& label,
   if (!in) throw InputError(where(), "cannot open base scenario " + base_file.string());
   std::ostringstream buf;
   buf << in.rdbuf();
+  inputs.push_back({"extends", base_file.string(), buf.str()});
   toml::table base = resolve_extends(parse_toml(buf.str(), base_file.string()), base_file.string(),
-                                     base_file.parent_path(), depth + 1);
+                                     base_file.parent_path(), depth + 1, inputs);
   if (auto* csv = base["territories"]["csv"].as_string()) {
     const std::filesystem::path p(csv->get());
     if (p.is_relative()) {
@@ -739,8 +748,9 @@ toml::table resolve_extends(toml::table root, const std::string& label,
 Scenario load_scenario_text(std::string_view text, const std::string& label,
                             const std::filesystem::path& base_dir,
                             const std::vector<std::string>& overrides) {
-  Context ctx{label, base_dir, {}, {}};
-  toml::table root = resolve_extends(parse_toml(text, label), label, base_dir, 0);
+  Context ctx{label, base_dir, {}, {}, {}};
+  std::vector<InputFile> inputs{{"scenario", label, std::string(text)}};
+  toml::table root = resolve_extends(parse_toml(text, label), label, base_dir, 0, inputs);
   for (const auto& o : overrides)
     ctx.overridden.emplace_back(apply_override(root, o), o);
 
@@ -748,6 +758,12 @@ Scenario load_scenario_text(std::string_view text, const std::string& label,
   if (stem.empty()) stem = "scenario";
   Scenario s = build(ctx, root, stem);
   if (!ctx.problems.empty()) throw InputError(std::move(ctx.problems));
+  inputs.insert(inputs.end(), ctx.inputs.begin(), ctx.inputs.end());
+  s.inputs = std::move(inputs);
+  // The stored scenario names its territory CSV by file name: the run file embeds that file, so
+  // the text does not depend on where the scenario was read from.
+  if (auto* csv = root["territories"]["csv"].as_string())
+    *csv = std::filesystem::path(csv->get()).filename().string();
   std::ostringstream os;
   os << toml::toml_formatter{root};
   s.source = os.str();

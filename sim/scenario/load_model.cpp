@@ -2,6 +2,11 @@
 // declared and generated clusters, and the policy-event timeline.
 #include "scenario/load_model.hpp"
 
+#include <algorithm>
+#include <array>
+#include <string_view>
+#include <tuple>
+
 namespace csei::detail {
 namespace {
 
@@ -313,6 +318,48 @@ void read_events(Context& ctx, Reader& top, Scenario& s, const Names& names) {
 }
 
 void check_clusters(Context& ctx, Reader& top, const Scenario& s) {
+  // An organisation belongs to one cluster: clusters drawing on one territory only cannot want
+  // more members together than it has.
+  std::vector<std::int64_t> wanted_in(s.territories.size(), 0);
+  std::vector<std::string> who(s.territories.size());
+  std::vector<int> how_many(s.territories.size(), 0);
+  for (const ClusterSpec& c : s.clusters) {
+    if (!c.territories.empty()) continue;
+    const auto t = static_cast<std::size_t>(c.territory);
+    for (auto m : c.members)
+      wanted_in[t] += m;
+    who[t] += (who[t].empty() ? "'" : ", '") + c.name + "'";
+    ++how_many[t];
+  }
+  for (std::size_t t = 0; t < s.territories.size(); ++t)
+    if (wanted_in[t] > s.organisations_per_territory[t] && how_many[t] > 1) // one: below
+      ctx.error(top.location("clusters"),
+                "clusters " + who[t] + " want " + std::to_string(wanted_in[t]) +
+                    " members together but territory '" + s.territories[t].code + "' has " +
+                    std::to_string(s.organisations_per_territory[t]) +
+                    " organisations, each in at most one cluster");
+  // A legal form that none of the cluster's territories has (its share there is 0).
+  for (std::size_t c = 0; c < s.clusters.size(); ++c) {
+    const ClusterSpec& spec = s.clusters[c];
+    std::vector<int> terrs{spec.territory};
+    terrs.insert(terrs.end(), spec.territories.begin(), spec.territories.end());
+    for (std::size_t f = 0; f < kLegalFormCount; ++f) {
+      if (spec.members[f] == 0) continue;
+      bool any = false;
+      for (int t : terrs) {
+        auto mix = s.organisations.form_mix;
+        for (const auto& [idx, m] : s.organisations.territory_mix)
+          if (idx == t) mix = m;
+        any = any || (mix[f] > 0 && s.organisations_per_territory[static_cast<std::size_t>(t)] > 0);
+      }
+      if (!any)
+        ctx.error(top.location("clusters"),
+                  "clusters[" + std::to_string(c) + "] ('" + spec.name + "') wants " +
+                      std::to_string(spec.members[f]) + " " + kLegalFormNames[f] +
+                      " members but its territories have no " + kLegalFormNames[f] +
+                      " organisations (its share in organisations.legal_forms is 0)");
+    }
+  }
   for (std::size_t c = 0; c < s.clusters.size(); ++c) {
     std::int64_t wanted = 0, available = 0;
     for (auto m : s.clusters[c].members)
@@ -325,6 +372,224 @@ void check_clusters(Context& ctx, Reader& top, const Scenario& s) {
                 "clusters[" + std::to_string(c) + "] ('" + s.clusters[c].name + "') wants " +
                     std::to_string(wanted) + " members but its territories have " +
                     std::to_string(available) + " organisations");
+  }
+}
+
+} // namespace csei::detail
+
+namespace csei::detail {
+namespace {
+
+const toml::table* sub_table(const toml::table* t, const std::string& key) {
+  if (!t) return nullptr;
+  const toml::node* n = t->get(key);
+  return n ? n->as_table() : nullptr;
+}
+
+bool from_command_line(const Context& ctx, const std::string& path) {
+  return ctx.where(toml::source_region{}, path).file.rfind("command line", 0) == 0;
+}
+
+/// A file's value that a `--set` of one of `switches` (turning its section off, changing a kind
+/// or rule) made unused is let pass: `--set cluster_rules.facilitation.enabled=false` works on
+/// any scenario. A value given by `--set` itself, or unused in the file as written, is not.
+bool excused(const Context& ctx, const std::string& key_path,
+             const std::vector<std::string>& switches) {
+  if (from_command_line(ctx, key_path)) return false;
+  return std::any_of(switches.begin(), switches.end(),
+                     [&](const std::string& sw) { return from_command_line(ctx, sw); });
+}
+
+/// Records "not used<why>" for `key` of `t` if it is there (`why`: " by ..." or ": ...").
+void unused(Context& ctx, const toml::table* t, const std::string& path, const std::string& key,
+            const std::string& why, const std::vector<std::string>& switches = {}) {
+  if (!t) return;
+  const std::string key_path = path.empty() ? key : path + "." + key;
+  if (const toml::node* n = t->get(key); n && !excused(ctx, key_path, switches))
+    ctx.error(*n, key_path, "not used" + why);
+}
+
+/// Every key of a switched-off section, except `enabled` itself.
+void unused_when_off(Context& ctx, const toml::table* t, const std::string& path,
+                     const std::string& why) {
+  if (!t) return;
+  for (const auto& [k, v] : *t) {
+    const std::string key_path = path + "." + std::string(k.str());
+    if (k.str() != "enabled" && !excused(ctx, key_path, {path + ".enabled"}))
+      ctx.error(v, key_path, "not used: " + why);
+  }
+}
+
+} // namespace
+
+void check_unused(Context& ctx, const toml::table& root, const Scenario& s) {
+  using Rule = InnovationSpec::Rule;
+  bool any_utility = false;
+  for (const auto& inn : s.innovations)
+    any_utility = any_utility || inn.rule == Rule::utility;
+  const ClusterRules& cr = s.rules;
+
+  // Innovations: each rule's parameters on the other rules; pioneer options without pioneers.
+  if (const toml::node* node = root.get("innovations"); node && node->is_array()) {
+    const toml::array& a = *node->as_array();
+    for (std::size_t i = 0; i < a.size() && i < s.innovations.size(); ++i) {
+      const toml::table* t = a.get(i)->as_table();
+      const InnovationSpec& inn = s.innovations[i];
+      const std::string path = "innovations[" + std::to_string(i) + "]";
+      for (const auto& param : kRuleParameters) {
+        if (param.rules & rule_bit(inn.rule)) continue;
+        const bool cost = std::string_view(param.key) == "cost";
+        if (cost && s.abandonment.enabled) continue;
+        unused(ctx, t, path, param.key,
+               " by rule '" + std::string(rule_name(inn.rule)) + "' (used by: " +
+                   rule_list(param.rules) + (cost ? "; and by abandonment when enabled" : "") + ")",
+               {path + ".rule"});
+      }
+      if (inn.pioneers == 0)
+        for (const char* key : {"pioneer_territory", "pioneer_cluster", "pioneer_forms"})
+          unused(ctx, t, path, key, ": the innovation has no pioneers (pioneers = 0)",
+                 {path + ".pioneers"});
+    }
+  }
+
+  // Organisations: the split and basis keys of the other modes; attributes no rule reads.
+  const toml::table* orgs = sub_table(&root, "organisations");
+  if (s.organisations.mode != OrganisationSpec::Mode::total)
+    unused(ctx, orgs, "organisations", "split", " without 'total' (used by: total)");
+  if (s.organisations.mode != OrganisationSpec::Mode::scale)
+    unused(ctx, orgs, "organisations", "of", " without 'scale' (used by: scale)");
+  // Legal forms: a size for a form no territory has; a mix every territory replaces.
+  std::array<bool, kLegalFormCount> present{};
+  std::vector<bool> mixed(s.territories.size(), false);
+  for (const auto& [t, mix] : s.organisations.territory_mix)
+    mixed[static_cast<std::size_t>(t)] = true;
+  const bool default_mix_used = std::find(mixed.begin(), mixed.end(), false) != mixed.end();
+  for (std::size_t f = 0; f < kLegalFormCount; ++f) {
+    present[f] = default_mix_used && s.organisations.form_mix[f] > 0;
+    for (const auto& [t, mix] : s.organisations.territory_mix)
+      present[f] = present[f] || mix[f] > 0;
+    if (!present[f])
+      unused(ctx, sub_table(orgs, "jobs_by_form"), "organisations.jobs_by_form", kLegalFormNames[f],
+             ": no territory has organisations of legal form '" + std::string(kLegalFormNames[f]) +
+                 "' (its share is 0)");
+  }
+  if (!default_mix_used)
+    unused(ctx, orgs, "organisations", "legal_forms",
+           ": every territory has its own mix in organisations.territory_mix");
+
+  // What the innovations' rules read: a rule changed on the command line excuses the file.
+  std::vector<std::string> rule_switches{"innovations"};
+  for (std::size_t i = 0; i < s.innovations.size(); ++i)
+    rule_switches.push_back("innovations[" + std::to_string(i) + "].rule");
+  const bool rule_from_cli =
+      std::any_of(rule_switches.begin(), rule_switches.end(),
+                  [&](const std::string& sw) { return from_command_line(ctx, sw); });
+  if (!any_utility)
+    unused(ctx, orgs, "organisations", "innovativeness",
+           ": no innovation uses rule 'utility' (used by: utility)", rule_switches);
+  rule_switches.emplace_back("abandonment.enabled");
+  if (!any_utility && !s.abandonment.enabled)
+    unused(ctx, orgs, "organisations", "resources",
+           ": no innovation uses rule 'utility' and abandonment is off (used by: utility, "
+           "abandonment)",
+           rule_switches);
+
+  // Network: the keys of the other kinds.
+  const toml::table* net = sub_table(&root, "network");
+  const std::string kind = s.network.kind == NetworkSpec::Kind::complete      ? "complete"
+                           : s.network.kind == NetworkSpec::Kind::erdos_renyi ? "erdos_renyi"
+                                                                              : "partners";
+  if (s.network.kind != NetworkSpec::Kind::partners)
+    for (const char* key : {"partners", "local_share", "remote", "decay_km"})
+      unused(ctx, net, "network", key, " by network kind '" + kind + "' (used by: partners)",
+             {"network.kind"});
+  else if (s.network.remote == NetworkSpec::Remote::uniform)
+    unused(ctx, net, "network", "decay_km",
+           " with remote = 'uniform' (used by: remote = 'distance')", {"network.remote"});
+  if (s.network.kind != NetworkSpec::Kind::erdos_renyi)
+    unused(ctx, net, "network", "mean_degree",
+           " by network kind '" + kind + "' (used by: erdos_renyi)", {"network.kind"});
+
+  // Switched-off sections.
+  if (!s.awareness.enabled)
+    unused_when_off(ctx, sub_table(&root, "awareness"), "awareness",
+                    "awareness is off (enabled = false)");
+  if (!s.abandonment.enabled)
+    unused_when_off(ctx, sub_table(&root, "abandonment"), "abandonment",
+                    "abandonment is off (enabled = false)");
+  const toml::table* rules = sub_table(&root, "cluster_rules");
+  const std::array<std::pair<const char*, bool>, 7> rule_on{
+      {{"peer_weight", cr.peer_weight},
+       {"facilitation", cr.facilitation},
+       {"resource_pooling", cr.resource_pooling},
+       {"knowledge_sharing", cr.knowledge_sharing},
+       {"bridging", cr.bridging},
+       {"recruitment", cr.recruitment},
+       {"emergence", cr.emergence}}};
+  for (const auto& [name, on] : rule_on)
+    if (!on)
+      unused_when_off(ctx, sub_table(rules, name), std::string("cluster_rules.") + name,
+                      std::string("cluster_rules.") + name + " is off (enabled = false)");
+
+  // Cluster rules that are on but act on something nothing reads.
+  if (cr.facilitation && !s.awareness.enabled && !from_command_line(ctx, "awareness.enabled"))
+    ctx.error(ctx.where(sub_table(rules, "facilitation")->source(), "cluster_rules.facilitation"),
+              "has no effect: facilitation raises members' awareness, and the awareness stage is "
+              "off ([awareness])");
+  if (cr.knowledge_sharing && !any_utility && !rule_from_cli)
+    ctx.error(ctx.where(sub_table(rules, "knowledge_sharing")->source(),
+                        "cluster_rules.knowledge_sharing"),
+              "has no effect: it lowers complexity, which only rule 'utility' reads, and no "
+              "innovation uses it");
+  if (cr.resource_pooling && !any_utility && !s.abandonment.enabled && !rule_from_cli)
+    ctx.error(
+        ctx.where(sub_table(rules, "resource_pooling")->source(), "cluster_rules.resource_pooling"),
+        "has no effect: it lowers cost, which only rule 'utility' and abandonment read, and "
+        "neither is in use");
+
+  // Clusters' own values for rules that are off. (`capacity` and `openness` are not checked:
+  // events change them and the output records them even while their rule is off.)
+  if (const toml::node* node = root.get("clusters"); node && node->is_array()) {
+    const toml::array& a = *node->as_array();
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      const toml::table* t = a.get(i)->as_table();
+      const std::string path = "clusters[" + std::to_string(i) + "]";
+      const toml::table* own = sub_table(t, "rules");
+      const std::array<std::tuple<const char*, const char*, bool>, 4> overrides{{
+          {"weight", "peer_weight", cr.peer_weight},
+          {"facilitation_rate", "facilitation", cr.facilitation},
+          {"pooling", "resource_pooling", cr.resource_pooling},
+          {"sharing", "knowledge_sharing", cr.knowledge_sharing},
+      }};
+      for (const auto& [key, rule, on] : overrides)
+        if (!on)
+          unused(ctx, own, path + ".rules", key, std::string(": cluster_rules.") + rule + " is off",
+                 {std::string("cluster_rules.") + rule + ".enabled"});
+    }
+  }
+  const toml::table* gen = sub_table(&root, "cluster_generation");
+  if (s.generation.density <= 0)
+    for (const char* key : {"size", "sectors", "forms"})
+      unused(ctx, gen, "cluster_generation", key,
+             ": cluster_generation.density is 0, so no clusters are generated",
+             {"cluster_generation.density"});
+
+  // Events: the keys of the other actions.
+  if (const toml::node* node = root.get("events"); node && node->is_array()) {
+    const toml::array& a = *node->as_array();
+    for (std::size_t i = 0; i < a.size() && i < s.events.size(); ++i) {
+      const toml::table* t = a.get(i)->as_table();
+      const EventSpec::Action action = s.events[i].action;
+      for (const auto& param : kActionParameters) {
+        if ((param.actions >> static_cast<unsigned>(action)) & 1U) continue;
+        std::string users;
+        for (std::size_t x = 0; x < kActionNames.size(); ++x)
+          if ((param.actions >> x) & 1U)
+            users += (users.empty() ? "" : ", ") + std::string(kActionNames.names[x]);
+        unused(ctx, t, "events[" + std::to_string(i) + "]", param.key,
+               " by action '" + std::string(action_name(action)) + "' (used by: " + users + ")");
+      }
+    }
   }
 }
 

@@ -29,6 +29,9 @@ void read_cluster_rules(Context& ctx, Reader& top, Scenario& s);
 void read_clusters(Context& ctx, Reader& top, Scenario& s, Names& names);
 void read_cluster_generation(Context& ctx, Reader& top, Scenario& s);
 void read_events(Context& ctx, Reader& top, Scenario& s, const Names& names);
+/// Values the configuration never reads (a rule's parameters on another rule, keys of switched-off
+/// sections, keys of other kinds and actions): each is a problem naming the key and why.
+void check_unused(Context& ctx, const toml::table& root, const Scenario& s);
 /// Checks that need the organisation counts (cluster sizes against the territories).
 void check_clusters(Context& ctx, Reader& top, const Scenario& s);
 

@@ -4,6 +4,7 @@
 
 #include "core/distribution.hpp"
 #include "core/error.hpp"
+#include "scenario/scenario.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -27,6 +28,7 @@ struct Context {
   std::filesystem::path base_dir;
   std::vector<InputError::Problem> problems;
   std::vector<std::pair<std::string, std::string>> overridden; // key path -> "--set ..." text
+  std::vector<InputFile> inputs; // files read while building (the territory CSV)
 
   SourceLocation where(const toml::source_region& src, const std::string& key) const {
     // Values given on the command line have no line in the file: name the --set instead.
@@ -99,6 +101,17 @@ public:
   }
   [[nodiscard]] SourceLocation table_location() const { return ctx_.where(table_.source(), path_); }
   void error(const std::string& key, std::string msg) { ctx_.error(location(key), std::move(msg)); }
+  /// A key the configuration does not read: a problem if it is present, saying why; unless the
+  /// file's value was made unused by a `--set` of `switch_key` (a kind changed on the command
+  /// line).
+  void unused(const std::string& key, const std::string& why, const std::string& switch_key) {
+    if (!has(key)) return;
+    const auto cli = [&](const std::string& k) {
+      return location(k).file.rfind("command line", 0) == 0;
+    };
+    if (has(switch_key) && cli(switch_key) && !cli(key)) return;
+    ctx_.error(location(key), "not used " + why);
+  }
   void missing(const std::string& key) {
     ctx_.error(ctx_.where(table_.source(), key_path(key)), "missing required key");
   }
@@ -257,6 +270,16 @@ inline Distribution read_distribution(Context& ctx, const toml::table& t, const 
   constexpr double big = 1e300;
   const auto kind = r.string("kind", std::nullopt, kDistributionKinds.list());
   if (!kind) return d;
+  if (const auto k = kDistributionKinds.parse(*kind)) {
+    for (const auto& param : kDistributionParameters) {
+      if ((param.kinds >> static_cast<unsigned>(*k)) & 1U) continue;
+      std::string users;
+      for (std::size_t j = 0; j < kDistributionKinds.size(); ++j)
+        if ((param.kinds >> j) & 1U)
+          users += (users.empty() ? "" : ", ") + kDistributionKinds.list()[j];
+      r.unused(param.key, "by distribution kind '" + *kind + "' (used by: " + users + ")", "kind");
+    }
+  }
   if (*kind == "fixed") {
     d.kind = Distribution::Kind::fixed;
     d.value = r.number("value", std::nullopt, -big, big).value_or(0);

@@ -9,6 +9,7 @@
 
 #include <array>
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -125,6 +126,47 @@ inline constexpr NameTable<InnovationSpec::Rule, 4> kRuleNames{
 inline constexpr NameTable<InnovationSpec::Kind, 3> kInnovationKinds{
     {"social", "ecological", "both"}};
 
+/// A rule set as bits (bit r = InnovationSpec::Rule r).
+using RuleSet = std::uint8_t;
+[[nodiscard]] inline constexpr RuleSet rule_bit(InnovationSpec::Rule r) {
+  return static_cast<RuleSet>(1U << static_cast<unsigned>(r));
+}
+
+/// The innovation parameters that only some rules read, and which rules read them; a scenario
+/// that sets one for an innovation whose rule does not read it is refused. Parameters not listed
+/// here (name, kind, suits, launch_step, outcomes, pioneers) are read whatever the rule. `cost` is
+/// also read by abandonment, when it is enabled.
+struct RuleParameter {
+  const char* key;
+  RuleSet rules;
+};
+inline constexpr RuleSet kBassOnly = rule_bit(InnovationSpec::Rule::bass);
+inline constexpr RuleSet kThresholdOnly = rule_bit(InnovationSpec::Rule::threshold);
+inline constexpr RuleSet kUtilityOnly = rule_bit(InnovationSpec::Rule::utility);
+inline constexpr RuleSet kCascadeOnly = rule_bit(InnovationSpec::Rule::cascade);
+inline constexpr std::array<RuleParameter, 12> kRuleParameters{{
+    {"p", kBassOnly},
+    {"q", kBassOnly},
+    {"threshold", kThresholdOnly},
+    {"appeal", kUtilityOnly},
+    {"complexity", kUtilityOnly},
+    {"cost", kUtilityOnly},
+    {"rate", kUtilityOnly},
+    {"social_weight", kUtilityOnly},
+    {"innovativeness_weight", kUtilityOnly},
+    {"cost_weight", kUtilityOnly},
+    {"complexity_weight", kUtilityOnly},
+    {"cascade_probability", kCascadeOnly},
+}};
+
+/// The names of the rules in a set, comma-separated ("bass, utility").
+[[nodiscard]] inline std::string rule_list(RuleSet rules) {
+  std::string out;
+  for (std::size_t r = 0; r < kRuleNames.size(); ++r)
+    if ((rules >> r) & 1U) out += (out.empty() ? "" : ", ") + std::string(kRuleNames.names[r]);
+  return out;
+}
+
 /// Awareness stage: unaware -> aware before the adoption rule applies (when enabled).
 struct AwarenessSpec {
   bool enabled = false;
@@ -209,6 +251,37 @@ inline constexpr NameTable<EventSpec::Action, 8> kActionNames{
     {"fund_facilitation", "subsidise_cost", "raise_support", "public_procurement", "found_cluster",
      "open_bridges", "seed_adopters", "cut_funding"}};
 
+/// The event keys that only some actions read (bit a = EventSpec::Action a); `step`, `from`, `to`,
+/// `action` and `territories` are read by every action. An event that sets a key its action does
+/// not read is refused.
+struct ActionParameter {
+  const char* key;
+  std::uint16_t actions;
+};
+[[nodiscard]] inline constexpr std::uint16_t
+action_bits(std::initializer_list<EventSpec::Action> as) {
+  std::uint16_t bits = 0;
+  for (const auto a : as)
+    bits = static_cast<std::uint16_t>(bits | (1U << static_cast<unsigned>(a)));
+  return bits;
+}
+inline constexpr std::array<ActionParameter, 6> kActionParameters{{
+    {"clusters", action_bits({EventSpec::Action::fund_facilitation, EventSpec::Action::cut_funding,
+                              EventSpec::Action::open_bridges, EventSpec::Action::seed_adopters})},
+    {"forms",
+     action_bits({EventSpec::Action::cut_funding, EventSpec::Action::subsidise_cost,
+                  EventSpec::Action::public_procurement, EventSpec::Action::seed_adopters})},
+    {"innovations",
+     action_bits({EventSpec::Action::cut_funding, EventSpec::Action::subsidise_cost,
+                  EventSpec::Action::public_procurement, EventSpec::Action::seed_adopters})},
+    {"value", action_bits({EventSpec::Action::fund_facilitation, EventSpec::Action::subsidise_cost,
+                           EventSpec::Action::raise_support, EventSpec::Action::public_procurement,
+                           EventSpec::Action::found_cluster, EventSpec::Action::open_bridges,
+                           EventSpec::Action::cut_funding})},
+    {"count", action_bits({EventSpec::Action::seed_adopters, EventSpec::Action::found_cluster})},
+    {"name", action_bits({EventSpec::Action::found_cluster})},
+}};
+
 [[nodiscard]] inline const char* action_name(EventSpec::Action a) {
   return kActionNames(a);
 }
@@ -216,10 +289,20 @@ inline constexpr NameTable<EventSpec::Action, 8> kActionNames{
   return kInnovationKinds(k);
 }
 
+/// A file the scenario was read from (the scenario, its `extends` chain, the territory CSV), kept
+/// whole so that a run file can embed it.
+struct InputFile {
+  std::string role; // "scenario", "extends" or "territories.csv"
+  std::string path; // as opened
+  std::string text; // the file's bytes
+};
+
 struct Scenario {
   std::string name;
   std::string file;   // path of the scenario file as given
-  std::string source; // resolved scenario (after --set overrides) as TOML text
+  std::string source; // resolved scenario (after --set overrides) as TOML text; its territory
+                      // CSV is named by file name only, as embedded in `inputs`
+  std::vector<InputFile> inputs; // every file read, in reading order
   std::uint64_t seed = 1;
   std::int64_t steps = 0;
   double steps_per_year = 12.0;

@@ -385,7 +385,7 @@ bool glob_match(const std::string& pattern, const std::string& name) {
 
 SweepSpec load_sweep_text(std::string_view text, const std::string& label,
                           const std::filesystem::path& base_dir) {
-  Context ctx{label, {}, {}, {}};
+  Context ctx{label, {}, {}, {}, {}};
   toml::table root;
   try {
     root = toml::parse(text, label);

@@ -118,10 +118,11 @@ namespace {
 Scenario cascade(const std::string& network, double p, bool abandon, std::uint64_t seed) {
   std::ostringstream text;
   text << "seed = " << seed << "\n[time]\nsteps = 120\n[territories]\nlist = [{ code = \"C\" }]\n"
-       << "[organisations]\nper_territory = 10000\nresources = { kind = \"fixed\", value = 0.0 }\n"
-       << "[network]\n"
+       << "[organisations]\nper_territory = 10000\n"
+       << (abandon ? "resources = { kind = \"fixed\", value = 0.0 }\n" : "") << "[network]\n"
        << network << "\n[[innovations]]\nname = \"x\"\nrule = \"cascade\"\n"
-       << "cascade_probability = " << p << "\ncost = 1.0\npioneers = 10\n";
+       << "cascade_probability = " << p << (abandon ? "\ncost = 1.0" : "") << "\npioneers = 10\n";
+  // Cost and resources are read only by abandonment: every adopter's cost exceeds its resources.
   if (abandon) text << "[abandonment]\nrate = 12.0\n"; // probability 1 per monthly step
   return scenario_from(text.str());
 }
