@@ -61,6 +61,13 @@ def _step_argument(parser) -> None:
                         "breakdown (default: the last; negative counts from the end)")
 
 
+def _level_argument(parser) -> None:
+    parser.add_argument("--level", choices=("territory", "country"), default="territory",
+                        help="territory level of the figures and tables: the run's own "
+                        "(default) or the parents of its territories (NUTS-2 regions -> "
+                        "countries)")
+
+
 def _notes(notes) -> None:
     for note in notes:
         print(f"note: {note}", file=sys.stderr)
@@ -76,15 +83,19 @@ def _add_plot(commands) -> None:
     plot.add_argument("-o", "--outdir", type=Path,
                       help="output directory (default: <run directory>/<run stem>_plots)")
     _step_argument(plot)
+    _level_argument(plot)
+    plot.add_argument("--no-gif", action="store_true", help="skip the animated map (GIF)")
     plot.set_defaults(handler=_plot)
 
 
 def _plot(args) -> int:
+    from .levels import at_level
     from .plots import plot_run  # matplotlib is slow to import; only some commands need it
 
     outdir = args.outdir or args.run.parent / f"{args.run.stem}_plots"
     with open_run(args.run) as run:
-        paths, notes = plot_run(run, outdir, args.step)
+        paths, notes = plot_run(at_level(run, args.level), outdir, args.step,
+                                gif=not args.no_gif)
     for path in paths:
         print(path)
     _notes(notes)
@@ -168,6 +179,7 @@ def _add_report(commands) -> None:
     report.add_argument("-o", "--output", type=Path,
                         help="HTML file (default: <first run directory>/<run stem>_report.html)")
     _step_argument(report)
+    _level_argument(report)
     report.set_defaults(handler=_report)
 
 
@@ -175,7 +187,7 @@ def _report(args) -> int:
     from .report import write_report
 
     output = args.output or args.runs[0].parent / f"{args.runs[0].stem}_report.html"
-    notes = write_report(args.runs, output, args.step)
+    notes = write_report(args.runs, output, args.step, args.level)
     print(output)
     _notes(notes)
     return 0
