@@ -99,3 +99,29 @@ def plot_within(run: Run, parent: str, path=None):
     fig.suptitle(f"{run.scenario_name}: adoption share in the regions of {name}")
     _save(fig, path)
     return fig
+
+
+def compare_by_territory(groups, level: str = "country") -> pd.DataFrame:
+    """Final adoption share per territory at `level` for each scenario (mean over its
+    replicates) and each variant's difference from the base (the first group)."""
+    from .levels import at_level
+
+    finals = []
+    for group in groups:
+        shares = []
+        for run in group.runs:
+            view = at_level(run, level)
+            _, s = adoption_share_by_territory(view)
+            shares.append(s[:, :, -1])
+        finals.append(np.mean(shares, axis=0))  # [I, T]
+    view = at_level(groups[0].runs[0], level)
+    rows = []
+    for i, innovation in enumerate(view.innovation_names):
+        for t, (code, name) in enumerate(zip(view.territory_codes, view.territory_names)):
+            row = {"innovation": innovation, "code": code, "name": name,
+                   f"final_share_{groups[0].label}": finals[0][i, t]}
+            for group, final in zip(groups[1:], finals[1:]):
+                row[f"final_share_{group.label}"] = final[i, t]
+                row[f"difference_{group.label}"] = final[i, t] - finals[0][i, t]
+            rows.append(row)
+    return pd.DataFrame(rows)
