@@ -2,6 +2,8 @@
 metrics per territory, regions within a country, and the choropleth maps (the value drawn for
 every region, the outermost regions in insets, the attribution on every map)."""
 
+import subprocess
+
 import h5py
 import numpy as np
 import pytest
@@ -211,3 +213,33 @@ def test_compare_by_country(nuts2_run, tmp_path):
     lines = (out / "compare_by_country.csv").read_text().splitlines()
     assert lines[0].startswith("innovation,code,name,")
     assert len(lines) == 1 + 4 * 27
+
+
+def test_web_map_is_generated_from_the_boundaries_and_complete():
+    import json
+
+    result = subprocess.run(["/usr/bin/python3", str(REPO / "scripts" / "make_web_map.py"),
+                             "--check"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    text = (REPO / "web" / "map_eu27.js").read_text(encoding="utf-8")
+    data = json.loads(text[text.index("{"):text.rindex("}") + 1])
+    assert data["attribution"] == ATTRIBUTION
+    assert len(data["levels"]["country"]) == 27 and len(data["levels"]["region"]) == 240
+    assert all(shape["d"].startswith("M") for level in data["levels"].values()
+               for shape in level.values())  # every territory has a path
+    assert len(text.encode()) < 150_000  # compact
+    labels = " ".join(box["label"] for box in data["insets"]["region"])
+    for name in ("Canarias", "Guyane", "La Réunion", "Mayotte", "Guadeloupe", "Martinique"):
+        assert name in labels
+
+
+def test_region_table_is_the_derivation_of_the_shipped_data():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "derive_nuts2_table", REPO / "scripts" / "derive_nuts2_table.py")
+    derive = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(derive)
+    data = REPO / "scenarios" / "data"
+    text = derive.derive(str(data / "nuts2_eu27.csv"), str(data / "eu27.csv"))
+    assert text == (data / "nuts2_eu27.csv").read_text(encoding="utf-8")
