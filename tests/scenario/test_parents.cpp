@@ -4,6 +4,7 @@
 #include "helpers.hpp"
 #include "scenario/territory_csv.hpp"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <fstream>
 #include <map>
@@ -186,4 +187,24 @@ TEST_CASE("pioneers addressed by parent are drawn from all its territories", "[k
   CHECK(series.adopters[0][1] == 0);
   CHECK(series.adopters[0][2] == 100);
   CHECK(series.adopters[0][3] == 0);
+}
+
+TEST_CASE("the NUTS-2 baseline and the EU teaching scenario", "[scenario][parent]") {
+  const auto dir = csei::test::source_dir() / "scenarios";
+  const Scenario s = load_scenario(dir / "baseline_nuts2.toml");
+  CHECK(s.territories.size() == 240);
+  REQUIRE(s.parents.size() == 27);
+  CHECK(s.parents[0].code == "AT");
+  CHECK(s.parents[0].name == "Austria");
+  // 1:10 of the countries' social-economy jobs (11.93 million), rounded region by region.
+  CHECK(s.organisation_count() == 1192701);
+  CHECK(s.network.remote == NetworkSpec::Remote::distance);
+  CHECK(s.innovations[0].pioneer_territories.size() == 38); // Germany's regions
+  // Support by country reaches every region of the country.
+  for (const auto& t : s.territories)
+    if (t.parent == "FR") CHECK(t.support == 0.8);
+  const Scenario eu = load_scenario(dir / "teaching" / "eu_clusters.toml");
+  const auto smallest = *std::min_element(eu.organisations_per_territory.begin(),
+                                          eu.organisations_per_territory.end());
+  CHECK(smallest >= 40); // no country of a handful of organisations
 }
