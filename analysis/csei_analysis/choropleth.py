@@ -293,20 +293,6 @@ def _short(name: str) -> str:
     return name if len(name) <= 18 else name[:17] + "."
 
 
-def territory_values(lay: MapLayout, mappable) -> dict[str, float]:
-    """The value each territory is drawn with (from the collection's array), for tests."""
-    out = {}
-    colls = mappable.collections if isinstance(mappable, _Composite) else [mappable]
-    for coll in colls:
-        arr = coll.get_array()
-        for t, v in zip(coll.owners, np.ma.filled(arr.astype(float), np.nan)):
-            code = lay.codes[t]
-            if code in out and not (np.isnan(out[code]) and np.isnan(v)):
-                assert out[code] == v, f"{code} drawn with two values"
-            out[code] = float(v)
-    return out
-
-
 @dataclass
 class Raster:
     """The main frame rasterised once: each pixel holds its territory index (-1: none), so an
