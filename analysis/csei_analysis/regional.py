@@ -94,8 +94,8 @@ def plot_within(run: Run, parent: str, path=None):
         ax.plot(years, adopters / orgs.sum(), color="black", linewidth=2.5, label=f"{name} (all)")
         _style_axes(ax)
         ax.set_title(innovation)
-    axes[0].legend(fontsize="x-small", ncol=1 if len(members) <= 14 else 2,
-                   loc="upper left", bbox_to_anchor=(1.0, 1.0) if run.n_innovations == 1 else None)
+    fig.legend(handles=axes[0].get_lines(), fontsize="x-small", loc="center left",
+               bbox_to_anchor=(1.0, 0.5), ncol=1 if len(members) <= 20 else 2)
     fig.suptitle(f"{run.scenario_name}: adoption share in the regions of {name}")
     _save(fig, path)
     return fig

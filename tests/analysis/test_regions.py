@@ -111,6 +111,7 @@ def test_regions_within_a_country(nuts2_run, tmp_path):
     lines = fig.axes[0].get_lines()
     assert len(lines) == 28  # 27 regions and France as a whole
     assert lines[-1].get_label() == "France (all)"
+    assert [t.get_text() for t in fig.legends[0].get_texts()][-1] == "France (all)"
     out = tmp_path / "terr"
     assert main(["territories", str(nuts2_run), "--within", "FR", "--years", "1",
                  "-o", str(out)]) == 0
