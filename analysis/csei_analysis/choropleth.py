@@ -345,3 +345,15 @@ def draw_borders(ax, lay: MapLayout) -> None:
     ax.add_collection(LineCollection([e for _, e, _ in lay.main], colors="white", linewidths=0.25))
     if lay.outlines:
         ax.add_collection(LineCollection(lay.outlines, colors="#333333", linewidths=0.5))
+
+
+def name_insets_by_region(lay: MapLayout, region_features: dict) -> None:
+    """Country maps: name each inset after the regions it shows (Acores, Madeira, Guyane, ...)
+    rather than the country, from the nearest inset of the regions' layout."""
+    regions = layout(list(region_features), region_features)
+    for inset in lay.insets:
+        if not regions.insets:
+            return
+        near = min(regions.insets, key=lambda r: np.hypot(r.centre[0] - inset.centre[0],
+                                                          r.centre[1] - inset.centre[1]))
+        inset.names = list(near.names)

@@ -123,7 +123,13 @@ def plot_adoption_heatmap(run: Run, path=None) -> Figure:
 
 def map_layout(run: Run):
     """The choropleth layout of the run's territories, or None without matching boundaries."""
-    from .choropleth import BOUNDARY_FILES, find_boundaries, layout, load_boundaries
+    from .choropleth import (
+        BOUNDARY_FILES,
+        find_boundaries,
+        layout,
+        load_boundaries,
+        name_insets_by_region,
+    )
 
     path, features = find_boundaries(run.territory_codes)
     if features is None:
@@ -134,7 +140,11 @@ def map_layout(run: Run):
         if countries.is_file():
             wanted = set(run.territory_parents) | {c[:2] for c in run.territory_codes}
             outlines = {k: v for k, v in load_boundaries(str(countries)).items() if k in wanted}
-    return layout(run.territory_codes, features, list(run.territory_names), outlines)
+    lay = layout(run.territory_codes, features, list(run.territory_names), outlines)
+    regions = path.parent / BOUNDARY_FILES[1]
+    if path.name == BOUNDARY_FILES[0] and regions.is_file():
+        name_insets_by_region(lay, load_boundaries(str(regions)))
+    return lay
 
 
 def _level_label(run) -> str:

@@ -244,3 +244,15 @@ def test_region_table_is_the_derivation_of_the_shipped_data():
     data = REPO / "scenarios" / "data"
     text = derive.derive(str(data / "nuts2_eu27.csv"), str(data / "eu27.csv"))
     assert text == (data / "nuts2_eu27.csv").read_text(encoding="utf-8")
+
+
+def test_country_map_insets_are_named_after_their_regions(tmp_path):
+    codes = ["FR", "ES", "PT", "DE"]
+    path = write_run(tmp_path / "c.h5", adopters=np.zeros((2, 1, 4), dtype=np.int64),
+                     organisations=[10, 10, 10, 10], codes=codes)
+    with open_run(path) as run:
+        lay = map_layout(run)
+    labels = [", ".join(i.names) for i in lay.insets]
+    assert any("Açores" in label for label in labels)
+    assert any("Guyane" in label for label in labels)
+    assert "France" not in labels and "Portugal" not in labels
