@@ -1,5 +1,7 @@
 // csei workshop page: scenario and sliders, runs through the local API, adoption curves and
-// tile maps in plain SVG, kept runs for comparison. No libraries, no network beyond this server.
+// maps in plain SVG (the EU-27 countries or NUTS-2 regions from map_eu27.js, pre-projected;
+// tiles for other territories), a time slider over the run, kept runs for comparison. No
+// libraries, no network beyond this server.
 'use strict';
 
 const SVG = 'http://www.w3.org/2000/svg';
@@ -34,6 +36,8 @@ const state = {
   runs: {},       // scenario id -> { current, previous, kept: [] }
   values: {},     // scenario id -> slider values last set
   counter: 0,
+  mapStep: null,  // step shown on the maps (null: the last)
+  playing: null,  // interval id while the maps play
 };
 // For tests and the curious: the runs on screen.
 window.workshop = state;
@@ -289,7 +293,37 @@ function shareColour(share) {
   return VIRIDIS[i];
 }
 
+// The shipped map level that has every territory of the run, or null (then tiles).
+function mapLevel(run) {
+  const map = window.CSEI_MAP;
+  if (!map) return null;
+  for (const level of ['country', 'region']) {
+    if (run.territories.every((t) => t.code in map.levels[level])) return level;
+  }
+  return null;
+}
+
+function stepShares(run, step) {
+  const rows = run.innovations[0].territory_share_by_step;
+  if (!rows || !rows.length) return run.innovations[0].territory_share;
+  return rows[Math.min(step, rows.length - 1)];
+}
+
+function shownStep(run) {
+  return state.mapStep === null ? run.steps : Math.min(state.mapStep, run.steps);
+}
+
+function areaText(t, share, run, step) {
+  return `${t.name}: ${pct(share)} adopted in year ${years(step, run.steps_per_year).toFixed(1)} (${t.organisations.toLocaleString('en')} organisations)`;
+}
+
+function readout(text) {
+  $('map-readout').textContent = text;
+}
+
 function drawMap(run, title) {
+  const level = mapLevel(run);
+  if (level) return drawShapeMap(run, title, level);
   const codes = run.territories.map((t) => t.code);
   const eu = codes.every((c) => c in EU27_TILES);
   let cells;
@@ -304,35 +338,143 @@ function drawMap(run, title) {
     cells = codes.map((_, i) => [Math.floor(i / cols), i % cols]);
   }
   const size = eu ? 44 : Math.min(60, 300 / cols);
-  const fig = el('figure', { class: eu ? 'map' : 'map small' });
+  const fig = el('figure', { class: eu ? 'map' : 'map small', 'data-run': run.id });
   const svg = el('svg:svg', {
     viewBox: `0 0 ${cols * size} ${rows * size}`, role: 'img',
-    'aria-label': `${title}: adoption by region at the end`, class: 'map-svg',
+    'aria-label': `${title}: adoption by region`, class: 'map-svg',
   });
-  const shares = run.innovations[0].territory_share;
   run.territories.forEach((t, i) => {
     const [r, c] = cells[i];
-    const share = shares[i];
-    const g = el('svg:g', { class: 'tile', 'data-code': t.code, 'data-share': share === null ? '' : share });
+    const g = el('svg:g', { class: 'tile area', 'data-code': t.code, 'data-index': i, tabindex: 0 });
     g.append(el('svg:rect', {
-      x: c * size + 1, y: r * size + 1, width: size - 2, height: size - 2, rx: 3, fill: shareColour(share),
+      x: c * size + 1, y: r * size + 1, width: size - 2, height: size - 2, rx: 3,
     }));
-    const light = share === null || share > 0.6;
     g.append(el('svg:text', {
-      x: c * size + size / 2, y: r * size + size / 2 + 5, 'text-anchor': 'middle',
-      fill: light ? '#000' : '#fff', class: 'tile-label',
+      x: c * size + size / 2, y: r * size + size / 2 + 5, 'text-anchor': 'middle', class: 'tile-label',
     }, t.code.length > 4 ? String(i + 1) : t.code));
-    g.append(el('svg:title', {}, `${t.name}: ${pct(share)} adopted (${t.organisations} organisations)`));
+    g.append(el('svg:title'));
     svg.append(g);
   });
   fig.append(svg, el('figcaption', {}, title));
+  hookAreas(fig, run);
   return fig;
+}
+
+function drawShapeMap(run, title, level) {
+  const map = window.CSEI_MAP;
+  const fig = el('figure', { class: 'map shapes', 'data-run': run.id, 'data-level': level });
+  const svg = el('svg:svg', {
+    viewBox: `0 0 ${map.width} ${map.height}`, role: 'group',
+    'aria-label': `${title}: adoption by ${level}`, class: 'map-svg',
+  });
+  for (const box of map.insets[level]) {
+    svg.append(el('svg:rect', { x: box.x, y: box.y, width: box.w, height: box.h, class: 'inset' }));
+    svg.append(el('svg:text', { x: box.x + 6, y: box.y + box.h - 6, class: 'inset-label' }, box.label));
+  }
+  run.territories.forEach((t, i) => {
+    const shape = map.levels[level][t.code];
+    const path = el('svg:path', {
+      d: shape.d, class: 'area', 'data-code': t.code, 'data-index': i, tabindex: 0, role: 'img',
+    });
+    path.append(el('svg:title'));
+    svg.append(path);
+  });
+  if (level === 'region') svg.append(el('svg:path', { d: map.outlines, class: 'outline', 'aria-hidden': 'true' }));
+  fig.append(svg, el('figcaption', {}, title));
+  hookAreas(fig, run);
+  return fig;
+}
+
+// Hover and keyboard focus show a territory's value in the readout.
+function hookAreas(fig, run) {
+  fig.querySelectorAll('.area').forEach((node) => {
+    const show = () => {
+      const i = Number(node.dataset.index);
+      const step = shownStep(run);
+      readout(areaText(run.territories[i], stepShares(run, step)[i], run, step));
+    };
+    node.addEventListener('mouseenter', show);
+    node.addEventListener('focus', show);
+  });
+}
+
+// Colours every map at the slider's step.
+function colourMaps() {
+  const shown = shownRuns();
+  document.querySelectorAll('#maps figure').forEach((fig) => {
+    const item = shown.find((s) => s.run.id === fig.dataset.run);
+    if (!item) return;
+    const { run } = item;
+    const step = shownStep(run);
+    const shares = stepShares(run, step);
+    fig.querySelectorAll('.area').forEach((node) => {
+      const i = Number(node.dataset.index);
+      const share = shares[i];
+      const fill = shareColour(share);
+      const target = node.tagName.toLowerCase() === 'g' ? node.querySelector('rect') : node;
+      target.setAttribute('fill', fill);
+      node.dataset.share = share === null ? '' : share;
+      const label = node.querySelector('text');
+      if (label) label.setAttribute('fill', share === null || share > 0.6 ? '#000' : '#fff');
+      const text = areaText(run.territories[i], share, run, step);
+      node.querySelector('title').textContent = text;
+      node.setAttribute('aria-label', text);
+    });
+  });
+  const cur = shown.find((s) => s.role === 'current') || shown[shown.length - 1];
+  if (cur) {
+    const step = shownStep(cur.run);
+    $('map-year').textContent = years(step, cur.run.steps_per_year).toFixed(1);
+    $('map-step').setAttribute('aria-valuetext', `year ${years(step, cur.run.steps_per_year).toFixed(1)}`);
+  }
+}
+
+function setMapStep(step) {
+  const slider = $('map-step');
+  const max = Number(slider.max);
+  state.mapStep = step >= max ? null : step;
+  slider.value = String(Math.min(step, max));
+  colourMaps();
+}
+
+function stopPlaying() {
+  if (state.playing !== null) clearInterval(state.playing);
+  state.playing = null;
+  $('map-play').textContent = 'Play';
+  $('map-play').setAttribute('aria-pressed', 'false');
+}
+
+function togglePlay() {
+  if (state.playing !== null) { stopPlaying(); return; }
+  const slider = $('map-step');
+  const max = Number(slider.max);
+  if (Number(slider.value) >= max) setMapStep(0);
+  $('map-play').textContent = 'Pause';
+  $('map-play').setAttribute('aria-pressed', 'true');
+  const stride = Math.max(1, Math.round(max / 60));
+  state.playing = setInterval(() => {
+    const next = Number(slider.value) + stride;
+    setMapStep(Math.min(next, max));
+    if (next >= max) stopPlaying();
+  }, 120);
 }
 
 function drawMaps(shown) {
   const box = $('maps');
   box.replaceChildren();
   for (const item of [...shown].reverse()) box.append(drawMap(item.run, roleText(item)));
+  const slider = $('map-step');
+  const max = shown.length ? Math.max(...shown.map((s) => s.run.steps)) : 0;
+  slider.max = String(max);
+  slider.disabled = !shown.length;
+  $('map-play').disabled = !shown.length;
+  if (state.mapStep !== null && state.mapStep > max) state.mapStep = null;
+  slider.value = String(state.mapStep === null ? max : state.mapStep);
+  colourMaps();
+  const attribution = $('map-attribution');
+  const shapes = shown.some((s) => mapLevel(s.run));
+  attribution.hidden = !shapes;
+  attribution.textContent = shapes ? `${window.CSEI_MAP.attribution}. Outermost regions in the boxes on the left, each at its own scale.` : '';
   const scale = $('scale');
   scale.replaceChildren();
   if (shown.length) {
@@ -379,6 +521,8 @@ async function start() {
   $('keep').addEventListener('click', keep);
   $('clear').addEventListener('click', clearKept);
   $('show-members').addEventListener('change', render);
+  $('map-step').addEventListener('input', () => { stopPlaying(); setMapStep(Number($('map-step').value)); });
+  $('map-play').addEventListener('click', togglePlay);
   $('export').addEventListener('click', (e) => {
     if ($('export').getAttribute('aria-disabled') === 'true') e.preventDefault();
   });

@@ -12,6 +12,8 @@ import os
 import sys
 from pathlib import Path
 
+import numpy as np
+
 from .io import RunFileError, open_run
 
 EXIT_RUN_FILE_ERROR = 2
@@ -61,6 +63,13 @@ def _step_argument(parser) -> None:
                         "breakdown (default: the last; negative counts from the end)")
 
 
+def _level_argument(parser) -> None:
+    parser.add_argument("--level", choices=("territory", "country"), default="territory",
+                        help="territory level of the figures and tables: the run's own "
+                        "(default) or the parents of its territories (NUTS-2 regions -> "
+                        "countries)")
+
+
 def _notes(notes) -> None:
     for note in notes:
         print(f"note: {note}", file=sys.stderr)
@@ -76,15 +85,19 @@ def _add_plot(commands) -> None:
     plot.add_argument("-o", "--outdir", type=Path,
                       help="output directory (default: <run directory>/<run stem>_plots)")
     _step_argument(plot)
+    _level_argument(plot)
+    plot.add_argument("--no-gif", action="store_true", help="skip the animated map (GIF)")
     plot.set_defaults(handler=_plot)
 
 
 def _plot(args) -> int:
+    from .levels import at_level
     from .plots import plot_run  # matplotlib is slow to import; only some commands need it
 
     outdir = args.outdir or args.run.parent / f"{args.run.stem}_plots"
     with open_run(args.run) as run:
-        paths, notes = plot_run(run, outdir, args.step)
+        paths, notes = plot_run(at_level(run, args.level), outdir, args.step,
+                                gif=not args.no_gif)
     for path in paths:
         print(path)
     _notes(notes)
@@ -110,6 +123,7 @@ def _add_compare(commands) -> None:
                          help="replicates of one variant (repeat for more variants)")
     compare.add_argument("-o", "--outdir", type=Path,
                          help="output directory (default: <base directory>/<base stem>_compare)")
+    _level_argument(compare)
     compare.set_defaults(handler=_compare, parser=compare)
 
 
@@ -142,6 +156,11 @@ def _compare(args) -> int:
         table = compare_metrics(groups)
         outdir.mkdir(parents=True, exist_ok=True)
         plot_compare(groups, outdir / COMPARE_PNG)
+        if args.level != "territory":
+            from .regional import compare_by_territory
+
+            by_level = outdir / f"compare_by_{args.level}.csv"
+            compare_by_territory(groups, args.level).to_csv(by_level, index=False)
     table.to_csv(outdir / COMPARE_CSV, index=False)
     shown = format_comparison(table)
     for label, rows in shown.groupby("variant", sort=False):
@@ -150,6 +169,63 @@ def _compare(args) -> int:
         print()
     print(outdir / COMPARE_PNG)
     print(outdir / COMPARE_CSV)
+    if args.level != "territory":
+        print(outdir / f"compare_by_{args.level}.csv")
+    return 0
+
+
+# -- territories ------------------------------------------------------------------
+
+
+@command
+def _add_territories(commands) -> None:
+    terr = commands.add_parser(
+        "territories",
+        help="metrics per territory (or per country): years to 10 % and 50 %, shares at chosen "
+        "years; --within compares the regions of one country",
+    )
+    _run_argument(terr)
+    _level_argument(terr)
+    terr.add_argument("--years", type=float, nargs="+", metavar="YEAR",
+                      help="years of the shares (default: a quarter, half, three quarters and "
+                      "all of the run)")
+    terr.add_argument("--within", metavar="CODE",
+                      help="only the regions of this parent (country) code, with a figure of "
+                      "their adoption curves and the country's")
+    terr.add_argument("-o", "--outdir", type=Path,
+                      help="output directory (default: <run directory>/<run stem>_territories)")
+    terr.set_defaults(handler=_territories, parser=terr)
+
+
+def _territories(args) -> int:
+    from .levels import at_level
+    from .regional import plot_within, territory_metrics, within
+
+    if args.within and args.level != "territory":
+        args.parser.error("--within compares the regions of a country: use it without --level")
+    outdir = args.outdir or args.run.parent / f"{args.run.stem}_territories"
+    with open_run(args.run) as run:
+        view = at_level(run, args.level)
+        table = territory_metrics(view, args.years)
+        figure = None
+        if args.within:
+            codes = [view.territory_codes[t] for t in within(run, args.within)]
+            table = table[table.code.isin(codes)]
+            outdir.mkdir(parents=True, exist_ok=True)
+            figure = outdir / f"territories_{args.within}.png"
+            plot_within(run, args.within, figure)
+    outdir.mkdir(parents=True, exist_ok=True)
+    table.to_csv(outdir / "territories.csv", index=False)
+    shown = table.copy()
+    for column in shown.columns:
+        if column.startswith("share_"):
+            shown[column] = [f"{100 * v:.1f} %" if np.isfinite(v) else "-" for v in shown[column]]
+        elif column.startswith("years_to_"):
+            shown[column] = [f"{v:.2f}" if np.isfinite(v) else "never" for v in shown[column]]
+    print(shown.to_string(index=False))
+    print(outdir / "territories.csv")
+    if figure:
+        print(figure)
     return 0
 
 
@@ -168,6 +244,7 @@ def _add_report(commands) -> None:
     report.add_argument("-o", "--output", type=Path,
                         help="HTML file (default: <first run directory>/<run stem>_report.html)")
     _step_argument(report)
+    _level_argument(report)
     report.set_defaults(handler=_report)
 
 
@@ -175,7 +252,7 @@ def _report(args) -> int:
     from .report import write_report
 
     output = args.output or args.runs[0].parent / f"{args.runs[0].stem}_report.html"
-    notes = write_report(args.runs, output, args.step)
+    notes = write_report(args.runs, output, args.step, args.level)
     print(output)
     _notes(notes)
     return 0

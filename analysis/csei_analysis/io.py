@@ -80,10 +80,14 @@ OPTIONAL_SHAPES = {
     "events/kind": "E",
     "events/target": "E",
     "events/affected": "E",
+    "territories/parent": "T",
+    "parents/code": "P",
+    "parents/name": "P",
     **{f"summary/{name}": "I" for name in SUMMARY_METRICS},
 }
 # Datasets whose length defines a dimension when present.
-DIMENSION_SOURCES = {"F": "legal_forms/name", "C": "clusters/name", "E": "events/step"}
+DIMENSION_SOURCES = {"F": "legal_forms/name", "C": "clusters/name", "E": "events/step",
+                     "P": "parents/code"}
 # The dimension names of the shape letters of series (schema 3 names them in the file).
 DIMENSION_NAMES = {"S1": "step", "I": "innovation", "T": "territory", "F": "legal_form",
                    "K": "cluster"}
@@ -158,6 +162,25 @@ class Run:
     @cached_property
     def territory_names(self) -> list[str]:
         return self._strings("territories/name")
+
+    @cached_property
+    def territory_parents(self) -> list[str]:
+        """The parent code of each territory ("" where none; all "" in files without parents)."""
+        if not self.has("territories/parent"):
+            return [""] * self.n_territories
+        return self._strings("territories/parent")
+
+    @cached_property
+    def parent_names(self) -> dict[str, str]:
+        """Parent code -> name, for the parents in /parents (empty without)."""
+        if not self.has("parents/code", "parents/name"):
+            return {}
+        return dict(zip(self._strings("parents/code"), self._strings("parents/name")))
+
+    @property
+    def territory_level(self) -> str:
+        """"territory" (the run's own level); a parent-level view says "country"."""
+        return "territory"
 
     @cached_property
     def innovation_names(self) -> list[str]:

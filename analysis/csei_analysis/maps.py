@@ -1,8 +1,10 @@
-"""Maps of adoption by territory without map data: an EU-27 tile grid, else centroid bubbles.
+"""Maps of adoption by territory without boundaries: centroid bubbles, else an EU-27 tile grid.
 
-Each EU-27 member state (Eurostat codes, EL = Greece) is one square tile placed roughly where
-it lies; a run whose territory codes are all EU-27 codes is drawn on the grid. Any other run is
-drawn as bubbles at the territory centroids (/territories/lat, lon), sized by organisations.
+Runs whose territories match the shipped boundaries are drawn as choropleths (choropleth.py).
+Other runs are drawn as bubbles at the territory centroids (/territories/lat, lon), sized by
+organisations. Only a run of EU-27 member states (Eurostat codes, EL = Greece) without
+coordinates (all 0) falls back to the tile grid: one square tile per state placed roughly
+where it lies.
 """
 
 from __future__ import annotations
@@ -41,10 +43,12 @@ def tile_grid(codes, shares) -> np.ndarray:
 
 
 def draw_map(ax, codes, shares, lat, lon, organisations):
-    """Draw shares in [0, 1] on ax as tiles or bubbles; return the mappable for a colour bar."""
+    """Draw shares in [0, 1] on ax as bubbles at the centroids, or as tiles where the
+    territories are the EU-27 without coordinates; return the mappable for a colour bar."""
     norm = Normalize(0.0, 1.0)
     ax.set_aspect("equal")
-    if uses_tile_grid(codes):
+    no_points = not np.any(np.asarray(lat, float)) and not np.any(np.asarray(lon, float))
+    if uses_tile_grid(codes) and no_points:
         # Empty cells are transparent; a territory without a share is a grey tile.
         image = ax.imshow(
             np.ma.masked_invalid(tile_grid(codes, shares)),

@@ -20,7 +20,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from .io import ROGERS_CATEGORIES, Run, RunFileError
-from .maps import draw_map
+from .maps import draw_map, tile_grid
 from .metrics import ROGERS_METRICS, summary_table
 from .shares import (
     FORM_DATASETS,
@@ -37,6 +37,7 @@ MAX_LABELLED_TERRITORIES = 30
 
 TOTAL_PNG = "adoption_total.png"
 BY_TERRITORY_PNG = "adoption_by_territory.png"
+ANIMATION_GIF = "adoption_map.gif"
 
 
 def resolve_step(run: Run, step) -> int:
@@ -120,23 +121,179 @@ def plot_adoption_heatmap(run: Run, path=None) -> Figure:
     return fig
 
 
+def map_layout(run: Run):
+    """The choropleth layout of the run's territories, or None without matching boundaries."""
+    from .choropleth import (
+        BOUNDARY_FILES,
+        find_boundaries,
+        layout,
+        load_boundaries,
+        name_insets_by_region,
+    )
+
+    path, features = find_boundaries(run.territory_codes)
+    if features is None:
+        return None
+    outlines = None
+    if path.name == BOUNDARY_FILES[1]:  # regions: draw the country borders over them
+        countries = path.parent / BOUNDARY_FILES[0]
+        if countries.is_file():
+            wanted = set(run.territory_parents) | {c[:2] for c in run.territory_codes}
+            outlines = {k: v for k, v in load_boundaries(str(countries)).items() if k in wanted}
+    lay = layout(run.territory_codes, features, list(run.territory_names), outlines)
+    regions = path.parent / BOUNDARY_FILES[1]
+    if path.name == BOUNDARY_FILES[0] and regions.is_file():
+        name_insets_by_region(lay, load_boundaries(str(regions)))
+    return lay
+
+
+def _level_label(run) -> str:
+    return "country" if getattr(run, "territory_level", "territory") == "country" else "territory"
+
+
 def plot_adoption_map(run: Run, path=None, step=None) -> Figure:
-    """Adoption share by territory at one step (default: the last), one map per innovation."""
+    """Adoption share by territory at one step (default: the last), one map per innovation:
+    a choropleth where the shipped boundaries match the run's territories, else bubbles at the
+    centroids (or the EU-27 tile grid without coordinates)."""
     step = resolve_step(run, step)
     _, shares = adoption_share_by_territory(run)
-    lat, lon = run.read("territories/lat"), run.read("territories/lon")
-    fig, axes = _panels(run, width=4.5, height=4.5, columns=3)
-    for ax, name, innovation_shares in zip(axes, run.innovation_names, shares):
-        mappable = draw_map(
-            ax, run.territory_codes, innovation_shares[:, step], lat, lon, run.organisations
-        )
-        ax.set_title(name)
-    fig.colorbar(mappable, ax=list(axes), label="adoption share", shrink=0.8)
+    lay = map_layout(run)
+    fig, axes = _panels(run, width=4.5 if lay is None else 5.5, height=4.5 if lay is None else 5.2,
+                        columns=3 if lay is None else 2)
+    if lay is not None:
+        from .choropleth import draw_choropleth, norm_for
+
+        norm = norm_for(shares[:, :, step])
+        for ax, name, innovation_shares in zip(axes, run.innovation_names, shares):
+            mappable = draw_choropleth(ax, lay, innovation_shares[:, step], norm, title=name)
+        _attribute(fig)
+    else:
+        lat, lon = run.read("territories/lat"), run.read("territories/lon")
+        for ax, name, innovation_shares in zip(axes, run.innovation_names, shares):
+            mappable = draw_map(
+                ax, run.territory_codes, innovation_shares[:, step], lat, lon, run.organisations
+            )
+            ax.set_title(name)
+    fig.colorbar(mappable, ax=list(axes), label=f"adoption share of the {_level_label(run)}'s "
+                 "organisations", shrink=0.8)
     fig.suptitle(
         f"{run.scenario_name}: adoption share at step {step} (year {step / run.steps_per_year:g})"
     )
     _save(fig, path)
     return fig
+
+
+def map_years(run: Run, years=None, panels: int = 4) -> list[int]:
+    """Steps of the small multiples: the given years, else `panels` years spread over the run."""
+    from .regional import default_years, year_steps
+
+    return year_steps(run, default_years(run, panels) if years is None else years)
+
+
+def plot_map_years(run: Run, path=None, years=None, panels: int = 4) -> Figure:
+    """Small multiples: one row per innovation, one map per chosen year, one colour scale."""
+    lay = map_layout(run)
+    steps = map_years(run, years, panels)
+    _, shares = adoption_share_by_territory(run)
+    n_rows, n_cols = run.n_innovations, len(steps)
+    fig = _figure(figsize=(3.4 * n_cols + 1.2, 3.3 * n_rows + 0.6))
+    axes = fig.subplots(n_rows, n_cols, squeeze=False)
+    if lay is not None:
+        from .choropleth import draw_choropleth, norm_for
+
+        norm = norm_for(shares[:, :, steps])
+    else:
+        from matplotlib.colors import Normalize
+
+        norm = Normalize(0.0, 1.0)
+    lat, lon = run.read("territories/lat"), run.read("territories/lon")
+    for i, name in enumerate(run.innovation_names):
+        for j, step in enumerate(steps):
+            ax = axes[i, j]
+            label = f"year {step / run.steps_per_year:g}"
+            if lay is not None:
+                mappable = draw_choropleth(ax, lay, shares[i, :, step], norm, insets=(j == 0))
+            else:
+                mappable = draw_map(ax, run.territory_codes, shares[i, :, step], lat, lon,
+                                    run.organisations)
+            ax.set_title(label if i == 0 else "", fontsize="medium")
+            if j == 0:
+                ax.set_ylabel(name, fontsize="medium")
+    fig.colorbar(mappable, ax=list(axes.ravel()), label="adoption share", shrink=0.6)
+    if lay is not None:
+        _attribute(fig, extra="outermost regions in the insets of the first column")
+    fig.suptitle(f"{run.scenario_name}: adoption share by {_level_label(run)}")
+    _save(fig, path)
+    return fig
+
+
+def animate_adoption(run: Run, path, frames: int = 21, fps: int = 4) -> Path:
+    """An animated GIF of adoption share by territory over the run (one panel per innovation,
+    one colour scale for all frames). With matching boundaries the main frame is rasterised
+    once and recoloured per frame (insets stay polygons); otherwise bubbles or tiles."""
+    from matplotlib.animation import FuncAnimation, PillowWriter
+
+    from .choropleth import draw_borders, draw_choropleth, norm_for, raster_rgba, rasterise
+
+    lay = map_layout(run)
+    _, shares = adoption_share_by_territory(run)
+    steps = np.unique(np.linspace(0, run.steps, min(frames, run.steps + 1)).round().astype(int))
+    fig, axes = _panels(run, width=4.6, height=4.3, columns=2)
+    updates = []
+    if lay is not None:
+        norm = norm_for(shares)
+        raster = rasterise(lay)
+        for ax, name, s in zip(axes, run.innovation_names, shares):
+            # The polygons give the frame, the insets and the colour bar; the raster covers the
+            # main-frame polygons and is what each frame recolours.
+            mappable = draw_choropleth(ax, lay, s[:, steps[0]], norm, title=name)
+            main = mappable.main if hasattr(mappable, "main") else mappable
+            main.set_visible(False)
+            image = ax.imshow(raster_rgba(raster, s[:, steps[0]], norm), extent=raster.extent,
+                              origin="upper", interpolation="nearest", zorder=0.5)
+            draw_borders(ax, lay)
+            insets = getattr(mappable, "collections", [main])[1:]
+
+            def update(step, s=s, image=image, insets=insets):
+                image.set_data(raster_rgba(raster, s[:, step], norm))
+                for coll in insets:
+                    coll.set_array(np.ma.masked_invalid(s[coll.owners, step]))
+            updates.append(update)
+        _attribute(fig)
+        bar = main
+    else:
+        lat, lon = run.read("territories/lat"), run.read("territories/lon")
+        for ax, name, s in zip(axes, run.innovation_names, shares):
+            bar = draw_map(ax, run.territory_codes, s[:, steps[0]], lat, lon, run.organisations)
+            ax.set_title(name)
+            if hasattr(bar, "set_offsets"):  # bubbles: recolour the markers
+                updates.append(lambda step, m=bar, s=s: m.set_array(s[:, step]))
+            else:  # tiles: redraw the grid
+                updates.append(lambda step, ax=ax, s=s: ax.images[0].set_data(
+                    np.ma.masked_invalid(tile_grid(run.territory_codes, s[:, step]))))
+    fig.colorbar(bar, ax=list(axes), label="adoption share", shrink=0.8)
+    title = fig.suptitle("")
+
+    def frame(k):
+        step = steps[k]
+        for update in updates:
+            update(step)
+        title.set_text(f"{run.scenario_name}: adoption share, year "
+                       f"{step / run.steps_per_year:.1f}")
+        return []
+
+    fig.canvas.draw()  # lay the figure out once, then keep it: every frame has the same boxes
+    fig.set_layout_engine("none")
+    animation = FuncAnimation(fig, frame, frames=len(steps), blit=False)
+    animation.save(str(path), writer=PillowWriter(fps=fps), dpi=72)
+    return Path(path)
+
+
+def _attribute(fig, extra=None) -> None:
+    from .choropleth import ATTRIBUTION
+
+    text = ATTRIBUTION + (f"; {extra}" if extra else "")
+    fig.text(0.01, 0.0, text, fontsize=7, color="#444444", ha="left", va="bottom")
 
 
 def plot_members(run: Run, path=None) -> Figure:
@@ -260,6 +417,8 @@ FIGURES = (
                lambda run, step: plot_adoption_heatmap(run)),
     FigureSpec("adoption_map.png", "Map of adoption share",
                lambda run, step: plot_adoption_map(run, step=step)),
+    FigureSpec("adoption_map_years.png", "Maps of adoption share at four years of the run",
+               lambda run, step: plot_map_years(run)),
     FigureSpec("adoption_members.png", "Cluster members vs non-members",
                lambda run, step: plot_members(run), MEMBER_DATASETS),
     FigureSpec("awareness.png", "Awareness, adoption and abandonment",
@@ -284,8 +443,9 @@ def iter_figures(run: Run, step=None) -> Iterator[tuple[FigureSpec, Figure | Non
             yield spec, spec.draw(run, step), None
 
 
-def plot_run(run: Run, outdir, step=None) -> tuple[list[Path], list[str]]:
-    """Write every figure the run has data for into outdir; return (paths, skip notes)."""
+def plot_run(run: Run, outdir, step=None, gif=True) -> tuple[list[Path], list[str]]:
+    """Write every figure the run has data for into outdir, and the animated map (GIF);
+    return (paths, skip notes)."""
     step = resolve_step(run, step)
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
@@ -296,6 +456,8 @@ def plot_run(run: Run, outdir, step=None) -> tuple[list[Path], list[str]]:
         else:
             _save(fig, outdir / spec.filename)
             paths.append(outdir / spec.filename)
+    if gif:
+        paths.append(animate_adoption(run, outdir / ANIMATION_GIF))
     return paths, notes
 
 

@@ -20,8 +20,11 @@ import pandas as pd
 from .compare import Group, compare_metrics, format_comparison, make_groups, plot_compare
 from .describe import describe, scenario_diff, scenario_key
 from .io import RunFileError, open_run
+from .levels import at_level
 from .metrics import format_table, summary_table
 from .plots import iter_figures
+
+MAX_GIF_BYTES = 4_000_000
 
 STYLE = """
 body { font-family: sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em;
@@ -36,14 +39,14 @@ pre { background: #f6f6f6; padding: 0.8em; overflow-x: auto; font-size: 0.85em; 
 """
 
 
-def write_report(paths, output, step=None) -> list[str]:
+def write_report(paths, output, step=None, level="territory") -> list[str]:
     """Write the report of the runs at paths to output; return notes on what was left out."""
-    page, notes = build_report(paths, step)
+    page, notes = build_report(paths, step, level)
     Path(output).write_text(page, encoding="utf-8")
     return notes
 
 
-def build_report(paths, step=None) -> tuple[str, list[str]]:
+def build_report(paths, step=None, level="territory") -> tuple[str, list[str]]:
     """The report page as a string, and notes on what was left out."""
     with ExitStack() as stack:
         runs = [stack.enter_context(open_run(path)) for path in paths]
@@ -63,7 +66,7 @@ def build_report(paths, step=None) -> tuple[str, list[str]]:
         if compared:
             body.append(_comparison(groups))
         for k, group in enumerate(groups):
-            body.append(_scenario(group, k, step, notes))
+            body.append(_scenario(group, k, step, notes, level))
     title = html.escape("csei report: " + ", ".join(g.label for g in groups))
     page = (
         f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
@@ -106,7 +109,7 @@ def _comparison(groups: list[Group]) -> str:
     return "\n".join(parts) + "\n"
 
 
-def _scenario(group: Group, k: int, step, notes: list[str]) -> str:
+def _scenario(group: Group, k: int, step, notes: list[str], level="territory") -> str:
     run = group.runs[0]
     parts = [f'<h2 id="scenario-{k}">Scenario: {_e(group.label)}</h2>', "<h3>In plain words</h3>"]
     parts += [f"<p>{_e(sentence)}</p>" for sentence in describe(run)]
@@ -136,18 +139,41 @@ def _scenario(group: Group, k: int, step, notes: list[str]) -> str:
     seed = run.attrs.get("seed", "?")
     which = f" (replicate with seed {seed})" if len(group.runs) > 1 else ""
     parts.append(f"<h3>Figures{_e(which)}</h3>")
-    for spec, fig, note in iter_figures(run, step):
+    view = at_level(run, level)
+    if level != "territory":
+        parts.append(f'<p class="note">Figures by {_e(level)}: the territories of the run '
+                     "summed over each parent.</p>")
+    for spec, fig, note in iter_figures(view, step):
         if fig is None:
             parts.append(f'<p class="note">{_e(note)}</p>')
             notes.append(f"{run.path}: {note}")
         else:
             parts.append(_figure(fig, spec.caption))
+    parts.append(_animation(view))
 
     parts.append(
         "<details><summary>Scenario file (resolved; running it again reproduces the run)"
         f"</summary><pre>{_e(run.attrs.get('scenario', '(not recorded)'))}</pre></details>"
     )
     return "\n".join(parts) + "\n"
+
+
+def _animation(run) -> str:
+    """The animated map as an embedded GIF (left out, with a note, above MAX_GIF_BYTES)."""
+    import tempfile
+
+    from .plots import animate_adoption
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = animate_adoption(run, Path(tmp) / "map.gif")
+        data = path.read_bytes()
+    caption = "Adoption share by territory over the run (animated)"
+    if len(data) > MAX_GIF_BYTES:
+        return (f'<p class="note">{_e(caption)}: left out ({len(data) / 1e6:.1f} MB); '
+                "`csei-analysis plot` writes it as adoption_map.gif.</p>")
+    encoded = base64.b64encode(data).decode("ascii")
+    return (f'<figure><img src="data:image/gif;base64,{encoded}" alt="{_e(caption)}">'
+            f"<figcaption>{_e(caption)}</figcaption></figure>")
 
 
 def _events(run):

@@ -129,7 +129,7 @@ Scenario scenario_from_run(const std::string& file, const std::vector<std::strin
     }
   } cleanup{dir};
   for (const InputFile& x : inputs)
-    if (x.role == "territories.csv") {
+    if (x.role == "territories.csv" || x.role == "territories.parents") {
       std::ofstream out(dir / std::filesystem::path(x.path).filename(), std::ios::binary);
       out << x.text;
       if (!out)

@@ -23,18 +23,22 @@ std::vector<OrgId> choose_pioneers(const Scenario& s, const World& w,
                                    std::span<const std::int32_t> membership, std::size_t k) {
   const InnovationSpec& inn = s.innovations[k];
   if (inn.pioneers == 0) return {};
-  std::int64_t lo = 0, hi = w.organisation_count();
-  if (inn.pioneer_territory >= 0) {
-    lo = w.territory_begin[static_cast<std::size_t>(inn.pioneer_territory)];
-    hi = w.territory_begin[static_cast<std::size_t>(inn.pioneer_territory) + 1];
-  }
+  // Organisation ranges to draw from: every territory, or the named ones (ascending).
+  std::vector<std::pair<std::int64_t, std::int64_t>> ranges;
+  if (inn.pioneer_territories.empty()) ranges.emplace_back(0, w.organisation_count());
+  for (const int t : inn.pioneer_territories)
+    ranges.emplace_back(w.territory_begin[static_cast<std::size_t>(t)],
+                        w.territory_begin[static_cast<std::size_t>(t) + 1]);
   const auto& orgs = w.organisations;
   std::vector<OrgId> pool;
-  for (std::int64_t i = lo; i < hi; ++i) {
-    const auto u = static_cast<std::size_t>(i);
-    if (!has_form(inn.suits, orgs.form[u]) || !has_form(inn.pioneer_forms, orgs.form[u])) continue;
-    if (inn.pioneer_cluster >= 0 && membership[u] != inn.pioneer_cluster) continue;
-    pool.push_back(static_cast<OrgId>(i));
+  for (const auto& [lo, hi] : ranges) {
+    for (std::int64_t i = lo; i < hi; ++i) {
+      const auto u = static_cast<std::size_t>(i);
+      if (!has_form(inn.suits, orgs.form[u]) || !has_form(inn.pioneer_forms, orgs.form[u]))
+        continue;
+      if (inn.pioneer_cluster >= 0 && membership[u] != inn.pioneer_cluster) continue;
+      pool.push_back(static_cast<OrgId>(i));
+    }
   }
   Stream rng = StreamKey(s.seed, Purpose::pioneers, 0).stream(k);
   return detail::sample(std::move(pool), inn.pioneers, rng);

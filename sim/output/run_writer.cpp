@@ -149,6 +149,20 @@ RunWriter::RunWriter(std::filesystem::path path, const Scenario& s, const World&
     h5::write_double(terr, "population", pop);
     h5::write_double(terr, "lat", lat);
     h5::write_double(terr, "lon", lon);
+    std::vector<std::string> parent;
+    for (const Territory& tr : s.territories)
+      parent.push_back(tr.parent);
+    h5::write_strings(terr, "parent", parent);
+    if (!s.parents.empty()) {
+      h5::Group par(f, "parents", true);
+      std::vector<std::string> pcodes, pnames;
+      for (const TerritoryParent& p : s.parents) {
+        pcodes.push_back(p.code);
+        pnames.push_back(p.name);
+      }
+      h5::write_strings(par, "code", pcodes);
+      h5::write_strings(par, "name", pnames);
+    }
 
     h5::Group inn(f, "innovations", true);
     std::vector<std::string> inames, rules;

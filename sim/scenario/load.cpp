@@ -53,10 +53,71 @@ namespace {
 using namespace detail;
 constexpr const char* kSetPrefix = "--set ";
 
-std::vector<Territory> read_territories(Context& ctx, Reader& top, SourceLocation& csv_where) {
+/// The parent level: every distinct parent code of the territories, in order of first use,
+/// named from `territories.parents` (a CSV of code, name) when given, else by its code.
+struct ParentsFile {
+  std::string path; // empty: none given
+  SourceLocation where;
+};
+
+std::vector<TerritoryParent> read_parents(Context& ctx, const ParentsFile& file,
+                                          const std::vector<Territory>& territories) {
+  std::vector<TerritoryParent> out;
+  std::map<std::string, std::size_t> index;
+  for (std::size_t i = 0; i < territories.size(); ++i) {
+    const std::string& code = territories[i].parent;
+    if (code.empty()) continue;
+    auto [it, fresh] = index.emplace(code, out.size());
+    if (fresh) out.push_back({code, code, {}});
+    out[it->second].territories.push_back(static_cast<int>(i));
+  }
+  if (file.path.empty()) return out;
+  std::filesystem::path p(file.path);
+  if (p.is_relative()) p = ctx.base_dir / p;
+  const SourceLocation& where = file.where;
+  if (out.empty()) {
+    ctx.error(where, "no territory has a parent (a 'parent' or 'country' column, or 'parent' "
+                     "in territories.list), so there is nothing to name");
+    return out;
+  }
+  if (!std::filesystem::exists(p)) {
+    ctx.error(where, "parent territory file not found: " + p.string());
+    return out;
+  }
+  {
+    std::ifstream in(p, std::ios::binary);
+    std::ostringstream bytes;
+    bytes << in.rdbuf();
+    ctx.inputs.push_back({"territories.parents", p.string(), bytes.str()});
+  }
+  std::map<std::string, std::string> names;
+  try {
+    for (auto& [code, name] : read_parent_csv(p))
+      names.emplace(std::move(code), std::move(name));
+  } catch (const InputError& e) {
+    for (const auto& pr : e.problems())
+      ctx.problems.push_back(pr);
+    return out;
+  }
+  for (auto& parent : out) {
+    const auto it = names.find(parent.code);
+    if (it == names.end())
+      ctx.error(where, "parent code '" + parent.code + "' (of territory '" +
+                           territories[static_cast<std::size_t>(parent.territories[0])].code +
+                           "') is not in " + p.string());
+    else
+      parent.name = it->second;
+  }
+  return out;
+}
+
+std::vector<Territory> read_territories(Context& ctx, Reader& top, SourceLocation& csv_where,
+                                        ParentsFile& parents) {
   const toml::table* t = top.table("territories", true);
   if (!t) return {};
-  Reader r(ctx, *t, "territories", {"csv", "list", "grid"});
+  Reader r(ctx, *t, "territories", {"csv", "list", "grid", "parents"});
+  parents.path = r.string("parents", std::string{}).value_or("");
+  parents.where = r.location("parents");
   const int which = r.exactly_one({"csv", "list", "grid"});
   std::vector<Territory> out;
   if (which == 0) {
@@ -96,7 +157,7 @@ std::vector<Territory> read_territories(Context& ctx, Reader& top, SourceLocatio
       }
       Reader er(ctx, *e, path,
                 {"code", "name", "population", "lat", "lon", "se_employment", "se_entities",
-                 "neighbours"});
+                 "neighbours", "parent"});
       Territory terr;
       terr.code = er.string("code", std::nullopt).value_or("");
       terr.name = er.string("name", terr.code).value_or("");
@@ -105,6 +166,7 @@ std::vector<Territory> read_territories(Context& ctx, Reader& top, SourceLocatio
       terr.lon = er.number("lon", 0.0, -180, 180).value_or(0);
       terr.se_employment = er.number("se_employment", -1.0, 0, 1e12).value_or(-1);
       terr.se_entities = er.number("se_entities", -1.0, 0, 1e12).value_or(-1);
+      terr.parent = er.string("parent", std::string{}).value_or("");
       if (!terr.code.empty() && !codes.insert(terr.code).second)
         ctx.error(er.location("code"), "duplicate territory code '" + terr.code + "'");
       out.push_back(std::move(terr));
@@ -250,9 +312,9 @@ void read_territory_mix(Context& ctx, const toml::table* orgs, Scenario& s,
     }
     Reader r(ctx, *t, path, {"territory", "legal_forms"});
     const auto code = r.string("territory", std::nullopt);
-    const int idx = code ? detail::resolve(ctx, names.territories, *code, "territory code",
-                                           r.location("territory"))
-                         : -1;
+    const std::vector<int> targets =
+        code ? detail::resolve_territories(ctx, names, *code, r.location("territory"))
+             : std::vector<int>{};
     std::array<double, kLegalFormCount> mix{};
     double sum = 0;
     if (const toml::table* lf = r.table("legal_forms", true)) {
@@ -266,7 +328,8 @@ void read_territory_mix(Context& ctx, const toml::table* orgs, Scenario& s,
     }
     for (auto& x : mix)
       x /= sum;
-    if (idx >= 0) s.organisations.territory_mix.emplace_back(idx, mix);
+    for (const int idx : targets)
+      s.organisations.territory_mix.emplace_back(idx, mix);
   }
 }
 
@@ -576,13 +639,22 @@ Scenario build(Context& ctx, toml::table& root, const std::string& default_name)
   }
 
   SourceLocation data_where = top.location("territories");
-  s.territories = read_territories(ctx, top, data_where);
+  ParentsFile parents_file;
+  s.territories = read_territories(ctx, top, data_where, parents_file);
+  s.parents = read_parents(ctx, parents_file, s.territories);
   s.organisations = read_organisations(ctx, top);
   s.network = read_network(ctx, top);
 
   detail::Names names;
   for (std::size_t i = 0; i < s.territories.size(); ++i)
     names.territories.emplace(s.territories[i].code, static_cast<int>(i));
+  for (const auto& parent : s.parents) {
+    if (names.territories.count(parent.code))
+      ctx.error(data_where, "'" + parent.code +
+                                "' is both a territory code and a parent code; a code must name "
+                                "one of them");
+    names.parents.emplace(parent.code, parent.territories);
+  }
   for (std::size_t i = 0; i < s.organisations.sectors.size(); ++i)
     names.sectors.emplace(s.organisations.sectors[i], static_cast<int>(i));
   detail::read_cluster_generation(ctx, top, s);
@@ -605,8 +677,9 @@ Scenario build(Context& ctx, toml::table& root, const std::string& default_name)
   detail::check_unused(ctx, root, s);
 
   for (const auto& ref : refs) {
-    const int t = detail::resolve(ctx, names.territories, ref.code, "territory code", ref.where);
-    if (t >= 0) s.innovations[ref.innovation].pioneer_territory = t;
+    auto& targets = s.innovations[ref.innovation].pioneer_territories;
+    targets = detail::resolve_territories(ctx, names, ref.code, ref.where);
+    std::sort(targets.begin(), targets.end());
   }
   for (const auto& ref : cluster_refs) {
     const int c = detail::resolve(ctx, names.clusters, ref.code, "cluster", ref.where);
@@ -654,14 +727,16 @@ Scenario build(Context& ctx, toml::table& root, const std::string& default_name)
                   ")");
   for (std::size_t i = 0; i < s.innovations.size(); ++i) {
     const auto& inn = s.innovations[i];
-    const std::int64_t eligible =
-        inn.pioneer_territory < 0
-            ? n
-            : s.organisations_per_territory[static_cast<std::size_t>(inn.pioneer_territory)];
+    std::int64_t eligible = inn.pioneer_territories.empty() ? n : 0;
+    for (const int t : inn.pioneer_territories)
+      eligible += s.organisations_per_territory[static_cast<std::size_t>(t)];
     if (inn.pioneers > eligible)
-      ctx.error(pioneer_where[i], std::to_string(inn.pioneers) + " pioneers but only " +
-                                      std::to_string(eligible) + " organisations" +
-                                      (inn.pioneer_territory < 0 ? "" : " in the territory"));
+      ctx.error(pioneer_where[i],
+                std::to_string(inn.pioneers) + " pioneers but only " + std::to_string(eligible) +
+                    " organisations" +
+                    (inn.pioneer_territories.empty()       ? ""
+                     : inn.pioneer_territories.size() == 1 ? " in the territory"
+                                                           : " in its territories"));
     if (inn.threshold.kind == Distribution::Kind::values &&
         static_cast<std::int64_t>(inn.threshold.values.size()) != n)
       ctx.error(threshold_where[i], "lists " + std::to_string(inn.threshold.values.size()) +
@@ -731,11 +806,13 @@ toml::table resolve_extends(toml::table root, const std::string& label,
   inputs.push_back({"extends", base_file.string(), buf.str()});
   toml::table base = resolve_extends(parse_toml(buf.str(), base_file.string()), base_file.string(),
                                      base_file.parent_path(), depth + 1, inputs);
-  if (auto* csv = base["territories"]["csv"].as_string()) {
-    const std::filesystem::path p(csv->get());
-    if (p.is_relative()) {
-      const auto moved = std::filesystem::proximate(base_file.parent_path() / p, dir);
-      *csv = moved.generic_string();
+  for (const char* key : {"csv", "parents"}) {
+    if (auto* csv = base["territories"][key].as_string()) {
+      const std::filesystem::path p(csv->get());
+      if (p.is_relative()) {
+        const auto moved = std::filesystem::proximate(base_file.parent_path() / p, dir);
+        *csv = moved.generic_string();
+      }
     }
   }
   root.erase("extends");
@@ -760,10 +837,11 @@ Scenario load_scenario_text(std::string_view text, const std::string& label,
   if (!ctx.problems.empty()) throw InputError(std::move(ctx.problems));
   inputs.insert(inputs.end(), ctx.inputs.begin(), ctx.inputs.end());
   s.inputs = std::move(inputs);
-  // The stored scenario names its territory CSV by file name: the run file embeds that file, so
-  // the text does not depend on where the scenario was read from.
-  if (auto* csv = root["territories"]["csv"].as_string())
-    *csv = std::filesystem::path(csv->get()).filename().string();
+  // The stored scenario names its territory and parent CSVs by file name: the run file embeds
+  // those files, so the text does not depend on where the scenario was read from.
+  for (const char* key : {"csv", "parents"})
+    if (auto* csv = root["territories"][key].as_string())
+      *csv = std::filesystem::path(csv->get()).filename().string();
   std::ostringstream os;
   os << toml::toml_formatter{root};
   s.source = os.str();

@@ -52,7 +52,32 @@ std::vector<int> read_name_list(Context& ctx, Reader& r, const std::string& key,
   return out;
 }
 
+/// A list of territory or parent codes, expanded to distinct territory indices in order.
+std::vector<int> read_territory_list(Context& ctx, Reader& r, const std::string& key,
+                                     const Names& names) {
+  std::vector<int> out;
+  for (const auto& [code, where] : r.strings(key))
+    for (const int t : resolve_territories(ctx, names, code, where))
+      if (std::find(out.begin(), out.end(), t) == out.end()) out.push_back(t);
+  return out;
+}
+
 } // namespace
+
+std::vector<int> resolve_territories(Context& ctx, const Names& names, const std::string& code,
+                                     const SourceLocation& where) {
+  if (const auto it = names.territories.find(code); it != names.territories.end())
+    return {it->second};
+  if (const auto it = names.parents.find(code); it != names.parents.end()) return it->second;
+  std::vector<std::string> all = Names::keys(names.territories);
+  for (const auto& [k, v] : names.parents)
+    all.push_back(k);
+  std::string msg = "unknown territory code '" + code + "'";
+  if (const auto hint = did_you_mean(code, all); !hint.empty())
+    msg += "; did you mean '" + hint + "'?";
+  ctx.error(where, msg);
+  return {};
+}
 
 std::vector<std::string> Names::keys(const std::map<std::string, int>& m) {
   std::vector<std::string> out;
@@ -138,8 +163,7 @@ void read_policy(Context& ctx, Reader& top, Scenario& s, const Names& names) {
     for (const auto& [k, v] : *by) {
       const std::string code(k.str());
       const std::string path = "policy.by_territory." + code;
-      const int idx =
-          resolve(ctx, names.territories, code, "territory code", ctx.where(k.source(), path));
+      const auto targets = resolve_territories(ctx, names, code, ctx.where(k.source(), path));
       const auto val = [&]() -> std::optional<double> {
         if (const auto* f = v.as_floating_point()) return f->get();
         if (const auto* i = v.as_integer()) return static_cast<double>(i->get());
@@ -149,7 +173,8 @@ void read_policy(Context& ctx, Reader& top, Scenario& s, const Names& names) {
         ctx.error(v, path, "must be a number in [0, 1]");
         continue;
       }
-      if (idx >= 0) s.territories[static_cast<std::size_t>(idx)].support = *val;
+      for (const int idx : targets)
+        s.territories[static_cast<std::size_t>(idx)].support = *val;
     }
   }
 }
@@ -217,10 +242,22 @@ void read_clusters(Context& ctx, Reader& top, Scenario& s, Names& names) {
       ctx.error(r.location("name"), "must not be empty");
     else if (!names.clusters.emplace(c.name, static_cast<int>(i)).second)
       ctx.error(r.location("name"), "duplicate cluster name '" + c.name + "'");
+    // A parent code (a country) makes its most populous territory (the first on a tie) the
+    // home and lets members come from all of its territories.
+    std::vector<int> home;
     if (const auto code = r.string("territory", std::nullopt))
-      c.territory = std::max(
-          0, resolve(ctx, names.territories, *code, "territory code", r.location("territory")));
-    c.territories = read_name_list(ctx, r, "territories", names.territories, "territory code");
+      home = resolve_territories(ctx, names, *code, r.location("territory"));
+    if (!home.empty())
+      c.territory = *std::max_element(home.begin(), home.end(), [&](int x, int y) {
+        return s.territories[static_cast<std::size_t>(x)].population <
+               s.territories[static_cast<std::size_t>(y)].population;
+      });
+    for (const int u : home)
+      if (u != c.territory) c.territories.push_back(u);
+    for (const int u : read_territory_list(ctx, r, "territories", names))
+      if (u != c.territory &&
+          std::find(c.territories.begin(), c.territories.end(), u) == c.territories.end())
+        c.territories.push_back(u);
     if (const toml::table* m = r.table("members", true)) {
       Reader mr(ctx, *m, path + ".members", form_names());
       std::int64_t total = 0;
@@ -292,7 +329,7 @@ void read_events(Context& ctx, Reader& top, Scenario& s, const Names& names) {
       if (e.to < e.from)
         ctx.error(r.location("to"), "must be >= from (" + std::to_string(e.from) + ")");
     }
-    e.territories = read_name_list(ctx, r, "territories", names.territories, "territory code");
+    e.territories = read_territory_list(ctx, r, "territories", names);
     e.clusters = read_name_list(ctx, r, "clusters", names.clusters, "cluster");
     if (const toml::node* f = r.node("forms")) e.forms = read_forms(ctx, *f, path + ".forms");
     e.innovations = read_name_list(ctx, r, "innovations", names.innovations, "innovation");

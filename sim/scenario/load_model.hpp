@@ -13,6 +13,8 @@ namespace csei::detail {
 /// Name -> index lookups for cross-references, with "did you mean" on a miss.
 struct Names {
   std::map<std::string, int> territories, clusters, innovations, sectors;
+  /// Parent codes (e.g. countries) -> their territories (e.g. regions), ascending.
+  std::map<std::string, std::vector<int>> parents;
   [[nodiscard]] static std::vector<std::string> keys(const std::map<std::string, int>& m);
 };
 
@@ -21,6 +23,11 @@ FormSet read_forms(Context& ctx, const toml::node& node, const std::string& path
 /// Resolves a name through `table`; records "unknown <what> 'x'; did you mean" on a miss.
 int resolve(Context& ctx, const std::map<std::string, int>& table, const std::string& name,
             const char* what, const SourceLocation& where);
+
+/// Resolves a territory or parent code to territory indices (a parent code selects all its
+/// territories); records "unknown territory code 'x'; did you mean" on a miss (empty result).
+std::vector<int> resolve_territories(Context& ctx, const Names& names, const std::string& code,
+                                     const SourceLocation& where);
 
 void read_awareness(Context& ctx, Reader& top, Scenario& s);
 void read_abandonment(Context& ctx, Reader& top, Scenario& s);

@@ -41,6 +41,15 @@ struct Territory {
   double se_entities = -1;   // social-economy entities (-1 where unknown)
   double lat = 0.0, lon = 0.0;
   std::vector<std::string> neighbours;
+  std::string parent; // code of its parent territory (e.g. its country); empty: none
+};
+
+/// A territory one level up (a region's country): a code scenarios may address, selecting all
+/// territories whose `parent` it is.
+struct TerritoryParent {
+  std::string code;
+  std::string name;
+  std::vector<int> territories; // its territories, in scenario order
 };
 
 struct OrganisationSpec {
@@ -116,8 +125,8 @@ struct InnovationSpec {
   double impact_per_job = 0.0; // ecological impact per job of the adopting organisation
   // origin
   std::int64_t pioneers = 0;
-  int pioneer_territory = -1; // index into territories, or -1 for anywhere
-  int pioneer_cluster = -1;   // index into declared clusters, or -1
+  std::vector<int> pioneer_territories; // ascending territory indices; empty: anywhere
+  int pioneer_cluster = -1;             // index into declared clusters, or -1
   FormSet pioneer_forms = kAllForms;
 };
 
@@ -308,6 +317,7 @@ struct Scenario {
   double steps_per_year = 12.0;
 
   std::vector<Territory> territories;
+  std::vector<TerritoryParent> parents; // empty when no territory has a parent
   OrganisationSpec organisations;
   std::vector<std::int64_t> organisations_per_territory; // derived, validated
   NetworkSpec network;

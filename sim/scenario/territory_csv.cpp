@@ -85,6 +85,10 @@ std::vector<Territory> read_territory_csv(const std::filesystem::path& path) {
     return it == col.end() ? std::nullopt : std::optional<std::size_t>(it->second);
   };
 
+  // The parent level: a `parent` column, else a `country` column (NUTS tables carry one).
+  const std::optional<std::size_t> parent_column =
+      column_of("parent") ? column_of("parent") : column_of("country");
+
   std::vector<Territory> out;
   std::vector<InputError::Problem> problems;
   std::unordered_set<std::string> seen;
@@ -137,12 +141,61 @@ std::vector<Territory> read_territory_csv(const std::filesystem::path& path) {
       if (const auto c = column_of(name); c && !cell(*c).empty() && cell(*c)[0] == '-')
         problems.push_back({{file, line_no, 0, name}, "must not be negative"});
     }
+    if (parent_column) t.parent = cell(*parent_column);
     if (const auto c = column_of("neighbours")) {
       std::istringstream words(cell(*c));
       for (std::string w; words >> w;)
         t.neighbours.push_back(w);
     }
     out.push_back(std::move(t));
+  }
+  if (out.empty() && problems.empty())
+    problems.push_back({{file, line_no, 0, ""}, "no territories: the file has a header only"});
+  if (!problems.empty()) throw InputError(std::move(problems));
+  return out;
+}
+
+std::vector<std::pair<std::string, std::string>>
+read_parent_csv(const std::filesystem::path& path) {
+  const std::string file = path.string();
+  std::ifstream in(path);
+  if (!in) throw InputError({file, 0, 0, ""}, "cannot open parent territory file");
+  std::string line;
+  std::uint32_t line_no = 0;
+  std::vector<std::string> header;
+  while (header.empty() && std::getline(in, line)) {
+    ++line_no;
+    if (!trim(line).empty()) header = split_csv_line(line, file, line_no);
+  }
+  if (header.empty()) throw InputError({file, 1, 0, ""}, "empty file: expected a header row");
+  std::optional<std::size_t> code, name;
+  for (std::size_t i = 0; i < header.size(); ++i) {
+    if (trim(header[i]) == "code") code = i;
+    if (trim(header[i]) == "name") name = i;
+  }
+  if (!code || !name)
+    throw InputError({file, line_no, 0, code ? "name" : "code"},
+                     std::string("missing required column '") + (code ? "name" : "code") +
+                         "' in the header");
+  std::vector<std::pair<std::string, std::string>> out;
+  std::vector<InputError::Problem> problems;
+  std::unordered_set<std::string> seen;
+  while (std::getline(in, line)) {
+    ++line_no;
+    if (trim(line).empty()) continue;
+    const auto fields = split_csv_line(line, file, line_no);
+    if (fields.size() != header.size()) {
+      problems.push_back({{file, line_no, 0, ""},
+                          "expected " + std::to_string(header.size()) + " fields, found " +
+                              std::to_string(fields.size())});
+      continue;
+    }
+    std::string c = trim(fields[*code]);
+    if (c.empty())
+      problems.push_back({{file, line_no, 0, "code"}, "empty territory code"});
+    else if (!seen.insert(c).second)
+      problems.push_back({{file, line_no, 0, "code"}, "duplicate territory code '" + c + "'"});
+    out.emplace_back(std::move(c), trim(fields[*name]));
   }
   if (out.empty() && problems.empty())
     problems.push_back({{file, line_no, 0, ""}, "no territories: the file has a header only"});

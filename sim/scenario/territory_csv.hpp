@@ -4,13 +4,22 @@
 #include "scenario/scenario.hpp"
 
 #include <filesystem>
+#include <string>
+#include <utility>
 #include <vector>
 
 namespace csei {
 
 /// Read territories from a CSV file with a header row. Required columns: code, name, lat, lon;
-/// optional: population, se_employment, se_entities, neighbours (space-separated codes); other
-/// columns are ignored. Throws InputError naming the file, line and column on bad content.
+/// optional: population, se_employment, se_entities, neighbours (space-separated codes), parent
+/// (the code of the territory one level up; without a `parent` column a `country` column is
+/// used); other columns are ignored. Throws InputError naming the file, line and column on bad
+/// content.
 [[nodiscard]] std::vector<Territory> read_territory_csv(const std::filesystem::path& file);
+
+/// Read the (code, name) pairs of parent territories from a CSV file with a header row and at
+/// least the columns code and name (e.g. the country table); other columns are ignored.
+[[nodiscard]] std::vector<std::pair<std::string, std::string>>
+read_parent_csv(const std::filesystem::path& file);
 
 } // namespace csei

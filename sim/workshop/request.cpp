@@ -88,8 +88,8 @@ const std::vector<TeachingScenario>& teaching_scenarios() {
        {"threshold_mean", "threshold_sd", "pioneers"}},
       {"eu_clusters",
        "4. Clusters across the EU",
-       "The social economy of the EU-27 in miniature (about 5,000 organisations), with clusters "
-       "in every country, starting in Germany: where does it spread?",
+       "The social economy of the EU-27 in miniature (40,000 organisations, split by "
+       "population), with clusters in every country, starting in Germany: where does it spread?",
        {"peer_weight", "facilitation", "bridging", "cost_subsidy", "pioneers"}},
   };
   return all;

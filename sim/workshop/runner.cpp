@@ -55,6 +55,7 @@ RunSeries run_series(const std::filesystem::path& scenario_file,
   for (std::size_t t = 0; t < T; ++t) {
     out.territory_codes.push_back(s.territories[t].code);
     out.territory_names.push_back(s.territories[t].name);
+    out.territory_parents.push_back(s.territories[t].parent);
     out.territory_organisations.push_back(s.organisations_per_territory[t]);
   }
   out.innovations.resize(I);
@@ -85,11 +86,10 @@ RunSeries run_series(const std::filesystem::path& scenario_file,
       inn.aware.push_back(ratio(aware, n));
       inn.member_share.push_back(ratio(member_adopters, members));
       inn.nonmember_share.push_back(ratio(adopters - member_adopters, n - members));
-      if (c.step == s.steps) {
-        inn.territory_share.resize(T);
-        for (std::size_t t = 0; t < T; ++t)
-          inn.territory_share[t] = ratio(c.adopters[k * T + t], out.territory_organisations[t]);
-      }
+      auto& by_territory = inn.territory_share_by_step.emplace_back(T);
+      for (std::size_t t = 0; t < T; ++t)
+        by_territory[t] = ratio(c.adopters[k * T + t], out.territory_organisations[t]);
+      if (c.step == s.steps) inn.territory_share = by_territory;
     }
   };
   const auto should_stop = [&] { return Clock::now() > deadline || (cancelled && cancelled()); };

@@ -27,6 +27,7 @@ struct RunSeries {
   double steps_per_year = 12;
   std::int64_t organisations = 0;
   std::vector<std::string> territory_codes, territory_names;
+  std::vector<std::string> territory_parents; // parent code per territory ("" where none)
   std::vector<std::int64_t> territory_organisations;
   std::vector<std::int64_t> members; // cluster members per step (all territories)
 
@@ -38,6 +39,8 @@ struct RunSeries {
     std::vector<double> member_share;    // among cluster members, per step (NaN: none)
     std::vector<double> nonmember_share; // among non-members, per step (NaN: none)
     std::vector<double> territory_share; // per territory, at the last step
+    std::vector<std::vector<double>>
+        territory_share_by_step; // [step][territory] (the map's slider)
     InnovationSummary summary;
   };
   std::vector<Innovation> innovations;

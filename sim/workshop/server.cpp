@@ -92,6 +92,13 @@ json series_json(const std::vector<double>& v) {
   return a;
 }
 
+json by_step_json(const std::vector<std::vector<double>>& rows) {
+  json out = json::array();
+  for (const auto& row : rows)
+    out.push_back(series_json(row));
+  return out;
+}
+
 json step_or_null(std::int64_t s) {
   return s < 0 ? json(nullptr) : json(s);
 }
@@ -254,6 +261,7 @@ struct Server::Impl {
     for (std::size_t t = 0; t < s.territory_codes.size(); ++t)
       territories.push_back({{"code", s.territory_codes[t]},
                              {"name", s.territory_names[t]},
+                             {"parent", s.territory_parents[t]},
                              {"organisations", s.territory_organisations[t]}});
     json innovations = json::array();
     for (const auto& inn : s.innovations) {
@@ -266,6 +274,7 @@ struct Server::Impl {
            {"member_share", series_json(inn.member_share)},
            {"nonmember_share", series_json(inn.nonmember_share)},
            {"territory_share", series_json(inn.territory_share)},
+           {"territory_share_by_step", by_step_json(inn.territory_share_by_step)},
            {"summary",
             {{"adopters", r.adopters},
              {"final_share", r.final_share},

@@ -1,5 +1,6 @@
-"""Tests of the figures beyond the adoption curves: the territory x time heatmap, the EU
-tile map and its centroid-bubble fallback, Rogers' categories. Each checks the data drawn."""
+"""Tests of the figures beyond the adoption curves: the territory x time heatmap, the map's
+fallbacks without boundaries (centroid bubbles; the EU tile grid without coordinates either),
+Rogers' categories. Each checks the data drawn. The choropleth maps: test_regions.py."""
 
 import numpy as np
 import pytest
@@ -24,8 +25,23 @@ def run_file(tmp_path):
 
 
 @pytest.fixture
-def eu_file(tmp_path):
-    return write_run(tmp_path / "eu.h5", codes=EU_CODES, innovations=INNOVATIONS)
+def no_boundaries(tmp_path, monkeypatch):
+    """No boundary files: maps fall back to bubbles or tiles."""
+    empty = tmp_path / "no_boundaries"
+    empty.mkdir()
+    monkeypatch.setenv("CSEI_BOUNDARIES", str(empty))
+
+
+@pytest.fixture
+def eu_file(tmp_path, no_boundaries):
+    """EU-27 codes without coordinates (lat = lon = 0) and without boundaries: the tile grid."""
+    path = write_run(tmp_path / "eu.h5", codes=EU_CODES, innovations=INNOVATIONS)
+    import h5py
+
+    with h5py.File(path, "r+") as f:
+        f["territories/lat"][...] = 0.0
+        f["territories/lon"][...] = 0.0
+    return path
 
 
 def test_tile_grid_has_the_27_member_states():
@@ -68,7 +84,7 @@ def test_tile_map_holds_shares_at_step(eu_file, step):
     assert f"at step {index}" in fig._suptitle.get_text()
 
 
-def test_non_eu_codes_fall_back_to_centroid_bubbles(run_file):
+def test_without_boundaries_the_map_falls_back_to_centroid_bubbles(run_file, no_boundaries):
     with open_run(run_file) as run:
         fig = plot_adoption_map(run)
         lat, lon = run.read("territories/lat"), run.read("territories/lon")
@@ -101,14 +117,10 @@ def test_rogers_bars_hold_category_shares(run_file):
     assert ax.get_xlabel() == "share of adopters"
 
 
-def test_real_eu_run_is_drawn_on_the_tile_grid(eu_run):
-    with open_run(eu_run) as run:
-        assert len(run.territory_codes) == 27
+def test_eu_codes_with_coordinates_but_no_boundaries_are_bubbles_not_tiles(tmp_path,
+                                                                           no_boundaries):
+    path = write_run(tmp_path / "eu_points.h5", codes=EU_CODES, innovations=INNOVATIONS)
+    with open_run(path) as run:
         fig = plot_adoption_map(run)
-        _, shares = adoption_share_by_territory(run)
-        codes = run.territory_codes
-    maps = [ax for ax in fig.axes if ax.get_images()]
-    assert len(maps) == len(shares)  # one map per innovation
-    for ax, innovation_shares in zip(maps, shares):
-        drawn = ax.get_images()[0].get_array().filled(np.nan)
-        np.testing.assert_allclose(drawn, tile_grid(codes, innovation_shares[:, -1]))
+    assert not fig.axes[0].get_images()
+    assert fig.axes[0].collections[0].get_offsets().shape == (3, 2)

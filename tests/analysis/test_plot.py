@@ -38,8 +38,15 @@ ALL_V1_PNGS = [
     "adoption_by_territory.png",
     "adoption_heatmap.png",
     "adoption_map.png",
+    "adoption_map_years.png",
     "rogers.png",
 ]
+ALL_V1_OUTPUTS = ALL_V1_PNGS + ["adoption_map.gif"]
+GIF_SIGNATURE = b"GIF89a"
+
+
+def _signature(path):
+    return GIF_SIGNATURE if str(path).endswith(".gif") else PNG_SIGNATURE
 
 
 @pytest.fixture
@@ -147,9 +154,9 @@ def test_many_territories_are_not_labelled(tmp_path):
 def test_plot_run_writes_pngs(run_file, tmp_path):
     with open_run(run_file) as run:
         paths, notes = plot_run(run, tmp_path / "out")
-    assert [p.name for p in paths] == ALL_V1_PNGS
+    assert [p.name for p in paths] == ALL_V1_OUTPUTS
     for path in paths:
-        assert path.read_bytes().startswith(PNG_SIGNATURE)
+        assert path.read_bytes().startswith(_signature(path))
     # Schema 1 has no cluster, awareness, legal-form or outcome series: one note each.
     assert [note.split()[0] for note in notes] == [
         "adoption_members.png",
@@ -168,9 +175,9 @@ def test_cli_plot_default_outdir(run_file, capsys):
     outdir = run_file.parent / "small_plots"
     out, err = capsys.readouterr()
     printed = out.split()
-    assert printed == [str(outdir / name) for name in ALL_V1_PNGS]
+    assert printed == [str(outdir / name) for name in ALL_V1_OUTPUTS]
     for path in printed:
-        assert Path(path).read_bytes().startswith(PNG_SIGNATURE)
+        assert Path(path).read_bytes().startswith(_signature(path))
     assert err.count("note: ") == 4
 
 
@@ -182,7 +189,7 @@ def test_cli_plot_step_out_of_range(run_file, capsys):
 def test_cli_plot_outdir_option(run_file, tmp_path, capsys):
     outdir = tmp_path / "figures" / "nested"
     assert main(["plot", str(run_file), "-o", str(outdir)]) == 0
-    assert sorted(p.name for p in outdir.iterdir()) == sorted(ALL_V1_PNGS)
+    assert sorted(p.name for p in outdir.iterdir()) == sorted(ALL_V1_OUTPUTS)
 
 
 @pytest.mark.parametrize(
@@ -204,7 +211,7 @@ def test_module_entry_point(run_file, tmp_path, cwd, pythonpath):
         text=True,
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == [str(outdir / name) for name in ALL_V1_PNGS]
+    assert result.stdout.split() == [str(outdir / name) for name in ALL_V1_OUTPUTS]
 
 
 # -- invalid run files -----------------------------------------------------
@@ -304,7 +311,7 @@ def test_real_run(tmp_path):
         _, total = adoption_share_total(run)
         _, by_territory = adoption_share_by_territory(run)
     for path in paths:
-        assert path.read_bytes().startswith(PNG_SIGNATURE)
+        assert path.read_bytes().startswith(_signature(path))
     for shares in (total, by_territory[~np.isnan(by_territory).any(axis=-1)]):
         assert np.all((shares >= 0) & (shares <= 1))
         assert np.all(np.diff(shares, axis=-1) >= 0)

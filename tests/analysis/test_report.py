@@ -19,7 +19,7 @@ from headless import CHROMIUM, check_page
 from runfiles import PNG_SIGNATURE, REPO, write_run, write_run_v2
 
 ARTIFACTS = Path(os.environ.get("CSEI_TEST_ARTIFACTS") or REPO / "build" / "test-artifacts")
-V2_FIGURES = 9  # plot figures for a schema 2 run
+V2_FIGURES = 10  # plot figures for a schema 2 run
 
 
 class Page(HTMLParser):
@@ -44,7 +44,8 @@ class Page(HTMLParser):
 
 
 def assert_self_contained(page: Page):
-    """Nothing is fetched: no scripts, no external styles, images inline as PNG data."""
+    """Nothing is fetched: no scripts, no external styles, images inline as PNG data (and the
+    animated map as GIF data)."""
     assert not page.all("script")
     for tag, attrs in page.tags:
         for name in ("src", "href"):
@@ -54,9 +55,11 @@ def assert_self_contained(page: Page):
             if tag == "a" and value is not None:
                 assert value.startswith("#"), value
     for img in page.all("img"):
-        prefix = "data:image/png;base64,"
+        gif = img["src"].startswith("data:image/gif;base64,")
+        prefix = "data:image/gif;base64," if gif else "data:image/png;base64,"
         assert img["src"].startswith(prefix)
-        assert base64.b64decode(img["src"][len(prefix) :]).startswith(PNG_SIGNATURE)
+        signature = b"GIF89a" if gif else PNG_SIGNATURE
+        assert base64.b64decode(img["src"][len(prefix) :]).startswith(signature)
         assert img["alt"]
 
 
@@ -65,7 +68,7 @@ def test_report_of_a_v2_run(tmp_path):
     page = Page(text)
     assert_self_contained(page)
     assert notes == []
-    assert len(page.all("img")) == len(FIGURES)
+    assert len(page.all("img")) == len(FIGURES) + 1  # the figures and the animated map
     plain = page.plain()
     for expected in [
         "Scenario: synthetic",
@@ -101,7 +104,7 @@ def test_report_compares_replicate_groups(policy_runs):
     for path in paths:
         assert path.name in plain
     # The simulator writes schema 3 (a superset of 2): every figure is drawn for each scenario, none skipped.
-    assert len(page.all("img")) == 1 + 2 * V2_FIGURES  # comparison + each scenario
+    assert len(page.all("img")) == 1 + 2 * (V2_FIGURES + 1)  # comparison + each scenario, with its animated map
     assert plain.count("skipped: needs /series/") == 0 and len(notes) == 0
 
 

@@ -134,9 +134,10 @@ def test_all_figures_for_a_full_v2_file(v2_file, tmp_path):
     with open_run(v2_file) as run:
         paths, notes = plot_run(run, tmp_path / "plots")
     assert notes == []
-    assert [p.name for p in paths] == [spec.filename for spec in FIGURES]
-    for path in paths:
+    assert [p.name for p in paths] == [spec.filename for spec in FIGURES] + ["adoption_map.gif"]
+    for path in paths[:-1]:
         assert path.read_bytes().startswith(PNG_SIGNATURE)
+    assert paths[-1].read_bytes().startswith(b"GIF89a")
 
 
 @pytest.mark.parametrize(
@@ -154,7 +155,7 @@ def test_partial_v2_file_skips_figures_with_a_note(tmp_path, capsys, omit, skipp
     notes = err.splitlines()
     assert [n.split()[1] for n in notes] == skipped
     assert all(n.startswith("note: ") and "skipped: needs /" in n for n in notes)
-    assert len(out.split()) == len(FIGURES) - len(skipped)
+    assert len(out.split()) == len(FIGURES) - len(skipped) + 1  # and the animated map
 
 
 def test_describe_v2(v2_file):

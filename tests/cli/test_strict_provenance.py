@@ -105,3 +105,27 @@ def test_run_from_refuses_a_tampered_input(csei, repo, tmp_path):
     assert "embeds no input files" in r.stderr
     r = run([csei, "run", "-o", str(tmp_path / "x.h5")])
     assert r.returncode == 2 and "--from" in r.stderr
+
+
+def test_run_from_carries_the_parent_table_of_regions(csei, repo, tmp_path):
+    """A NUTS-2 scenario names its countries in a second CSV: that file travels in the run too."""
+    src = tmp_path / "src"
+    (src / "data").mkdir(parents=True)
+    shutil.copy(repo / "scenarios/baseline_nuts2.toml", src / "s.toml")
+    for name in ("nuts2_eu27.csv", "eu27.csv"):
+        shutil.copy(repo / "scenarios/data" / name, src / "data" / name)
+    first = tmp_path / "first.h5"
+    r = run([csei, "run", str(src / "s.toml"), "-o", str(first), "--threads", "2",
+             "--set", "organisations.scale=0.01", "--set", "time.steps=30"])
+    assert r.returncode == 0, r.stderr
+    with h5py.File(first, "r") as f:
+        roles = [x.decode() for x in f["inputs/role"][...]]
+        assert roles == ["scenario", "territories.csv", "territories.parents"]
+    shutil.rmtree(src)
+    r = run([csei, "run", "--from", str(first), "-o", "second.h5", "--threads", "1"],
+            cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    with h5py.File(first, "r") as a, h5py.File(tmp_path / "second.h5", "r") as b:
+        for name in a["series"]:
+            assert np.array_equal(a["series"][name][...], b["series"][name][...]), name
+        assert [x for x in a["parents/name"][...]] == [x for x in b["parents/name"][...]]

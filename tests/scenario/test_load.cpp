@@ -68,7 +68,7 @@ TEST_CASE("a valid scenario gives the declared values", "[scenario]") {
   CHECK(s.territories[1].name == "BB"); // name defaults to the code
   CHECK(s.organisation_count() == 100);
   CHECK(s.innovations[0].q == 0.5);
-  CHECK(s.innovations[0].pioneer_territory == -1);
+  CHECK(s.innovations[0].pioneer_territories.empty());
   CHECK_THAT(s.source, Contains("pioneers = 3"));
 }
 

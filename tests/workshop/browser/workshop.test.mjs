@@ -107,18 +107,52 @@ try {
     assert.equal(await page.locator('#maps figure').first().locator('g.tile').count(), 4);
   });
 
-  await check('the EU scenario draws the EU-27 tile map', async () => {
+  await check('the EU scenario draws the EU-27 map from the shipped shapes', async () => {
     await page.selectOption('#scenario', 'eu_clusters');
     await page.click('#run');
     await page.locator('#status', { hasText: 'Run 3 done' }).waitFor();
     const data = await page.evaluate(() => window.workshop.runs.eu_clusters.current);
-    const tiles = page.locator('#maps figure').first().locator('g.tile');
-    assert.equal(await tiles.count(), 27);
+    const areas = page.locator('#maps figure').first().locator('path.area');
+    assert.equal(await areas.count(), 27);
+    assert.equal(await page.locator('#maps figure').first().getAttribute('data-level'), 'country');
     const de = data.territories.findIndex((t) => t.code === 'DE');
-    assert.equal(Number(await tiles.locator('xpath=self::*[@data-code="DE"]').getAttribute('data-share')),
-      data.innovations[0].territory_share[de]);
+    const dePath = page.locator('#maps figure').first().locator('path.area[data-code="DE"]');
+    assert.equal(Number(await dePath.getAttribute('data-share')), data.innovations[0].territory_share[de]);
     assert.deepEqual(await lineValues('current'), data.innovations[0].share);
+    // No country is a handful of organisations.
+    assert.ok(Math.min(...data.territories.map((t) => t.organisations)) >= 40);
+    assert.match(await page.locator('#map-attribution').textContent(), /© EuroGeographics for the administrative boundaries/);
     await page.screenshot({ path: screenshot.replace(/\.png$/, '_eu.png'), fullPage: true });
+  });
+
+  await check('the time slider scrubs the maps through the run', async () => {
+    const data = await page.evaluate(() => window.workshop.runs.eu_clusters.current);
+    const de = data.territories.findIndex((t) => t.code === 'DE');
+    const fr = data.territories.findIndex((t) => t.code === 'FR');
+    const slider = page.locator('#map-step');
+    assert.equal(Number(await slider.getAttribute('max')), data.steps);
+    await page.focus('#map-step');
+    await page.keyboard.press('Home');
+    for (let i = 0; i < 12; ++i) await page.keyboard.press('ArrowRight'); // step 12: year 1
+    assert.equal(await page.locator('#map-year').textContent(), '1.0');
+    const dePath = page.locator('#maps figure').first().locator('path.area[data-code="DE"]');
+    const byStep = data.innovations[0].territory_share_by_step;
+    assert.equal(byStep.length, data.steps + 1);
+    assert.equal(Number(await dePath.getAttribute('data-share')), byStep[12][de]);
+    assert.notEqual(byStep[12][de], byStep[data.steps][de]);
+    // The value of a country on keyboard focus and on hover.
+    await page.focus('#maps figure >> nth=0 >> path.area[data-code="FR"]');
+    assert.match(await page.locator('#map-readout').textContent(),
+      new RegExp(`^France: ${(100 * byStep[12][fr]).toFixed(1)} % adopted in year 1\\.0`));
+    await dePath.hover();
+    assert.match(await page.locator('#map-readout').textContent(), /^Germany: /);
+    await page.screenshot({ path: screenshot.replace(/\.png$/, '_slider.png'), fullPage: true });
+    // Play runs to the end of the run.
+    await page.click('#map-play');
+    assert.equal(await page.locator('#map-play').getAttribute('aria-pressed'), 'true');
+    await page.locator('#map-play[aria-pressed="false"]').waitFor();
+    assert.equal(Number(await slider.inputValue()), data.steps);
+    assert.equal(Number(await dePath.getAttribute('data-share')), byStep[data.steps][de]);
   });
 
   await check('export downloads the HDF5 file of this run', async () => {
