@@ -3,7 +3,7 @@
 //   GET  /api/scenarios        the teaching scenarios, their sliders (ranges, defaults)
 //   POST /api/run              {"scenario", "params", "seed", "steps"} -> the run's series
 //   GET  /api/export/<id>.h5   the HDF5 file of an earlier run (run again: runs are exact)
-//   GET  /api/status           workers, queued and running jobs
+//   GET  /api/status           workers, queued and running jobs, open connections
 // Runs are queued (bounded) for a pool of workers sized to the cores; a full queue is a 503.
 // Every request is answered by handle_request (request.hpp); connections are read by one thread
 // with deadlines, so slow or idle clients hold no thread.
