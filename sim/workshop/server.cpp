@@ -752,7 +752,12 @@ struct Server::Impl {
       }
       for (auto& [id, r] : done) {
         const auto it = conns.find(id);
-        if (it != conns.end() && it->second.phase == Phase::busy) respond(it->second, r, false);
+        if (it == conns.end() || it->second.phase != Phase::busy) continue;
+        try {
+          respond(it->second, r, false);
+        } catch (const std::exception&) {
+          close_conn(id);
+        }
       }
       for (std::size_t i = 0; i < ids.size(); ++i) {
         const auto it = conns.find(ids[i]);
@@ -765,24 +770,36 @@ struct Server::Impl {
             continue;
           }
         }
-        if ((rev & POLLIN) && (c.phase == Phase::waiting || c.phase == Phase::draining))
-          on_readable(ids[i], c);
-        else if ((rev & POLLOUT) && c.phase == Phase::writing)
-          on_writable(ids[i], c);
+        try {
+          if ((rev & POLLIN) && (c.phase == Phase::waiting || c.phase == Phase::draining))
+            on_readable(ids[i], c);
+          else if ((rev & POLLOUT) && c.phase == Phase::writing)
+            on_writable(ids[i], c);
+        } catch (const std::exception&) {
+          close_conn(ids[i]); // out of memory for this connection: the others go on
+        }
       }
       // Answers dispatched this round (from pipelined or inline requests) are written at once.
-      for (std::size_t i = 0; i < ids.size(); ++i) {
-        const auto it = conns.find(ids[i]);
-        if (it != conns.end() && it->second.phase == Phase::writing && it->second.out_pos == 0)
-          on_writable(ids[i], it->second);
-      }
       const auto later = Clock::now();
       for (std::size_t i = 0; i < ids.size(); ++i) {
         const auto it = conns.find(ids[i]);
-        if (it != conns.end() && it->second.phase != Phase::busy && later >= it->second.deadline)
-          on_deadline(ids[i], it->second);
+        if (it == conns.end()) continue;
+        try {
+          if (it->second.phase == Phase::writing && it->second.out_pos == 0)
+            on_writable(ids[i], it->second);
+          else if (it->second.phase != Phase::busy && later >= it->second.deadline)
+            on_deadline(ids[i], it->second);
+        } catch (const std::exception&) {
+          close_conn(ids[i]);
+        }
       }
-      if (fds[1].revents & POLLIN) accept_all();
+      if (fds[1].revents & POLLIN) {
+        try {
+          accept_all();
+        } catch (const std::exception&) {
+          // Out of memory: the connection waits in the backlog for the next round.
+        }
+      }
     }
     return true;
   }
