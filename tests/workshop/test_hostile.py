@@ -528,3 +528,31 @@ def test_hostile_suite_then_a_normal_run_within_a_second(make_server):
     print(f"\nhostile suite: {len(answers)} answers, statuses {sorted(set(answers))}; "
           f"RSS {rss_before} KiB before, {rss_after} KiB after")
     assert rss_after - rss_before < RSS_GROWTH_BOUND_KIB, (rss_before, rss_after)
+
+
+def test_pipelined_and_head_requests_are_answered_in_order(server):
+    body = json.dumps(SMALL).encode()
+    with socket.create_connection((server.host, server.port), timeout=10) as s:
+        s.sendall(b"GET /api/status HTTP/1.1\r\nHost: " + host(server) + b"\r\n\r\n"
+                  b"POST /api/run HTTP/1.1\r\nHost: " + host(server) +
+                  b"\r\nContent-Type: application/json\r\nContent-Length: " +
+                  str(len(body)).encode() + b"\r\n\r\n" + body +
+                  b"HEAD / HTTP/1.1\r\nHost: " + host(server) + b"\r\n\r\n"
+                  b"GET /nothing HTTP/1.1\r\nHost: " + host(server) + b"\r\nConnection: close\r\n\r\n")
+        status, _, data = read_response(s)
+        assert status == 200 and "workers" in json.loads(data)
+        status, _, data = read_response(s)
+        assert status == 200 and json.loads(data)["scenario"] == "word_of_mouth"
+        s.settimeout(10)
+        rest = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            rest += chunk
+    head, _, after = rest.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200") and b"Content-Length: " in head
+    # HEAD: the headers of the page, no body; then the 404, and the connection closes.
+    status, headers, data = parse_response(after)
+    assert status == 404 and headers["connection"] == "close"
+    assert "not found" in json.loads(data)["error"]
