@@ -5,7 +5,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <iostream>
 #include <spawn.h>
@@ -33,6 +35,21 @@ void open_browser(const std::string& url) {
   }).detach();
 }
 
+/// A limit from the environment (CSEI_WORKSHOP_*): a number in [lo, hi], or `fallback` if unset.
+double env_number(const char* name, double fallback, double lo, double hi) {
+  const char* text = std::getenv(name);
+  if (!text || !*text) return fallback;
+  char* end = nullptr;
+  const double v = std::strtod(text, &end);
+  if (end == text || *end != '\0' || !std::isfinite(v) || v < lo || v > hi) {
+    char range[96];
+    std::snprintf(range, sizeof range, "must be a number in [%g, %g], got '", lo, hi);
+    throw InputError({std::string("environment variable ") + name, 0, 0, ""},
+                     std::string(range) + text + "'");
+  }
+  return v;
+}
+
 } // namespace
 
 int command_workshop(const WorkshopOptions& o) {
@@ -42,6 +59,14 @@ int command_workshop(const WorkshopOptions& o) {
     so.workers = o.workers;
     so.max_queued = o.max_queued;
     so.run_seconds = o.run_seconds;
+    // Limits of the HTTP side (README, "Workshop mode"); the tests shorten them.
+    so.header_seconds = so.body_seconds =
+        env_number("CSEI_WORKSHOP_READ_SECONDS", so.header_seconds, 0.1, 3600);
+    so.idle_seconds = env_number("CSEI_WORKSHOP_IDLE_SECONDS", so.idle_seconds, 0.1, 3600);
+    so.max_connections = static_cast<std::size_t>(env_number(
+        "CSEI_WORKSHOP_MAX_CONNECTIONS", static_cast<double>(so.max_connections), 1, 10000));
+    so.max_per_client = static_cast<std::size_t>(env_number(
+        "CSEI_WORKSHOP_MAX_PER_CLIENT", static_cast<double>(so.max_per_client), 1, 10000));
     so.web_dir = o.web_dir.empty() ? std::string(CSEI_SOURCE_DIR) + "/web" : o.web_dir;
     so.scenario_dir = o.scenario_dir.empty() ? std::string(CSEI_SOURCE_DIR) + "/scenarios/teaching"
                                              : o.scenario_dir;

@@ -5,7 +5,9 @@
 
 #include "scenario/scenario.hpp"
 
+#include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -79,5 +81,117 @@ struct RunRequest {
 
 /// Formats a number as a TOML value: an integer, or a float that reads back exactly.
 [[nodiscard]] std::string toml_number(double value, bool integer);
+
+// ---------------------------------------------------------------------------------------------
+// Text from clients: every message that quotes a request is valid UTF-8.
+
+/// `text` with every byte that is not part of a valid UTF-8 sequence replaced by U+FFFD.
+[[nodiscard]] std::string valid_utf8(std::string_view text);
+/// At most `max_bytes` of valid_utf8(text), cut on a code-point boundary.
+[[nodiscard]] std::string utf8_prefix(std::string_view text, std::size_t max_bytes);
+/// A client's name for messages: quoted, at most 40 bytes (whole code points), "..." if cut.
+[[nodiscard]] std::string shown(std::string_view text);
+
+// ---------------------------------------------------------------------------------------------
+// HTTP, without a socket: the framing of a request (an incremental parser with limits) and the
+// answer to a complete request. The server (server.hpp) only moves bytes.
+
+struct HttpLimits {
+  std::size_t max_head = 8 * 1024;  // bytes of the request line and headers together
+  std::size_t max_headers = 64;     // header fields
+  std::size_t max_body = 16 * 1024; // bytes of a body (decoded, chunked or not)
+};
+
+struct HttpRequest {
+  std::string method;
+  std::string target;                                       // as sent: path and query
+  std::vector<std::pair<std::string, std::string>> headers; // names as sent, values trimmed
+  std::string body;
+  /// The value of the header `name` (case-insensitive); nullptr if absent.
+  [[nodiscard]] const std::string* header(std::string_view name) const;
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers; // extra headers
+};
+
+/// The reason phrase of an HTTP status ("Not Found").
+[[nodiscard]] const char* reason_phrase(int status);
+/// A JSON error answer: {"error": message}, the message made valid UTF-8.
+[[nodiscard]] HttpResponse error_response(int status, std::string_view message) noexcept;
+
+/// Reads one request from the bytes of a connection, as they come. feed() takes what it can of
+/// `data` (the rest belongs to the next request) and says whether the request is complete or
+/// refused; refused requests carry the status and message to answer with (then close).
+class HttpParser {
+public:
+  enum class State { more, done, failed };
+  explicit HttpParser(HttpLimits limits = {}) : limits_(limits) {}
+
+  /// Consumes bytes of `data`; `used` says how many.
+  State feed(std::string_view data, std::size_t& used);
+  [[nodiscard]] State state() const { return state_; }
+  /// True once the head is read (the body, if any, may still come).
+  [[nodiscard]] bool head_done() const { return phase_ > Phase::head; }
+  /// True if nothing of a request has arrived yet.
+  [[nodiscard]] bool empty() const { return phase_ == Phase::head && head_.empty(); }
+  /// The head asked for "Expect: 100-continue" and the body is still to come.
+  [[nodiscard]] bool wants_continue() const;
+  /// The request (valid once done).
+  [[nodiscard]] const HttpRequest& request() const { return request_; }
+  [[nodiscard]] HttpRequest take_request() { return std::move(request_); }
+  /// Whether the connection may carry another request after this one (HTTP/1.1 without
+  /// "Connection: close", or HTTP/1.0 with "keep-alive").
+  [[nodiscard]] bool keep_alive() const { return keep_alive_; }
+  /// The answer to a refused request (valid once failed).
+  [[nodiscard]] const HttpResponse& error() const { return error_; }
+  /// Forgets the request, for the next one on the connection.
+  void reset();
+
+private:
+  enum class Phase { head, length_body, chunk_size, chunk_data, chunk_crlf, trailers, complete };
+  State fail(int status, std::string_view message);
+  State parse_head();
+
+  HttpLimits limits_;
+  State state_ = State::more;
+  Phase phase_ = Phase::head;
+  std::string head_;          // bytes of the head so far
+  std::string line_;          // a chunk-size or trailer line so far
+  std::size_t remaining_ = 0; // body or chunk bytes still to come
+  std::size_t trailer_bytes_ = 0;
+  bool keep_alive_ = true;
+  bool expect_continue_ = false;
+  HttpRequest request_;
+  HttpResponse error_;
+};
+
+/// Where the server listens, for the checks of Host and Origin.
+struct Site {
+  int port = 0;
+  std::size_t max_body = 16 * 1024; // for the message of a 413
+  Limits limits;
+};
+
+/// What a valid request turns into. Empty functions give answers without running anything (for
+/// tests and fuzzing): run echoes the overrides, get answers 404.
+struct Handlers {
+  std::function<HttpResponse(const RunRequest&)> run;       // POST /api/run
+  std::function<HttpResponse(const std::string& path)> get; // GET or HEAD, path decoded
+};
+
+/// Answers one complete request; never throws. Every request is checked here, in this order:
+/// Host must name this server on a loopback address (127.0.0.1, localhost, [::1]) and its port,
+/// an Origin header must be http:// with such a host (403 otherwise; DNS rebinding, cross-site
+/// posts); the target must be an absolute path (percent-decoding valid, no NUL; 400); POST only
+/// on /api/run, GET and HEAD on everything else (405); /api/run needs Content-Type
+/// application/json with optional parameters, charset only utf-8 (415), and a body that
+/// parse_run_request accepts (400). Exceptions of the handlers become their RequestError status,
+/// 503 when out of memory, 500 otherwise; every non-2xx answer is {"error": message}.
+[[nodiscard]] HttpResponse handle_request(const HttpRequest& request, const Site& site,
+                                          const Handlers& handlers = {}) noexcept;
 
 } // namespace csei::workshop

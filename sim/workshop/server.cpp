@@ -1,4 +1,7 @@
-// Workshop mode: the HTTP server (cpp-httplib) and the JSON API.
+// Workshop mode: the HTTP server and the JSON API. One thread reads and writes every connection
+// (non-blocking sockets, poll), with a deadline for each request's head and body, so clients
+// that send slowly or not at all hold no thread; complete requests are answered by
+// handle_request (request.hpp), runs and exports on a small pool of handler threads.
 #include "workshop/server.hpp"
 
 #include "core/error.hpp"
@@ -6,18 +9,27 @@
 #include "workshop/runner.hpp"
 
 #include <algorithm>
+#include <arpa/inet.h>
 #include <atomic>
+#include <cerrno>
 #include <cmath>
+#include <condition_variable>
+#include <deque>
+#include <fcntl.h>
 #include <fstream>
 #include <future>
-#include <httplib.h>
 #include <list>
 #include <map>
+#include <netinet/in.h>
 #include <nlohmann/json.hpp>
+#include <poll.h>
 #include <sstream>
 #include <stdlib.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <thread>
 #include <unistd.h>
+#include <unordered_map>
 
 namespace csei::workshop {
 namespace {
@@ -103,13 +115,8 @@ json step_or_null(std::int64_t s) {
   return s < 0 ? json(nullptr) : json(s);
 }
 
-void send_json(httplib::Response& res, int status, const json& body) {
-  res.status = status;
-  res.set_content(body.dump(), "application/json");
-}
-
-void send_error(httplib::Response& res, int status, const std::string& message) {
-  send_json(res, status, json{{"error", message}});
+HttpResponse json_response(const json& body) {
+  return {200, "application/json", body.dump(-1, ' ', false, json::error_handler_t::replace), {}};
 }
 
 struct Remembered {
@@ -124,7 +131,6 @@ struct Server::Impl {
   std::map<std::string, StaticFile> files;
   json catalogue;                                                // GET /api/scenarios
   std::map<std::string, std::map<std::string, double>> defaults; // scenario -> slider -> value
-  httplib::Server http;
   JobPool pool;
   std::atomic<bool> stopping{false};
   std::atomic<std::uint64_t> next_id{0};
@@ -142,7 +148,6 @@ struct Server::Impl {
                              : std::max<std::size_t>(1, std::thread::hardware_concurrency()),
              opt.max_queued) {
     load_catalogue();
-    routes();
   }
 
   void load_catalogue() {
@@ -242,11 +247,7 @@ struct Server::Impl {
     return id;
   }
 
-  void handle_run(const httplib::Request& req, httplib::Response& res) {
-    const auto type = req.get_header_value("Content-Type");
-    if (type.rfind("application/json", 0) != 0)
-      return send_error(res, 415, "send the request as JSON (Content-Type: application/json)");
-    const RunRequest request = parse_run_request(req.body, opt.limits);
+  HttpResponse handle_run(const RunRequest& request) {
     const auto ov = overrides(request);
     double queued_s = 0;
     const RunSeries s = run_queued(request.scenario, ov, nullptr, queued_s);
@@ -293,29 +294,27 @@ struct Server::Impl {
              {"cluster_advantage", number_or_null(r.cluster_advantage)},
              {"abandoned", r.abandoned}}}});
     }
-    send_json(res, 200,
-              {{"id", id},
-               {"scenario", request.scenario},
-               {"params", params},
-               {"seed", s.seed},
-               {"steps", s.steps},
-               {"steps_per_year", s.steps_per_year},
-               {"organisations", s.organisations},
-               {"members", s.members.empty() ? 0 : s.members.back()},
-               {"territories", territories},
-               {"innovations", innovations},
-               {"export", "/api/export/" + id + ".h5"},
-               {"seconds", {{"queued", queued_s}, {"run", s.seconds}}}});
+    return json_response({{"id", id},
+                          {"scenario", request.scenario},
+                          {"params", params},
+                          {"seed", s.seed},
+                          {"steps", s.steps},
+                          {"steps_per_year", s.steps_per_year},
+                          {"organisations", s.organisations},
+                          {"members", s.members.empty() ? 0 : s.members.back()},
+                          {"territories", territories},
+                          {"innovations", innovations},
+                          {"export", "/api/export/" + id + ".h5"},
+                          {"seconds", {{"queued", queued_s}, {"run", s.seconds}}}});
   }
 
-  void handle_export(const httplib::Request& req, httplib::Response& res) {
-    const std::string id = req.matches[1];
+  HttpResponse handle_export(const std::string& id) {
     Remembered run;
     {
       std::lock_guard lock(runs_mutex);
       const auto it = runs.find(id);
       if (it == runs.end())
-        return send_error(res, 404, "no run '" + id + "' here (only recent runs can be exported)");
+        return error_response(404, "no run '" + id + "' here (only recent runs can be exported)");
       run = it->second;
     }
     const auto path = private_dir() / (id + "-" + std::to_string(++next_id) + ".h5");
@@ -330,9 +329,11 @@ struct Server::Impl {
     std::string content = read_file(path);
     std::error_code ec;
     std::filesystem::remove(path, ec);
-    res.set_header("Content-Disposition",
-                   "attachment; filename=\"" + run.scenario + "_" + id + ".h5\"");
-    res.set_content(std::move(content), "application/x-hdf5");
+    return {
+        200,
+        "application/x-hdf5",
+        std::move(content),
+        {{"Content-Disposition", "attachment; filename=\"" + run.scenario + "_" + id + ".h5\""}}};
   }
 
   /// A folder only this user can read, for export files (each removed once sent).
@@ -354,115 +355,520 @@ struct Server::Impl {
     }
   }
 
-  bool local_host(const httplib::Request& req) const {
-    const std::string host = req.get_header_value("Host");
-    const std::string p = std::string(":").append(std::to_string(port));
-    return host == opt.host + p || host == "localhost" + p || host == "127.0.0.1" + p;
+  // ---------------------------------------------------------------------------------------------
+  // Routes of GET and HEAD (Host, Origin, method and path were checked by handle_request).
+
+  HttpResponse get(const std::string& path) {
+    if (path == "/api/scenarios") return json_response(catalogue);
+    if (path == "/api/status")
+      return json_response({{"workers", pool.workers()},
+                            {"queued", pool.queued()},
+                            {"running", pool.running()},
+                            {"max_queued", opt.max_queued},
+                            {"connections", open_connections.load()}});
+    constexpr std::string_view kExport = "/api/export/";
+    if (path.rfind(kExport, 0) == 0) {
+      const std::string_view rest = std::string_view(path).substr(kExport.size());
+      const bool ok = rest.size() >= 5 && rest.size() <= 22 && rest.front() == 'r' &&
+                      rest.substr(rest.size() - 3) == ".h5" &&
+                      std::all_of(rest.begin() + 1, rest.end() - 3,
+                                  [](char c) { return c >= '0' && c <= '9'; });
+      if (ok) return handle_export(std::string(rest.substr(0, rest.size() - 3)));
+      return error_response(404, "not found: " + shown(path));
+    }
+    const auto it = files.find(path == "/" ? "/index.html" : path);
+    if (it == files.end()) return error_response(404, "not found: " + shown(path));
+    HttpResponse r{200, it->second.type, it->second.content, {}};
+    if (it->second.type.rfind("text/html", 0) == 0)
+      r.headers.emplace_back("Content-Security-Policy",
+                             "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; "
+                             "base-uri 'none'; form-action 'none'");
+    return r;
   }
 
-  void routes() {
-    http.set_payload_max_length(opt.max_body);
-    http.set_keep_alive_timeout(2);
-    http.set_keep_alive_max_count(1000);
-    http.set_read_timeout(5, 0);
-    http.set_write_timeout(10, 0);
-    const std::size_t threads = std::max<std::size_t>(4, opt.http_threads);
-    http.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-    http.set_default_headers({{"X-Content-Type-Options", "nosniff"},
-                              {"Cache-Control", "no-store"},
-                              {"Referrer-Policy", "no-referrer"},
-                              {"X-Frame-Options", "DENY"}});
+  HttpResponse answer(const HttpRequest& request) {
+    Site site;
+    site.port = port;
+    site.max_body = opt.max_body;
+    site.limits = opt.limits;
+    Handlers handlers;
+    handlers.run = [this](const RunRequest& r) { return handle_run(r); };
+    handlers.get = [this](const std::string& path) { return get(path); };
+    return handle_request(request, site, handlers);
+  }
 
-    // Guards against pages on other sites reaching this server through the browser (DNS
-    // rebinding): only requests addressed to this host and port are answered.
-    http.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-      if (local_host(req)) return httplib::Server::HandlerResponse::Unhandled;
-      send_error(res, 403,
-                 "this server answers requests for 127.0.0.1:" + std::to_string(port) + " only");
-      return httplib::Server::HandlerResponse::Handled;
-    });
-    http.set_exception_handler(
-        [](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
-          try {
-            std::rethrow_exception(ep);
-          } catch (const RequestError& e) {
-            if (e.status() == 503) res.set_header("Retry-After", "2");
-            send_error(res, e.status(), e.what());
-          } catch (const std::bad_alloc&) {
-            send_error(res, 503, "out of memory");
-          } catch (const std::exception& e) {
-            send_error(res, 500, std::string("internal error: ") + e.what());
-          } catch (...) {
-            send_error(res, 500, "internal error");
+  // ---------------------------------------------------------------------------------------------
+  // Connections
+
+  enum class Phase { waiting, busy, writing, draining };
+
+  struct Connection {
+    int fd = -1;
+    std::string peer; // the client's address
+    HttpParser parser;
+    Phase phase = Phase::waiting;
+    Clock::time_point since;    // start of the phase (waiting: of the request, once a byte came)
+    Clock::time_point deadline; // the phase must end by then
+    bool started = false;       // a byte of the current request has come
+    bool continued = false;     // "100 Continue" was sent
+    bool close_after = false;   // close once the answer is written
+    bool head = false;          // the request was HEAD
+    std::string pending;        // bytes read after the current request (pipelined)
+    std::string out;            // the answer being written
+    std::size_t out_pos = 0;
+    std::size_t drained = 0; // bytes read and dropped after a refused request
+    std::size_t served = 0;  // requests answered on this connection
+  };
+
+  int listen_fd = -1;
+  int wake_fd = -1;
+  std::unordered_map<std::uint64_t, Connection> conns;
+  std::map<std::string, std::size_t> per_peer;
+  std::uint64_t next_conn = 0;
+  std::atomic<std::size_t> open_connections{0};
+
+  // Handler threads: run and export requests, answered back to the I/O thread.
+  std::mutex handler_mutex;
+  std::condition_variable handler_cv;
+  std::deque<std::pair<std::uint64_t, HttpRequest>> handler_jobs;
+  std::deque<std::pair<std::uint64_t, HttpResponse>> handler_done;
+  std::vector<std::thread> handlers_threads;
+  bool handlers_stopping = false;
+
+  static Clock::duration seconds(double s) {
+    return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
+  }
+
+  void start_handlers() {
+    const std::size_t n = std::max<std::size_t>(1, opt.http_threads);
+    for (std::size_t i = 0; i < n; ++i)
+      handlers_threads.emplace_back([this] {
+        while (true) {
+          std::pair<std::uint64_t, HttpRequest> job;
+          {
+            std::unique_lock lock(handler_mutex);
+            handler_cv.wait(lock, [this] { return handlers_stopping || !handler_jobs.empty(); });
+            if (handler_jobs.empty()) return;
+            job = std::move(handler_jobs.front());
+            handler_jobs.pop_front();
           }
-        });
-    http.set_error_handler(
-        httplib::Server::HandlerWithResponse([](const httplib::Request&, httplib::Response& res) {
-          if (!res.body.empty()) return httplib::Server::HandlerResponse::Handled;
-          const char* msg = res.status == 404   ? "not found"
-                            : res.status == 413 ? "request too large"
-                            : res.status == 405 ? "method not allowed"
-                                                : "bad request";
-          send_error(res, res.status, msg);
-          return httplib::Server::HandlerResponse::Handled;
-        }));
-
-    http.Get("/api/scenarios", [this](const httplib::Request&, httplib::Response& res) {
-      send_json(res, 200, catalogue);
-    });
-    http.Get("/api/status", [this](const httplib::Request&, httplib::Response& res) {
-      send_json(res, 200,
-                {{"workers", pool.workers()},
-                 {"queued", pool.queued()},
-                 {"running", pool.running()},
-                 {"max_queued", opt.max_queued}});
-    });
-    http.Post("/api/run", [this](const httplib::Request& req, httplib::Response& res) {
-      handle_run(req, res);
-    });
-    http.Get(
-        R"(/api/export/(r[0-9]{1,18})\.h5)",
-        [this](const httplib::Request& req, httplib::Response& res) { handle_export(req, res); });
-    http.Get(R"(/.*)", [this](const httplib::Request& req, httplib::Response& res) {
-      const auto it = files.find(req.path == "/" ? "/index.html" : req.path);
-      if (it == files.end()) return send_error(res, 404, "not found");
-      if (it->second.type.rfind("text/html", 0) == 0)
-        res.set_header("Content-Security-Policy",
-                       "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; "
-                       "base-uri 'none'; form-action 'none'");
-      res.set_content(it->second.content, it->second.type);
-    });
+          HttpResponse r = answer(job.second);
+          {
+            std::lock_guard lock(handler_mutex);
+            handler_done.emplace_back(job.first, std::move(r));
+          }
+          wake();
+        }
+      });
   }
+
+  void stop_handlers() {
+    {
+      std::lock_guard lock(handler_mutex);
+      handlers_stopping = true;
+    }
+    handler_cv.notify_all();
+    for (auto& t : handlers_threads)
+      if (t.joinable()) t.join();
+    handlers_threads.clear();
+  }
+
+  void wake() const {
+    if (wake_fd < 0) return;
+    const std::uint64_t one = 1;
+    [[maybe_unused]] const auto n = ::write(wake_fd, &one, sizeof one);
+  }
+
+  std::string serialise(const HttpResponse& r, bool head, bool keep_alive) const {
+    std::string out = "HTTP/1.1 " + std::to_string(r.status) + " " + reason_phrase(r.status) +
+                      "\r\nContent-Type: " + r.content_type +
+                      "\r\nContent-Length: " + std::to_string(r.body.size()) +
+                      "\r\nConnection: " + (keep_alive ? "keep-alive" : "close") +
+                      "\r\nX-Content-Type-Options: nosniff\r\nCache-Control: no-store"
+                      "\r\nReferrer-Policy: no-referrer\r\nX-Frame-Options: DENY\r\n";
+    for (const auto& [k, v] : r.headers) {
+      std::string value = v;
+      value.erase(
+          std::remove_if(value.begin(), value.end(), [](char c) { return c == '\r' || c == '\n'; }),
+          value.end());
+      out += k + ": " + value + "\r\n";
+    }
+    out += "\r\n";
+    if (!head) out += r.body;
+    return out;
+  }
+
+  /// Starts writing an answer on c.
+  void respond(Connection& c, const HttpResponse& r, bool close) {
+    ++c.served;
+    c.close_after =
+        close || !c.parser.keep_alive() || c.served >= kMaxRequestsPerConnection || stopping;
+    c.out = serialise(r, c.head, !c.close_after);
+    c.out_pos = 0;
+    c.phase = Phase::writing;
+    c.since = Clock::now();
+    c.deadline = c.since + seconds(opt.write_seconds);
+  }
+
+  void close_conn(std::uint64_t id) {
+    const auto it = conns.find(id);
+    if (it == conns.end()) return;
+    ::close(it->second.fd);
+    if (auto p = per_peer.find(it->second.peer); p != per_peer.end() && --p->second == 0)
+      per_peer.erase(p);
+    conns.erase(it);
+    open_connections = conns.size();
+  }
+
+  /// A connection that is waiting for a request, either idle or with a request that started
+  /// more than a second ago: the first to go when the server is full.
+  bool evict(const std::string* peer, Clock::time_point now) {
+    std::uint64_t victim = 0;
+    bool found = false;
+    bool victim_idle = false;
+    Clock::time_point oldest = now;
+    for (auto& [id, c] : conns) {
+      if (c.phase != Phase::waiting || (peer && c.peer != *peer)) continue;
+      const bool idle = !c.started;
+      if (now - c.since < std::chrono::seconds(1)) continue; // it may be about to send
+      // Idle connections go before slow ones, the oldest first.
+      if (!found || (idle && !victim_idle) || (idle == victim_idle && c.since < oldest)) {
+        victim = id;
+        victim_idle = idle;
+        oldest = c.since;
+        found = true;
+      }
+    }
+    if (!found) return false;
+    Connection& c = conns.at(victim);
+    if (c.started) {
+      const std::string out = serialise(
+          error_response(408, "the server is full and this request came too slowly"), false, false);
+      [[maybe_unused]] const auto n = ::send(c.fd, out.data(), out.size(), MSG_NOSIGNAL);
+    }
+    close_conn(victim);
+    return true;
+  }
+
+  /// Answers 503 on a connection the server has no room for, and closes it.
+  void refuse(int fd, const std::string& why) {
+    char sink[4096];
+    while (::recv(fd, sink, sizeof sink, MSG_DONTWAIT) > 0) {
+    }
+    HttpResponse r = error_response(503, why);
+    r.headers.emplace_back("Retry-After", "2");
+    const std::string out = serialise(r, false, false);
+    [[maybe_unused]] const auto n = ::send(fd, out.data(), out.size(), MSG_NOSIGNAL);
+    ::shutdown(fd, SHUT_WR);
+    ::close(fd);
+  }
+
+  void accept_all() {
+    for (int i = 0; i < 64; ++i) {
+      sockaddr_storage addr{};
+      socklen_t len = sizeof addr;
+      const int fd = ::accept4(listen_fd, reinterpret_cast<sockaddr*>(&addr), &len,
+                               SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (fd < 0) {
+        if (errno == EINTR || errno == ECONNABORTED) continue;
+        return; // EAGAIN, or out of descriptors: try again on the next round
+      }
+      char text[INET6_ADDRSTRLEN] = "?";
+      if (addr.ss_family == AF_INET)
+        ::inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(&addr)->sin_addr, text, sizeof text);
+      else if (addr.ss_family == AF_INET6)
+        ::inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(&addr)->sin6_addr, text,
+                    sizeof text);
+      const std::string peer = text;
+      const auto now = Clock::now();
+      if (per_peer[peer] >= opt.max_per_client && !evict(&peer, now)) {
+        refuse(fd, "too many connections from " + peer + " (" + std::to_string(opt.max_per_client) +
+                       "): please try again in a moment");
+        if (per_peer[peer] == 0) per_peer.erase(peer);
+        continue;
+      }
+      if (conns.size() >= opt.max_connections && !evict(nullptr, now)) {
+        refuse(fd, "the server is full (" + std::to_string(opt.max_connections) +
+                       " connections): please try again in a moment");
+        if (per_peer[peer] == 0) per_peer.erase(peer);
+        continue;
+      }
+      Connection c;
+      c.fd = fd;
+      c.peer = peer;
+      c.parser = HttpParser(http_limits());
+      c.since = now;
+      c.deadline = now + seconds(opt.header_seconds);
+      conns.emplace(++next_conn, std::move(c));
+      ++per_peer[peer];
+      open_connections = conns.size();
+    }
+  }
+
+  [[nodiscard]] HttpLimits http_limits() const {
+    HttpLimits l;
+    l.max_body = opt.max_body;
+    return l;
+  }
+
+  /// Feeds c's unread bytes to its parser; dispatches a complete request or answers a refused one.
+  void advance(std::uint64_t id, Connection& c, std::string_view data) {
+    const auto now = Clock::now();
+    if (!data.empty() && !c.started) {
+      c.started = true;
+      c.since = now;
+      c.deadline = now + seconds(opt.header_seconds);
+    }
+    const bool had_head = c.parser.head_done();
+    std::size_t used = 0;
+    const auto state = c.parser.feed(data, used);
+    if (!had_head && c.parser.head_done()) c.deadline = now + seconds(opt.body_seconds);
+    if (state == HttpParser::State::more) {
+      if (c.parser.wants_continue() && !c.continued) {
+        c.continued = true;
+        static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+        [[maybe_unused]] const auto n =
+            ::send(c.fd, kContinue.data(), kContinue.size(), MSG_NOSIGNAL);
+      }
+      return;
+    }
+    c.pending.assign(data.substr(used));
+    if (state == HttpParser::State::failed) {
+      c.head = false;
+      respond(c, c.parser.error(), true);
+      return;
+    }
+    HttpRequest request = c.parser.take_request();
+    c.head = request.method == "HEAD";
+    const bool slow = (request.method == "POST") || request.target.rfind("/api/export/", 0) == 0;
+    if (!slow) {
+      respond(c, answer(request), false);
+      return;
+    }
+    c.phase = Phase::busy;
+    c.since = now;
+    {
+      std::lock_guard lock(handler_mutex);
+      handler_jobs.emplace_back(id, std::move(request));
+    }
+    handler_cv.notify_one();
+  }
+
+  /// After an answer: close, drain (a refused request's body may still come), or wait for the
+  /// next request.
+  void answered(std::uint64_t id, Connection& c) {
+    if (c.close_after) {
+      if (c.parser.state() == HttpParser::State::failed && !stopping) {
+        // Reading what the client still sends lets it read the answer before the close.
+        ::shutdown(c.fd, SHUT_WR);
+        c.phase = Phase::draining;
+        c.deadline = Clock::now() + std::chrono::seconds(1);
+        return;
+      }
+      close_conn(id);
+      return;
+    }
+    c.parser.reset();
+    c.phase = Phase::waiting;
+    c.started = false;
+    c.continued = false;
+    c.since = Clock::now();
+    c.deadline = c.since + seconds(opt.idle_seconds);
+    const std::string pending = std::move(c.pending);
+    c.pending.clear();
+    if (!pending.empty()) advance(id, c, pending);
+  }
+
+  void on_readable(std::uint64_t id, Connection& c) {
+    char buf[16 * 1024];
+    const ssize_t n = ::recv(c.fd, buf, sizeof buf, 0);
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+      close_conn(id);
+      return;
+    }
+    if (n < 0) return;
+    if (c.phase == Phase::draining) {
+      c.drained += static_cast<std::size_t>(n);
+      if (c.drained > kMaxDrained) close_conn(id);
+      return;
+    }
+    advance(id, c, std::string_view(buf, static_cast<std::size_t>(n)));
+  }
+
+  void on_writable(std::uint64_t id, Connection& c) {
+    while (c.out_pos < c.out.size()) {
+      const ssize_t n =
+          ::send(c.fd, c.out.data() + c.out_pos, c.out.size() - c.out_pos, MSG_NOSIGNAL);
+      if (n < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK) return;
+        if (errno == EINTR) continue;
+        close_conn(id);
+        return;
+      }
+      c.out_pos += static_cast<std::size_t>(n);
+    }
+    c.out.clear();
+    c.out.shrink_to_fit();
+    answered(id, c);
+  }
+
+  void on_deadline(std::uint64_t id, Connection& c) {
+    if (c.phase != Phase::waiting || !c.started) {
+      close_conn(id); // idle, slow to read its answer, or done draining
+      return;
+    }
+    const bool body = c.parser.head_done();
+    const double s = body ? opt.body_seconds : opt.header_seconds;
+    std::ostringstream msg;
+    msg << "the request's " << (body ? "body" : "headers") << " did not arrive within " << s
+        << " s";
+    c.head = false;
+    respond(c, error_response(408, msg.str()), true);
+    c.parser = HttpParser(http_limits());
+    c.pending.clear();
+  }
+
+  bool io_loop() {
+    std::vector<pollfd> fds;
+    std::vector<std::uint64_t> ids;
+    while (!stopping) {
+      const auto now = Clock::now();
+      fds.clear();
+      ids.clear();
+      fds.push_back({wake_fd, POLLIN, 0});
+      fds.push_back({listen_fd, POLLIN, 0});
+      auto next = now + std::chrono::milliseconds(500);
+      for (auto& [id, c] : conns) {
+        short events = 0;
+        if (c.phase == Phase::waiting || c.phase == Phase::draining) events = POLLIN;
+        if (c.phase == Phase::writing) events = POLLOUT;
+        if (c.phase != Phase::busy) next = std::min(next, c.deadline);
+        fds.push_back({c.fd, events, 0});
+        ids.push_back(id);
+      }
+      const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(next - now).count();
+      const int ready =
+          ::poll(fds.data(), fds.size(), static_cast<int>(std::max<long long>(0, wait)) + 1);
+      if (ready < 0 && errno != EINTR) return false;
+      if (fds[0].revents & POLLIN) {
+        std::uint64_t count = 0;
+        [[maybe_unused]] const auto n = ::read(wake_fd, &count, sizeof count);
+      }
+      std::deque<std::pair<std::uint64_t, HttpResponse>> done;
+      {
+        std::lock_guard lock(handler_mutex);
+        done.swap(handler_done);
+      }
+      for (auto& [id, r] : done) {
+        const auto it = conns.find(id);
+        if (it == conns.end() || it->second.phase != Phase::busy) continue;
+        try {
+          respond(it->second, r, false);
+        } catch (const std::exception&) {
+          close_conn(id);
+        }
+      }
+      for (std::size_t i = 0; i < ids.size(); ++i) {
+        const auto it = conns.find(ids[i]);
+        if (it == conns.end()) continue;
+        Connection& c = it->second;
+        const short rev = fds[i + 2].revents;
+        if ((rev & (POLLERR | POLLNVAL)) || ((rev & POLLHUP) && !(rev & POLLIN))) {
+          if (c.phase != Phase::busy) {
+            close_conn(ids[i]);
+            continue;
+          }
+        }
+        try {
+          if ((rev & POLLIN) && (c.phase == Phase::waiting || c.phase == Phase::draining))
+            on_readable(ids[i], c);
+          else if ((rev & POLLOUT) && c.phase == Phase::writing)
+            on_writable(ids[i], c);
+        } catch (const std::exception&) {
+          close_conn(ids[i]); // out of memory for this connection: the others go on
+        }
+      }
+      // Answers dispatched this round (from pipelined or inline requests) are written at once.
+      const auto later = Clock::now();
+      for (std::size_t i = 0; i < ids.size(); ++i) {
+        const auto it = conns.find(ids[i]);
+        if (it == conns.end()) continue;
+        try {
+          if (it->second.phase == Phase::writing && it->second.out_pos == 0)
+            on_writable(ids[i], it->second);
+          else if (it->second.phase != Phase::busy && later >= it->second.deadline)
+            on_deadline(ids[i], it->second);
+        } catch (const std::exception&) {
+          close_conn(ids[i]);
+        }
+      }
+      if (fds[1].revents & POLLIN) {
+        try {
+          accept_all();
+        } catch (const std::exception&) {
+          // Out of memory: the connection waits in the backlog for the next round.
+        }
+      }
+    }
+    return true;
+  }
+
+  static constexpr std::size_t kMaxRequestsPerConnection = 1000;
+  static constexpr std::size_t kMaxDrained = 1024 * 1024;
 };
 
 Server::Server(ServerOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
 
 Server::~Server() {
   stop();
+  if (impl_->listen_fd >= 0) ::close(impl_->listen_fd);
+  if (impl_->wake_fd >= 0) ::close(impl_->wake_fd);
 }
 
 int Server::bind() {
   auto& i = *impl_;
-  if (i.opt.port == 0) {
-    i.port = i.http.bind_to_any_port(i.opt.host);
-    if (i.port <= 0) throw std::runtime_error("cannot listen on " + i.opt.host);
-  } else {
-    if (!i.http.bind_to_port(i.opt.host, i.opt.port))
-      throw std::runtime_error("cannot listen on " + i.opt.host + ":" + std::to_string(i.opt.port) +
-                               " (is another server using it? try --port)");
-    i.port = i.opt.port;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<std::uint16_t>(i.opt.port));
+  if (::inet_pton(AF_INET, i.opt.host.c_str(), &addr.sin_addr) != 1)
+    throw std::runtime_error("cannot listen on " + i.opt.host + " (not an IPv4 address)");
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) throw std::runtime_error("cannot make a socket");
+  const int yes = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(fd, 128) != 0) {
+    ::close(fd);
+    throw std::runtime_error("cannot listen on " + i.opt.host + ":" + std::to_string(i.opt.port) +
+                             " (is another server using it? try --port)");
   }
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  i.listen_fd = fd;
+  i.port = ntohs(addr.sin_port);
+  i.wake_fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (i.wake_fd < 0) throw std::runtime_error("cannot make an eventfd");
   return i.port;
 }
 
 bool Server::serve() {
-  return impl_->http.listen_after_bind();
+  auto& i = *impl_;
+  if (i.listen_fd < 0) return false;
+  i.start_handlers();
+  const bool ok = i.io_loop();
+  i.stopping = true;
+  i.pool.shutdown();
+  i.stop_handlers();
+  std::vector<std::uint64_t> ids;
+  for (const auto& [id, c] : i.conns)
+    ids.push_back(id);
+  for (const auto id : ids)
+    i.close_conn(id);
+  return ok;
 }
 
 void Server::stop() {
   impl_->stopping = true;
-  impl_->http.stop();
-  impl_->pool.shutdown();
+  impl_->wake();
 }
 
 std::string Server::url() const {

@@ -3,8 +3,10 @@
 //   GET  /api/scenarios        the teaching scenarios, their sliders (ranges, defaults)
 //   POST /api/run              {"scenario", "params", "seed", "steps"} -> the run's series
 //   GET  /api/export/<id>.h5   the HDF5 file of an earlier run (run again: runs are exact)
-//   GET  /api/status           workers, queued and running jobs
+//   GET  /api/status           workers, queued and running jobs, open connections
 // Runs are queued (bounded) for a pool of workers sized to the cores; a full queue is a 503.
+// Every request is answered by handle_request (request.hpp); connections are read by one thread
+// with deadlines, so slow or idle clients hold no thread.
 #pragma once
 
 #include "workshop/request.hpp"
@@ -25,9 +27,16 @@ struct ServerOptions {
   std::size_t max_queued = 32;        // runs waiting for a worker; more is a 503
   double run_seconds = 5.0;           // wall time one run may take
   double wait_seconds = 20.0;         // time a run may wait in the queue
-  std::size_t http_threads = 64;      // connections served at once
+  std::size_t http_threads = 16;      // run and export requests answered at once
   std::size_t remembered_runs = 256;  // runs that can still be exported
-  std::size_t max_body = 16 * 1024;   // bytes of a request body
+  std::size_t max_body = 16 * 1024;   // bytes of a request body (decoded, chunked or not)
+  double header_seconds = 10.0;       // time a request's line and headers may take to arrive
+  double body_seconds = 10.0;         // time its body may take once the headers are in
+  double idle_seconds = 5.0;          // time a kept-alive connection may wait for its next request
+  double write_seconds = 30.0;        // time an answer may take to be read by the client
+  std::size_t max_connections = 512;  // open connections in all; more are a 503 (or push out an
+                                      // idle or slow one waiting for more than a second)
+  std::size_t max_per_client = 256;   // open connections from one address, likewise
   Limits limits;
 };
 
@@ -42,9 +51,10 @@ public:
 
   /// Binds the listening socket; returns the port. Throws std::runtime_error on failure.
   int bind();
-  /// Serves until stop() is called (from another thread). Returns false on failure.
+  /// Serves until stop() is called (from another thread or a signal-safe loop), then finishes
+  /// the queued runs and closes every connection. Returns false on failure.
   bool serve();
-  /// Stops serving; waits for the queued runs to finish.
+  /// Asks serve() to return.
   void stop();
   [[nodiscard]] std::string url() const;
 

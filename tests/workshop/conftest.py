@@ -16,8 +16,8 @@ def make_server():
     """Starts extra servers with options; stops them at the end of the test."""
     started = []
 
-    def make(*args):
-        s = WorkshopServer(*args)
+    def make(*args, env=None):
+        s = WorkshopServer(*args, env=env)
         started.append(s)
         return s
 

@@ -5,7 +5,11 @@
 
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <new>
+#include <random>
 #include <string>
+#include <tuple>
+#include <vector>
 
 using namespace csei;
 using namespace csei::workshop;
@@ -125,5 +129,206 @@ TEST_CASE("every teaching scenario loads and every slider of it applies", "[work
       CHECK_NOTHROW(load_scenario(test::source_dir() / "scenarios/teaching" / (ts.id + ".toml"),
                                   overrides(r)));
     }
+  }
+}
+
+// --- text from clients ----------------------------------------------------------------------
+
+TEST_CASE("messages quote client text as valid UTF-8, cut on character boundaries",
+          "[workshop][utf8]") {
+  CHECK(valid_utf8("plain") == "plain");
+  CHECK(valid_utf8("caf\xc3\xa9") == "caf\xc3\xa9");
+  CHECK(valid_utf8("a\xff"
+                   "b") == "a\xef\xbf\xbd"
+                           "b");
+  CHECK(valid_utf8("\xc3") == "\xef\xbf\xbd"); // a sequence cut short
+  CHECK(valid_utf8("\xed\xa0\x80") == "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"); // a surrogate
+  CHECK(valid_utf8("\xc0\xaf").find("\xc0") == std::string::npos);             // overlong
+  CHECK(valid_utf8("\xf4\x90\x80\x80").find("\xf4") == std::string::npos);     // above U+10FFFF
+  CHECK(utf8_prefix(std::string(39, 'a') + "\xc3\xa9", 40) == std::string(39, 'a'));
+  CHECK(utf8_prefix("\xe2\x82\xac\xe2\x82\xac", 4) == "\xe2\x82\xac");
+  CHECK(shown(std::string(39, 'a') + "\xc3\xa9") == "'" + std::string(39, 'a') + "...'");
+  // The messages of refused requests are valid UTF-8, whatever the request held.
+  for (const std::string& body :
+       {std::string(R"({"scenario": ")") + std::string(39, 'a') + "\xc3\xa9\"}",
+        std::string("{\"\xff\": 1}"), std::string("\xff\xfe{\0\"\0", 6),
+        std::string(R"({"scenario": "word_of_mouth", "params": {")") + std::string(39, 'b') +
+            "\xe2\x82\xac\": 1}}"}) {
+    const auto [status, message] = refusal(body);
+    CHECK(status == 400);
+    CHECK(valid_utf8(message) == message);
+  }
+}
+
+TEST_CASE("numbers the JSON parser cannot hold are a 400 naming the field", "[workshop][utf8]") {
+  CHECK(mentions(refusal(R"({"scenario": "word_of_mouth", "seed": 1e999})").second, "'seed'"));
+  CHECK(mentions(refusal(R"({"scenario": "word_of_mouth", "params": {"media": -1e999}})").second,
+                 "'params.media'"));
+  CHECK(refusal(R"({"scenario": "word_of_mouth", "params": {"media": 1e999}})").first == 400);
+  CHECK(mentions(refusal(std::string(40, '[') + std::string(40, ']')).second, "nested"));
+}
+
+// --- HTTP without a socket ------------------------------------------------------------------
+
+namespace {
+
+/// Feeds raw bytes to a parser n bytes at a time; the final state.
+HttpParser::State feed_in_pieces(HttpParser& p, const std::string& raw, std::size_t n,
+                                 std::string* rest = nullptr) {
+  std::size_t pos = 0;
+  while (pos < raw.size()) {
+    std::size_t used = 0;
+    const auto piece = std::string_view(raw).substr(pos, n);
+    const auto state = p.feed(piece, used);
+    pos += used;
+    if (state != HttpParser::State::more) {
+      if (rest) *rest = raw.substr(pos);
+      return state;
+    }
+    REQUIRE(used == piece.size());
+  }
+  return p.state();
+}
+
+Site test_site() {
+  Site site;
+  site.port = 8765;
+  return site;
+}
+
+HttpRequest request(std::string method, std::string target, std::string body = "",
+                    std::string type = "application/json") {
+  HttpRequest r;
+  r.method = std::move(method);
+  r.target = std::move(target);
+  r.headers = {{"Host", "127.0.0.1:8765"}};
+  if (!type.empty()) r.headers.emplace_back("Content-Type", type);
+  r.body = std::move(body);
+  return r;
+}
+
+} // namespace
+
+TEST_CASE("the HTTP parser reads requests however the bytes come", "[workshop][http]") {
+  const std::string body = R"({"scenario": "word_of_mouth"})";
+  const std::string chunked =
+      "POST /api/run HTTP/1.1\r\nHost: 127.0.0.1:8765\r\nTransfer-Encoding: "
+      "chunked\r\n\r\n5\r\n" +
+      body.substr(0, 5) + "\r\n" + "18;ext=1\r\n" + body.substr(5) +
+      "\r\n0\r\nTrailer: x\r\n\r\nGET / HTTP/1.1\r\n";
+  for (const std::size_t n : {std::size_t(1), std::size_t(3), std::size_t(4096)}) {
+    HttpParser p;
+    std::string rest;
+    REQUIRE(feed_in_pieces(p, chunked, n, &rest) == HttpParser::State::done);
+    CHECK(p.request().method == "POST");
+    CHECK(p.request().body == body);
+    CHECK(*p.request().header("host") == "127.0.0.1:8765");
+    CHECK(p.keep_alive());
+    CHECK(rest == "GET / HTTP/1.1\r\n"); // the next request, pipelined
+  }
+  HttpParser p;
+  REQUIRE(feed_in_pieces(p, "GET / HTTP/1.0\r\nHost: h\r\n\r\n", 7) == HttpParser::State::done);
+  CHECK_FALSE(p.keep_alive());
+}
+
+TEST_CASE("the HTTP parser refuses oversized and malformed requests early", "[workshop][http]") {
+  const auto refused = [](const std::string& raw) {
+    HttpParser p;
+    const auto state = feed_in_pieces(p, raw, 512);
+    return state == HttpParser::State::failed ? p.error().status : 0;
+  };
+  const std::string head = "POST /api/run HTTP/1.1\r\nHost: 127.0.0.1:8765\r\n";
+  // A body over 16 KiB is refused on its Content-Length or its first chunk, before it comes.
+  CHECK(refused(head + "Content-Length: 16385\r\n\r\n") == 413);
+  CHECK(refused(head + "Transfer-Encoding: chunked\r\n\r\n4001\r\n") == 413);
+  CHECK(refused(head + "Transfer-Encoding: chunked\r\n\r\n" + "3000\r\n" +
+                std::string(0x3000, ' ') + "\r\n1001\r\n") == 413);
+  CHECK(refused(head + "Transfer-Encoding: chunked\r\n\r\nfffffffffffffffffffff\r\n") == 413);
+  CHECK(refused(head + "Transfer-Encoding: chunked\r\n\r\nxyz\r\n") == 400);
+  CHECK(refused(head + "Transfer-Encoding: gzip\r\n\r\n") == 400);
+  CHECK(refused(head + "Content-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n") == 400);
+  CHECK(refused(head + "Content-Length: 1\r\nContent-Length: 2\r\n\r\n") == 400);
+  CHECK(refused(head + "Content-Length: +1\r\n\r\n") == 400);
+  CHECK(refused(head + "X: " + std::string(9000, 'x') + "\r\n\r\n") == 431);
+  CHECK(refused(head + "X: " + std::string(9000, 'x')) == 431); // never ends: refused anyway
+  CHECK(refused("GET / HTTP/1.1\r\n\r\n") == 400);              // no Host
+  CHECK(refused("GET / HTTP/2.0\r\nHost: h\r\n\r\n") == 400);
+  CHECK(refused("GET /\x01 HTTP/1.1\r\nHost: h\r\n\r\n") == 400);
+  CHECK(refused("GET / HTTP/1.1\r\nHost: h\r\n folded\r\n\r\n") == 400);
+  CHECK(refused("GET / HTTP/1.1\r\nHost: h\nX: y\r\n\r\n") == 400);
+  HttpParser p;
+  (void)feed_in_pieces(p, "\xff\xfe garbage\r\n\r\n", 3);
+  REQUIRE(p.state() == HttpParser::State::failed);
+  CHECK(valid_utf8(p.error().body) == p.error().body);
+}
+
+TEST_CASE("handle_request checks host, origin, method, path and media type", "[workshop][http]") {
+  const Site site = test_site();
+  const std::string body = R"({"scenario": "word_of_mouth", "params": {"media": 0.2}})";
+  const auto run = handle_request(request("POST", "/api/run?x=1", body), site);
+  CHECK(run.status == 200);
+  CHECK(mentions(run.body, "innovations[0].p=0.2"));
+  CHECK(handle_request(request("POST", "/api/run", body, "application/json; charset=UTF-8"), site)
+            .status == 200);
+  CHECK(handle_request(request("POST", "/api/run", body, "application/jsonx"), site).status == 415);
+  CHECK(handle_request(request("POST", "/api/run", body, "application/json; charset=latin1"), site)
+            .status == 415);
+  CHECK(handle_request(request("POST", "/api/run", body, ""), site).status == 415);
+  CHECK(handle_request(request("PUT", "/api/run", body), site).status == 405);
+  CHECK(handle_request(request("GET", "/%zz"), site).status == 400);
+  CHECK(handle_request(request("GET", "/a%00b"), site).status == 400);
+  CHECK(handle_request(request("GET", "*"), site).status == 400);
+  CHECK(handle_request(request("GET", "/index.html"), site).status == 404); // no get handler
+
+  for (const auto& [name, value, status] : std::vector<std::tuple<std::string, std::string, int>>{
+           {"Host", "evil.example:8765", 403},
+           {"Host", "127.0.0.1", 403},
+           {"Host", "localhost:8765", 200},
+           {"Host", "[::1]:8765", 200},
+           {"Origin", "http://evil.example", 403},
+           {"Origin", "null", 403},
+           {"Origin", "http://localhost:8765", 200},
+           {"Origin", "http://127.0.0.1:8766", 403}}) {
+    HttpRequest r = request("POST", "/api/run", body);
+    if (name == "Host")
+      r.headers.front().second = value;
+    else
+      r.headers.emplace_back(name, value);
+    CHECK(handle_request(r, site).status == status);
+  }
+  HttpRequest no_host = request("GET", "/");
+  no_host.headers.erase(no_host.headers.begin());
+  CHECK(handle_request(no_host, site).status == 400);
+}
+
+TEST_CASE("handle_request never throws and answers 4xx with a JSON message", "[workshop][http]") {
+  const Site site = test_site();
+  std::mt19937 rng(11);
+  const auto junk = [&](std::size_t max) {
+    std::string s(rng() % max, ' ');
+    for (auto& c : s)
+      c = static_cast<char>(rng() % 256);
+    return s;
+  };
+  // Handlers that fail: their RequestError status, or 503 when out of memory.
+  Handlers failing;
+  failing.run = [](const RunRequest&) -> HttpResponse { throw std::bad_alloc(); };
+  failing.get = [](const std::string&) -> HttpResponse { throw RequestError(404, "gone \xff"); };
+  CHECK(
+      handle_request(request("POST", "/api/run", R"({"scenario": "word_of_mouth"})"), site, failing)
+          .status == 503);
+  CHECK(handle_request(request("GET", "/x"), site, failing).status == 404);
+  for (int i = 0; i < 3000; ++i) {
+    std::string target = "/";
+    target.append(junk(40));
+    HttpRequest r = request(i % 3 == 0 ? "POST" : "GET", target, junk(300),
+                            i % 2 ? std::string("application/json") : junk(20));
+    if (i % 3 == 0) r.target = "/api/run";
+    if (i % 7 == 0) r.headers.emplace_back("Origin", junk(30));
+    const HttpResponse res = handle_request(r, site);
+    CHECK(res.status >= 200);
+    CHECK(res.status < 500);
+    CHECK(valid_utf8(res.body) == res.body);
+    if (res.status >= 400) CHECK(mentions(res.body, "\"error\""));
   }
 }

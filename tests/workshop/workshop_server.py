@@ -23,10 +23,11 @@ def csei_binary():
 class WorkshopServer:
     """A running `csei workshop --port 0`; stop() interrupts it like Ctrl-C."""
 
-    def __init__(self, *args):
+    def __init__(self, *args, env=None):
         self.proc = subprocess.Popen(
             [csei_binary(), "workshop", "--port", "0", *args],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
+            env={**os.environ, **(env or {})},
         )
         line = self.proc.stdout.readline()  # "csei workshop: open http://127.0.0.1:PORT/ ..."
         if "http://" not in line:
