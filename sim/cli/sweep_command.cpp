@@ -10,6 +10,7 @@
 #include "cli/commands.hpp"
 #include "cli/progress.hpp"
 #include "core/error.hpp"
+#include "core/files.hpp"
 #include "core/text.hpp"
 #include "output/h5.hpp"
 #include "output/run_writer.hpp"
@@ -266,11 +267,21 @@ int sweep_body(const SweepOptions& o, const mpi::Session& mpi) {
   }
   const sweep::Design design = sweep::make_design(spec);
   const SweepHeader header = make_sweep_header(spec, design);
-  const std::string out = !o.output.empty() ? o.output
-                          : shard.whole()
-                              ? "output/" + spec.name + ".h5"
-                              : "output/" + spec.name + "-shard-" + std::to_string(shard.k) +
-                                    "-of-" + std::to_string(shard.n) + ".h5";
+  const std::string given = !o.output.empty() ? o.output
+                            : shard.whole()
+                                ? "output/" + spec.name + ".h5"
+                                : "output/" + spec.name + "-shard-" + std::to_string(shard.k) +
+                                      "-of-" + std::to_string(shard.n) + ".h5";
+  std::string out;
+  try {
+    std::vector<files::Input> inputs{{spec.file, "the sweep file"}};
+    for (const auto& [path, role] : spec.base.input_files)
+      inputs.push_back({path, role});
+    out = files::check_output(given, inputs).string();
+  } catch (const InputError& e) {
+    if (root) print_problems(e);
+    throw Collective{kExitBadInput};
+  }
   const int threads = o.threads > 0
                           ? o.threads
                           : std::max(1, tbb::info::default_concurrency() / mpi::local_ranks());
@@ -574,7 +585,11 @@ int command_sweep_merge(const std::vector<std::string>& inputs, const std::strin
                            " runs are in none of the files (runs " + list +
                            (missing.size() > 8 ? ", ..." : "") + "): is a shard missing?");
     }
-    write_sweep_file(output, h, records,
+    std::vector<files::Input> shards;
+    for (const auto& in : inputs)
+      shards.push_back({in, "a shard file to merge"});
+    const auto target = files::check_output(output, shards);
+    write_sweep_file(target, h, records,
                      {utc_now(), 0, static_cast<int>(files.size()), "", seconds_since(t0)});
     Summary sum;
     sum.output = output;

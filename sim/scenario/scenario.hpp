@@ -220,6 +220,9 @@ struct Scenario {
   std::string name;
   std::string file;   // path of the scenario file as given
   std::string source; // resolved scenario (after --set overrides) as TOML text
+  /// The files read to make it, each with what it is to the scenario ("the scenario", "a base
+  /// scenario (extends)", "the territory table"): no output of a run may be one of them.
+  std::vector<std::pair<std::string, std::string>> input_files;
   std::uint64_t seed = 1;
   std::int64_t steps = 0;
   double steps_per_year = 12.0;

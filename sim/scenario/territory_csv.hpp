@@ -1,6 +1,7 @@
 // Territory tables in CSV form (the shipped EU-27 table, or a user's NUTS table).
 #pragma once
 
+#include "core/error.hpp"
 #include "scenario/scenario.hpp"
 
 #include <filesystem>
@@ -10,7 +11,10 @@ namespace csei {
 
 /// Read territories from a CSV file with a header row. Required columns: code, name, lat, lon;
 /// optional: population, se_employment, se_entities, neighbours (space-separated codes); other
-/// columns are ignored. Throws InputError naming the file, line and column on bad content.
-[[nodiscard]] std::vector<Territory> read_territory_csv(const std::filesystem::path& file);
+/// columns are ignored. Throws InputError naming the file, line and column on bad content. The
+/// file must be a regular file of at most files::kMaxTextBytes; `where` (the key naming the
+/// file, if any) is where a file that cannot be read is reported.
+[[nodiscard]] std::vector<Territory> read_territory_csv(const std::filesystem::path& file,
+                                                        const SourceLocation& where = {});
 
 } // namespace csei
