@@ -372,3 +372,41 @@ def test_info_checks_what_it_reads(csei, repo, tmp_path, damage):
     r = run([csei, "info", str(out)])
     assert r.returncode == 2, (r.returncode, r.stdout, r.stderr)
     assert "internal error" not in r.stderr and str(out) in r.stderr
+
+
+# -------------------------------------------------------------------- analysis readers
+
+
+def analysis(*args):
+    import sys
+    return subprocess.run([sys.executable, "-m", "csei_analysis", *args], capture_output=True,
+                          text=True, timeout=120,
+                          env=dict(os.environ, PYTHONPATH=str(pathlib.Path(__file__).resolve()
+                                                              .parents[2] / "analysis")))
+
+
+@pytest.mark.parametrize("damage", ["string_steps", "negative"])
+def test_analysis_reports_damaged_runs_in_one_line(csei, repo, tmp_path, damage):
+    out = run_file(csei, repo, tmp_path)
+    with h5py.File(out, "r+") as f:
+        if damage == "string_steps":
+            f.attrs["steps"] = "thirty-six"
+        else:
+            f["territories/organisations"][0] = -5
+    for cmd in (["plot", str(out), "-o", str(tmp_path / "plots")],
+                ["report", str(out), "-o", str(tmp_path / "r.html")]):
+        r = analysis(*cmd)
+        assert r.returncode != 0 and "Traceback" not in r.stderr, r.stderr
+        assert len(r.stderr.strip().splitlines()) == 1 and str(out) in r.stderr
+
+
+def test_analysis_refuses_a_sweep_asking_for_petabytes(csei, repo, tmp_path):
+    sw = sweep_file(tmp_path, small(repo, tmp_path), samples=2)
+    out = tmp_path / "sw.h5"
+    assert run([csei, "sweep", str(sw), "-o", str(out)], timeout=120).returncode == 0
+    with h5py.File(out, "r+") as f:
+        del f["outcomes/values"]
+        f.create_dataset("outcomes/values", shape=(2**40, 2**12), dtype="f8", chunks=(1, 1))
+    r = analysis("sensitivity", str(out))
+    assert r.returncode != 0 and "Traceback" not in r.stderr, r.stderr
+    assert "memory" in r.stderr
