@@ -433,7 +433,7 @@ SweepSpec load_sweep_text(std::string_view text, const std::string& label,
     std::string why;
     s.scenario_text = read_file(p, why);
     if (!why.empty()) {
-      top.error("scenario", "the base scenario" + why);
+      top.error("scenario", "cannot open the base scenario '" + s.scenario_file + "':" + why);
     } else {
       try {
         scenario_root = toml::parse(s.scenario_text, s.scenario_file);
