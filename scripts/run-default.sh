@@ -4,5 +4,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-bash scripts/build.sh
+CSEI_BUILD_TARGETS=csei bash scripts/build.sh # the program only, not the test suites
 ./build/csei run scenarios/baseline_eu27.toml "$@"

@@ -254,8 +254,13 @@ class Run:
         for name in REQUIRED_ATTRS:
             if name not in attrs:
                 raise self._error(f"missing root attribute '{name}'")
-        self.steps = int(attrs["steps"])
-        self.steps_per_year = float(attrs["steps_per_year"])
+        try:
+            self.steps = int(_decode(attrs["steps"]))
+            self.steps_per_year = float(_decode(attrs["steps_per_year"]))
+        except (TypeError, ValueError, OverflowError):
+            raise self._error(
+                f"steps and steps_per_year must be numbers, got {_decode(attrs['steps'])!r} "
+                f"and {_decode(attrs['steps_per_year'])!r}") from None
         if self.steps < 0:
             raise self._error(f"invalid steps {self.steps}")
         if not np.isfinite(self.steps_per_year) or self.steps_per_year <= 0:
@@ -311,6 +316,10 @@ class Run:
                 raise self._error(
                     f"dataset '/{name}' has type {datasets[name].dtype}, expected integers"
                 )
+        counts = datasets["territories/organisations"][...]
+        if counts.size and counts.min() < 0:
+            raise self._error(
+                f"dataset '/territories/organisations' has a negative count ({counts.min()})")
         self._datasets = datasets
 
     def _validate_scales(self, sizes: dict, datasets: dict, expected: dict) -> None:

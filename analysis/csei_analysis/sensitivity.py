@@ -15,6 +15,7 @@ parameters of one sweep compare directly.
 from __future__ import annotations
 
 import fnmatch
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -103,6 +104,36 @@ class Sweep:
             return np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
 
 
+def _memory_bytes() -> int:
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError):
+        return 1 << 40
+
+
+def _check_sizes(path, f) -> None:
+    """Refuse, before reading anything, datasets that would need more memory than there is, and
+    links to other files (external links, virtual datasets): a sweep file is read only from
+    itself."""
+    total = 0
+    for name in ("parameters/key", "parameters/name", "design/unit", "design/value",
+                 "runs/point", "runs/replicate", "runs/status", "runs/steps", "runs/error",
+                 "outcomes/names", "outcomes/values"):
+        link = f.get(name, getlink=True)
+        if isinstance(link, h5py.ExternalLink):
+            raise SweepFileError(path, f"/{name} is an external link: refused")
+        if name in f:
+            ds = f[name]
+            if not isinstance(ds, h5py.Dataset):
+                raise SweepFileError(path, f"/{name} is not a dataset")
+            if ds.is_virtual:
+                raise SweepFileError(path, f"/{name} is a virtual dataset: refused")
+            total += int(np.prod(ds.shape, dtype=float) * max(ds.dtype.itemsize, 8))
+    if total > _memory_bytes():
+        raise SweepFileError(path, f"its datasets would need {total / 2**30:.3g} GiB of memory, "
+                                   f"more than this machine has: a damaged file?")
+
+
 def open_sweep(path) -> Sweep:
     """Read and check a sweep file written by `csei sweep` or `csei sweep-merge`."""
     path = Path(path)
@@ -115,9 +146,13 @@ def open_sweep(path) -> Sweep:
             attrs = {k: _decode(v) for k, v in f.attrs.items()}
             if attrs.get("kind") != "sweep":
                 raise SweepFileError(path, "not a csei sweep file (no kind = 'sweep' attribute)")
-            version = int(attrs.get("schema_version", -1))
+            try:
+                version = int(attrs.get("schema_version", -1))
+            except (TypeError, ValueError):
+                version = attrs.get("schema_version")
             if version not in SUPPORTED_SWEEP_SCHEMA_VERSIONS:
-                raise SweepFileError(path, f"unsupported sweep schema_version {version}")
+                raise SweepFileError(path, f"unsupported sweep schema_version {version!r}")
+            _check_sizes(path, f)
             sweep = Sweep(
                 path=path,
                 attrs=attrs,

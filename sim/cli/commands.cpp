@@ -4,6 +4,7 @@
 #include "cli/progress.hpp"
 #include "cli/sweep_command.hpp"
 #include "core/error.hpp"
+#include "core/files.hpp"
 #include "core/sha256.hpp"
 #include "core/text.hpp"
 #include "kernel/simulation.hpp"
@@ -138,6 +139,7 @@ Scenario scenario_from_run(const std::string& file, const std::vector<std::strin
   Scenario s = load_scenario_text(source, file + " (stored scenario)", dir, overrides);
   s.file = file;
   s.inputs = std::move(inputs); // the original files, not the temporary copies
+  s.input_files = {{file, "the input run file (--from)"}};
   return s;
 }
 
@@ -146,6 +148,7 @@ Scenario scenario_from_run(const std::string& file, const std::vector<std::strin
 void install_stop_handlers() {
   std::signal(SIGINT, on_stop_signal);
   std::signal(SIGTERM, on_stop_signal);
+  std::signal(SIGHUP, on_stop_signal);
 }
 
 bool stop_requested() {
@@ -182,17 +185,21 @@ int command_run(const RunOptions& o) {
     tbb::global_control limit(tbb::global_control::max_allowed_parallelism,
                               static_cast<std::size_t>(threads));
     const std::string out = o.output.empty() ? "output/" + s.name + ".h5" : o.output;
+    std::vector<files::Input> inputs;
+    for (const auto& [path, role] : s.input_files)
+      inputs.push_back({path, role});
+    const std::filesystem::path target = files::check_output(out, inputs);
     const bool json = o.format == "json" || (o.format == "auto" && !is_terminal(1));
 
     const bool terminal = o.progress && is_terminal(2);
     if (terminal)
       std::fprintf(stderr, "building %s organisations and their network...",
                    with_commas(s.organisation_count()).c_str());
-    const World world = build_world(s);
+    const World world = build_world(s, stop_requested);
     if (terminal) std::fprintf(stderr, "\r\033[K");
     const double build_s = seconds_since(t0);
 
-    RunWriter writer(out, s, world, {s.seed, threads, CSEI_VERSION, utc_now()});
+    RunWriter writer(target, s, world, {s.seed, threads, CSEI_VERSION, utc_now()});
     ProgressBar bar("steps", s.steps, terminal);
     const auto t1 = std::chrono::steady_clock::now();
     const RunResult result = run_simulation(
@@ -271,6 +278,7 @@ int command_run(const RunOptions& o) {
 int command_info(const std::string& file) {
   if (is_sweep_file(file)) return command_info_sweep(file);
   return guarded([&] {
+    files::require_regular(file, {file, 0, 0, ""}, "run file");
     std::unique_ptr<h5::File> f;
     try {
       f = std::make_unique<h5::File>(file, h5::File::Mode::read);
@@ -281,44 +289,85 @@ int command_info(const std::string& file) {
       f.reset();
       return command_info_sweep(file);
     }
-    for (const char* key : {"schema_version", "scenario_name", "seed", "steps"})
-      if (!f->has_attribute(key))
-        throw InputError({file, 0, 0, key}, "not a csei run file: missing root attribute");
-    const h5::Group terr(*f, "territories", false), inn(*f, "innovations", false),
-        series(*f, "series", false);
-    const auto codes = h5::read_strings(terr, "code");
-    const auto names = h5::read_strings(inn, "name");
-    const auto orgs = h5::read_int64(terr, "organisations");
-    std::vector<hsize_t> dims;
-    const auto adopters = h5::read_int64(series, "adopters", &dims);
-    std::printf("file:          %s\n", file.c_str());
-    std::printf("scenario:      %s\n", f->string_attribute("scenario_name").c_str());
-    std::printf("schema:        %lld\n",
-                static_cast<long long>(f->int_attribute("schema_version")));
-    std::printf("csei version:  %s\n", f->string_attribute("version").c_str());
-    std::printf("created:       %s\n", f->string_attribute("created").c_str());
-    std::printf("seed:          %lld\n", static_cast<long long>(f->int_attribute("seed")));
-    std::printf("threads:       %lld\n", static_cast<long long>(f->int_attribute("threads")));
-    std::printf("steps:         %lld (%g per year)\n",
-                static_cast<long long>(f->int_attribute("steps")),
-                f->double_attribute("steps_per_year"));
-    std::int64_t n = 0;
-    for (auto v : orgs)
-      n += v;
-    std::printf("organisations: %s in %zu territories\n", with_commas(n).c_str(), codes.size());
-    std::printf("complete:      %s\n", f->has_attribute("complete") ? "yes" : "no");
-    std::printf("series:        /series/adopters [%llu, %llu, %llu]\n\n",
-                static_cast<unsigned long long>(dims.at(0)),
-                static_cast<unsigned long long>(dims.at(1)),
-                static_cast<unsigned long long>(dims.at(2)));
-    const std::size_t T = dims.at(2), rows = dims.at(0);
-    std::printf("%-24s %12s %11s\n", "innovation", "adopters", "final share");
-    for (std::size_t k = 0; k < names.size() && rows > 0; ++k) {
-      std::int64_t a = 0;
-      for (std::size_t t = 0; t < T; ++t)
-        a += adopters[((rows - 1) * names.size() + k) * T + t];
-      std::printf("%-24s %12s %11.3f\n", names[k].c_str(), with_commas(a).c_str(),
-                  n > 0 ? static_cast<double>(a) / static_cast<double>(n) : 0.0);
+    h5::refuse_foreign_data(*f, file);
+    const auto bad = [&](const std::string& key, const std::string& why) {
+      return InputError({file, 0, 0, key}, "not a readable csei run file: " + why);
+    };
+    // Everything read is checked against everything else before use; HDF5 reading failures
+    // (a missing group, a dataset of the wrong type) are input errors too.
+    try {
+      for (const char* key : {"schema_version", "scenario_name", "seed", "steps"})
+        if (!f->has_attribute(key))
+          throw InputError({file, 0, 0, key}, "not a csei run file: missing root attribute");
+      const std::int64_t schema = f->int_attribute("schema_version");
+      if (schema < 1 || schema > kSchemaVersion)
+        throw bad("schema_version", "unknown schema version " + std::to_string(schema) +
+                                        " (this csei reads 1 to " + std::to_string(kSchemaVersion) +
+                                        ")");
+      const std::int64_t steps = f->int_attribute("steps");
+      if (steps < 0 || steps > 1'000'000)
+        throw bad("steps", "steps = " + std::to_string(steps) + " is out of range");
+      const h5::Group terr(*f, "territories", false), inn(*f, "innovations", false),
+          series(*f, "series", false);
+      const h5::Dataset adopters_ds(series, "adopters");
+      const auto dims = adopters_ds.dims();
+      if (dims.size() != 3)
+        throw bad("series/adopters", "has " + std::to_string(dims.size()) +
+                                         " dimensions; expected 3 (step, innovation, territory)");
+      const auto codes = h5::read_strings(terr, "code");
+      const auto names = h5::read_strings(inn, "name");
+      const auto orgs = h5::read_int64(terr, "organisations");
+      if (dims[0] != static_cast<hsize_t>(steps + 1))
+        throw bad("series/adopters", "has " + std::to_string(dims[0]) + " steps; the file says " +
+                                         std::to_string(steps) + " (+1 for step 0)");
+      if (dims[1] != names.size())
+        throw bad("series/adopters", "has " + std::to_string(dims[1]) + " innovation columns for " +
+                                         std::to_string(names.size()) + " innovation names");
+      if (dims[2] != codes.size() || orgs.size() != codes.size())
+        throw bad("series/adopters", "has " + std::to_string(dims[2]) + " territory columns for " +
+                                         std::to_string(codes.size()) + " territory codes and " +
+                                         std::to_string(orgs.size()) + " organisation counts");
+      std::int64_t n = 0;
+      for (auto v : orgs)
+        if (v < 0 || __builtin_add_overflow(n, v, &n))
+          throw bad("territories/organisations",
+                    v < 0 ? "negative organisation count " + std::to_string(v)
+                          : std::string("organisation counts add up past the integer range"));
+      const auto adopters = h5::read_int64(series, "adopters");
+      const std::size_t T = dims[2], rows = dims[0];
+      std::vector<std::int64_t> final_adopters(names.size(), 0);
+      for (std::size_t k = 0; k < names.size() && rows > 0; ++k)
+        for (std::size_t t = 0; t < T; ++t) {
+          const std::int64_t a = adopters[((rows - 1) * names.size() + k) * T + t];
+          if (a < 0 || a > orgs[t])
+            throw bad("series/adopters", "innovation '" + names[k] + "' has " + std::to_string(a) +
+                                             " adopters in territory '" + codes[t] + "' of " +
+                                             std::to_string(orgs[t]) + " organisations");
+          final_adopters[k] += a;
+        }
+      const double per_year = f->double_attribute("steps_per_year");
+      if (!std::isfinite(per_year) || per_year <= 0)
+        throw bad("steps_per_year", "is not a positive number");
+      std::printf("file:          %s\n", file.c_str());
+      std::printf("scenario:      %s\n", f->string_attribute("scenario_name").c_str());
+      std::printf("schema:        %lld\n", static_cast<long long>(schema));
+      std::printf("csei version:  %s\n", f->string_attribute("version").c_str());
+      std::printf("created:       %s\n", f->string_attribute("created").c_str());
+      std::printf("seed:          %lld\n", static_cast<long long>(f->int_attribute("seed")));
+      std::printf("threads:       %lld\n", static_cast<long long>(f->int_attribute("threads")));
+      std::printf("steps:         %lld (%g per year)\n", static_cast<long long>(steps), per_year);
+      std::printf("organisations: %s in %zu territories\n", with_commas(n).c_str(), codes.size());
+      std::printf("complete:      %s\n", f->has_attribute("complete") ? "yes" : "no");
+      std::printf("series:        /series/adopters [%llu, %llu, %llu]\n\n",
+                  static_cast<unsigned long long>(dims[0]),
+                  static_cast<unsigned long long>(dims[1]),
+                  static_cast<unsigned long long>(dims[2]));
+      std::printf("%-24s %12s %11s\n", "innovation", "adopters", "final share");
+      for (std::size_t k = 0; k < names.size() && rows > 0; ++k)
+        std::printf("%-24s %12s %11.3f\n", names[k].c_str(), with_commas(final_adopters[k]).c_str(),
+                    n > 0 ? static_cast<double>(final_adopters[k]) / static_cast<double>(n) : 0.0);
+    } catch (const OutputError& e) {
+      throw InputError({file, 0, 0, ""}, std::string("not a readable csei run file: ") + e.what());
     }
     return kExitOk;
   });

@@ -10,6 +10,7 @@
 #include "cli/commands.hpp"
 #include "cli/progress.hpp"
 #include "core/error.hpp"
+#include "core/files.hpp"
 #include "core/text.hpp"
 #include "output/h5.hpp"
 #include "output/run_writer.hpp"
@@ -268,11 +269,21 @@ int sweep_body(const SweepOptions& o, const mpi::Session& mpi) {
   }
   const sweep::Design design = sweep::make_design(spec);
   const SweepHeader header = make_sweep_header(spec, design);
-  const std::string out = !o.output.empty() ? o.output
-                          : shard.whole()
-                              ? "output/" + spec.name + ".h5"
-                              : "output/" + spec.name + "-shard-" + std::to_string(shard.k) +
-                                    "-of-" + std::to_string(shard.n) + ".h5";
+  const std::string given = !o.output.empty() ? o.output
+                            : shard.whole()
+                                ? "output/" + spec.name + ".h5"
+                                : "output/" + spec.name + "-shard-" + std::to_string(shard.k) +
+                                      "-of-" + std::to_string(shard.n) + ".h5";
+  std::string out;
+  try {
+    std::vector<files::Input> inputs{{spec.file, "the sweep file"}};
+    for (const auto& [path, role] : spec.base.input_files)
+      inputs.push_back({path, role});
+    out = files::check_output(given, inputs).string();
+  } catch (const InputError& e) {
+    if (root) print_problems(e);
+    throw Collective{kExitBadInput};
+  }
   const int threads = o.threads > 0
                           ? o.threads
                           : std::max(1, tbb::info::default_concurrency() / mpi::local_ranks());
@@ -576,7 +587,11 @@ int command_sweep_merge(const std::vector<std::string>& inputs, const std::strin
                            " runs are in none of the files (runs " + list +
                            (missing.size() > 8 ? ", ..." : "") + "): is a shard missing?");
     }
-    write_sweep_file(output, h, records,
+    std::vector<files::Input> shards;
+    for (const auto& in : inputs)
+      shards.push_back({in, "a shard file to merge"});
+    const auto target = files::check_output(output, shards);
+    write_sweep_file(target, h, records,
                      {utc_now(), 0, static_cast<int>(files.size()), "", seconds_since(t0)});
     Summary sum;
     sum.output = output;
@@ -669,7 +684,9 @@ Progress count_runs(const std::vector<sweep::RunRecord>& records) {
 
 bool is_sweep_file(const std::string& file) {
   try {
-    const toml::table t = toml::parse_file(file);
+    // Only a regular file of bounded size is looked at: a FIFO or a device is reported by the
+    // scenario reader, never read here.
+    const toml::table t = toml::parse(files::read_text(file, {file, 0, 0, ""}, "file"), file);
     return t.get_as<std::string>("scenario") && (t.contains("parameters") || t.contains("design"));
   } catch (const std::exception&) {
     return false; // not TOML at all: the scenario reader reports it

@@ -3,6 +3,8 @@
 
 #include <H5DSpublic.h>
 #include <algorithm>
+#include <cstdlib>
+#include <cstring>
 #include <mutex>
 
 namespace csei::h5 {
@@ -10,8 +12,33 @@ namespace {
 
 void quiet_hdf5() {
   // HDF5 prints its own error stack by default; errors are reported through OutputError instead.
+  // Its exit handler is off: after a failed close (a full disk) it would flush the file again at
+  // exit and crash; the operating system releases what is left.
   static std::once_flag once;
-  std::call_once(once, [] { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); });
+  std::call_once(once, [] {
+    H5dont_atexit();
+    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  });
+}
+
+/// The system's reason for the failure on HDF5's error stack, if its file driver recorded one
+/// ("errno = 28, error message = 'No space left on device'"): ": <reason>", else "".
+std::string system_reason() {
+  std::string found;
+  H5Ewalk2(
+      H5E_DEFAULT, H5E_WALK_DOWNWARD,
+      [](unsigned, const H5E_error2_t* e, void* out) -> herr_t {
+        auto& text = *static_cast<std::string*>(out);
+        if (!text.empty() || !e->desc) return 0;
+        const std::string d = e->desc;
+        const auto at = d.find("errno = ");
+        if (at == std::string::npos) return 0;
+        const int err = std::atoi(d.c_str() + at + 8);
+        if (err > 0) text = std::strerror(err);
+        return 0;
+      },
+      &found);
+  return found.empty() ? std::string() : ": " + found;
 }
 
 Handle scalar_space() {
@@ -53,12 +80,12 @@ Handle dataspace(const std::vector<hsize_t>& dims) {
 }
 
 void check(herr_t status, const std::string& what) {
-  if (status < 0) throw OutputError("HDF5 failure: " + what);
+  if (status < 0) throw OutputError("HDF5 failure: " + what + system_reason());
 }
 
 Handle::Handle(hid_t id, Closer closer, const std::string& what) : id_(id), close_(closer) {
   quiet_hdf5();
-  if (id < 0) throw OutputError("HDF5 failure: " + what);
+  if (id < 0) throw OutputError("HDF5 failure: " + what + system_reason());
 }
 
 Handle& Handle::operator=(Handle&& o) noexcept {
@@ -141,6 +168,56 @@ File::File(const std::string& path, Mode mode) {
     handle_ =
         Handle(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose, "opening " + path);
   }
+}
+
+namespace {
+
+/// Refuses HDF5 external links, and datasets stored in other files (external storage) or made
+/// of other files (virtual datasets), anywhere in an input file: they are not followed.
+struct Foreign {
+  std::string what;
+};
+
+herr_t visit_link(hid_t g, const char* name, const H5L_info_t* info, void* data) {
+  auto& f = *static_cast<Foreign*>(data);
+  if (info->type == H5L_TYPE_EXTERNAL) {
+    f.what = std::string("/") + name + " is an external link";
+    return 1;
+  }
+  if (info->type != H5L_TYPE_HARD) return 0;
+  const htri_t is_dataset =
+      H5Lexists(g, name, H5P_DEFAULT) > 0 ? (H5Oexists_by_name(g, name, H5P_DEFAULT) > 0) : 0;
+  if (is_dataset <= 0) return 0;
+  const hid_t obj = H5Oopen(g, name, H5P_DEFAULT);
+  if (obj < 0) return 0;
+  if (H5Iget_type(obj) == H5I_DATASET) {
+    const hid_t dcpl = H5Dget_create_plist(obj);
+    if (dcpl >= 0) {
+      if (H5Pget_layout(dcpl) == H5D_VIRTUAL)
+        f.what = std::string("/") + name + " is a virtual dataset";
+      else if (H5Pget_external_count(dcpl) > 0)
+        f.what = std::string("/") + name + " is stored in external files";
+      H5Pclose(dcpl);
+    }
+  }
+  H5Oclose(obj);
+  return f.what.empty() ? 0 : 1;
+}
+
+} // namespace
+
+void refuse_foreign_data(const File& file, const std::string& name) {
+  const hid_t fid = file.id();
+  Foreign found;
+  H5Lvisit(fid, H5_INDEX_NAME, H5_ITER_NATIVE, &visit_link, &found);
+  if (!found.what.empty())
+    throw InputError({name, 0, 0, ""},
+                     found.what + ": links to other files are refused in an input file");
+}
+
+void File::close() {
+  const hid_t id = handle_.release();
+  if (id >= 0) check(H5Fclose(id), "closing the file");
 }
 
 void File::flush() {

@@ -27,6 +27,12 @@ public:
 
   [[nodiscard]] hid_t id() const { return id_; }
   void close();
+  /// Gives up ownership: the caller closes the id.
+  [[nodiscard]] hid_t release() {
+    const hid_t id = id_;
+    id_ = H5I_INVALID_HID;
+    return id;
+  }
 
 private:
   hid_t id_ = H5I_INVALID_HID;
@@ -52,6 +58,8 @@ public:
   [[nodiscard]] std::int64_t int_attribute(const std::string& name) const;
   [[nodiscard]] double double_attribute(const std::string& name) const;
   [[nodiscard]] bool has_attribute(const std::string& name) const;
+  /// Closes the group, dataset or file now (a file: its data reaches the disk, checked).
+  void close() { handle_.close(); }
 
 protected:
   Handle handle_;
@@ -67,8 +75,13 @@ public:
   enum class Mode { create, read };
   File(const std::string& path, Mode mode);
   void flush();
-  void close() { handle_.close(); }
+  /// Closes the file and checks that it was written (every object in it must be closed first).
+  void close();
 };
+
+/// Throws InputError (naming `name`) if the file has an external link, a virtual dataset or a
+/// dataset stored in external files: input files are read only from themselves.
+void refuse_foreign_data(const File& file, const std::string& name);
 
 /// A simple dataspace of the given shape.
 Handle dataspace(const std::vector<hsize_t>& dims);

@@ -1,6 +1,7 @@
 // HDF5 run files: provenance attributes, territory and innovation tables, per-step series.
 #include "output/run_writer.hpp"
 
+#include "core/files.hpp"
 #include "core/sha256.hpp"
 #include "kernel/series.hpp"
 #include "output/h5.hpp"
@@ -94,8 +95,9 @@ RunWriter::RunWriter(std::filesystem::path path, const Scenario& s, const World&
       throw OutputError(path_.parent_path().string() +
                         ": cannot create directory: " + ec.message());
   }
-  temp_ = path_;
-  temp_ += ".partial-" + std::to_string(::getpid());
+  temp_ = files::partial_name(path_);
+  files::remove_stale_partials(path_);
+  files::create_exclusive(temp_); // the folder's problems, with the system's reason
   const SeriesExtents extents{s.innovations.size(), s.territories.size(), cluster_slots(s, w),
                               kLegalFormCount};
   try {
@@ -214,9 +216,15 @@ RunWriter::RunWriter(std::filesystem::path path, const Scenario& s, const World&
         h5::attach_scale(ds, h5::Dataset(g, std::string(dim_name(def.dims[a]))),
                          static_cast<unsigned>(a + 1));
     }
+  } catch (const OutputError& e) {
+    impl_.reset();
+    std::error_code ec;
+    std::filesystem::remove(temp_, ec);
+    throw OutputError(temp_.string() + ": cannot write the run file: " + e.what());
   } catch (...) {
     impl_.reset();
-    std::filesystem::remove(temp_);
+    std::error_code ec;
+    std::filesystem::remove(temp_, ec);
     throw;
   }
 }
@@ -230,6 +238,29 @@ RunWriter::~RunWriter() {
 }
 
 void RunWriter::record(const StepCounts& c) {
+  try {
+    record_step(c);
+  } catch (const OutputError& e) {
+    throw OutputError(temp_.string() + ": cannot write the run file: " + e.what());
+  }
+}
+
+void RunWriter::commit(const RunResult& r) {
+  try {
+    write_end(r);
+  } catch (const OutputError& e) {
+    throw OutputError(temp_.string() + ": cannot write the run file: " + e.what());
+  }
+  std::error_code ec;
+  std::filesystem::rename(temp_, path_, ec);
+  if (ec) {
+    const std::string why = ec.message();
+    std::filesystem::remove(temp_, ec);
+    throw OutputError(path_.string() + ": cannot move the finished file into place: " + why);
+  }
+}
+
+void RunWriter::record_step(const StepCounts& c) {
   Impl& x = *impl_;
   const auto row = static_cast<hsize_t>(c.step);
   for (std::size_t i = 0; i < kSeries.size(); ++i) {
@@ -241,7 +272,7 @@ void RunWriter::record(const StepCounts& c) {
   }
 }
 
-void RunWriter::commit(const RunResult& r) {
+void RunWriter::write_end(const RunResult& r) {
   h5::File& f = impl_->file;
   {
     h5::Group g(f, "clusters", true);
@@ -300,14 +331,10 @@ void RunWriter::commit(const RunResult& r) {
   }
   impl_->file.attribute("complete", std::int64_t{1});
   impl_->file.flush();
-  impl_.reset(); // closes every handle, so the file is whole on disk before the rename
-  std::error_code ec;
-  std::filesystem::rename(temp_, path_, ec);
-  if (ec) {
-    std::filesystem::remove(temp_, ec);
-    throw OutputError(path_.string() +
-                      ": cannot move the finished file into place: " + ec.message());
-  }
+  impl_->rows.clear();
+  impl_->series.close();
+  impl_->file.close(); // every handle closed and checked: the file is whole on disk
+  impl_.reset();
 }
 
 } // namespace csei

@@ -45,6 +45,8 @@ public:
   [[nodiscard]] const std::filesystem::path& path() const { return path_; }
 
 private:
+  void record_step(const StepCounts& counts);
+  void write_end(const RunResult& result);
   struct Impl;
   std::filesystem::path path_;
   std::filesystem::path temp_;

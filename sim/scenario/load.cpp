@@ -4,6 +4,8 @@
 #include "scenario/load.hpp"
 
 #include "core/error.hpp"
+#include "core/files.hpp"
+#include "core/memory.hpp"
 #include "scenario/limits.hpp"
 #include "scenario/load_model.hpp"
 #include "scenario/reader.hpp"
@@ -11,6 +13,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <fstream>
 #include <map>
 #include <numeric>
@@ -84,11 +87,13 @@ std::vector<TerritoryParent> read_parents(Context& ctx, const ParentsFile& file,
     ctx.error(where, "parent territory file not found: " + p.string());
     return out;
   }
-  {
-    std::ifstream in(p, std::ios::binary);
-    std::ostringstream bytes;
-    bytes << in.rdbuf();
-    ctx.inputs.push_back({"territories.parents", p.string(), bytes.str()});
+  try {
+    ctx.inputs.push_back(
+        {"territories.parents", p.string(), files::read_text(p, where, "parent table")});
+  } catch (const InputError& e) {
+    for (const auto& pr : e.problems())
+      ctx.problems.push_back(pr);
+    return out;
   }
   std::map<std::string, std::string> names;
   try {
@@ -130,14 +135,16 @@ std::vector<Territory> read_territories(Context& ctx, Reader& top, SourceLocatio
       ctx.error(csv_where, "territory file not found: " + p.string());
       return {};
     }
-    {
-      std::ifstream in(p, std::ios::binary);
-      std::ostringstream bytes;
-      bytes << in.rdbuf();
-      ctx.inputs.push_back({"territories.csv", p.string(), bytes.str()});
+    try {
+      ctx.inputs.push_back(
+          {"territories.csv", p.string(), files::read_text(p, csv_where, "territory table")});
+    } catch (const InputError& e) {
+      for (const auto& pr : e.problems())
+        ctx.problems.push_back(pr);
+      return {};
     }
     try {
-      out = read_territory_csv(p);
+      out = read_territory_csv(p, csv_where);
     } catch (const InputError& e) {
       for (const auto& pr : e.problems())
         ctx.problems.push_back(pr);
@@ -500,8 +507,20 @@ std::vector<std::int64_t> organisation_counts(Context& ctx, const Scenario& s,
   }
   if (!ok) return counts;
   if (o.mode == OrganisationSpec::Mode::scale) {
-    for (std::size_t i = 0; i < T; ++i)
-      counts[i] = std::llround(o.factor * w[i]);
+    for (std::size_t i = 0; i < T; ++i) {
+      const double v = o.factor * w[i];
+      if (!(v <= static_cast<double>(kMaxOrganisations))) {
+        SourceLocation loc = data_where;
+        loc.key = basis_name(o.basis);
+        char amount[32];
+        std::snprintf(amount, sizeof amount, "%.4g", v);
+        ctx.error(loc, "territory '" + s.territories[i].code + "' would have " + amount +
+                           " organisations (organisations.scale x " + basis_name(o.basis) +
+                           "); at most " + std::to_string(kMaxOrganisations) + " in all");
+        continue;
+      }
+      counts[i] = std::llround(v);
+    }
     return counts;
   }
   // Largest-remainder split of the total, ties to the lower index: exact and deterministic.
@@ -550,6 +569,9 @@ std::vector<PathPart> parse_key_path(const std::string& path, const SourceLocati
       const std::string digits = path.substr(i + 1, close - i - 1);
       if (digits.find_first_not_of("0123456789") != std::string::npos)
         throw InputError(where, "index must be a number in key path '" + path + "'");
+      if (digits.size() > 9)
+        throw InputError(where, "index " + digits + " is out of range in key path '" + path +
+                                    "' (at most 999999999)");
       parts.push_back({"", std::stoul(digits)});
       i = close + 1;
     }
@@ -706,9 +728,37 @@ Scenario build(Context& ctx, toml::table& root, const std::string& default_name)
   };
   const std::int64_t n = s.organisation_count();
   if (n < 1) ctx.error(top.location("organisations"), "the scenario has no organisations");
-  if (n > std::numeric_limits<std::int32_t>::max())
+  if (n > kMaxOrganisations)
     ctx.error(top.location("organisations"),
-              "too many organisations (" + std::to_string(n) + "; at most 2147483647)");
+              n == std::numeric_limits<std::int64_t>::max()
+                  ? "too many organisations (the per-territory counts add up to more than "
+                    "2^63; at most " +
+                        std::to_string(kMaxOrganisations) + ")"
+                  : "too many organisations (" + std::to_string(n) + "; at most " +
+                        std::to_string(kMaxOrganisations) + ")");
+  if (n <= kMaxOrganisations) {
+    // What the world and the kernel's state need, at least (bytes per organisation: attributes
+    // and cluster state, per innovation its thresholds and adoption state, per link end its
+    // target and the network build's temporaries), against the memory there is.
+    double links = 0; // link ends per organisation
+    if (s.network.kind == NetworkSpec::Kind::partners)
+      links = 2.0 * std::min(s.network.partners, kMaxPartners);
+    else if (s.network.kind == NetworkSpec::Kind::erdos_renyi)
+      links = s.network.mean_degree;
+    if (s.generation.density > 0 || !s.clusters.empty())
+      links += 2.0 * std::max(0, s.generation.internal_links);
+    const double per_org = 48.0 + 32.0 * static_cast<double>(s.innovations.size()) + 10.0 * links;
+    const double need = per_org * static_cast<double>(n);
+    const double have = static_cast<double>(memory_limit_bytes());
+    if (need > have)
+      ctx.error(top.location("organisations"),
+                std::to_string(n) + " organisations need at least " + format_bytes(need) +
+                    " of memory (" + std::to_string(s.innovations.size()) + " innovations, " +
+                    std::to_string(static_cast<long long>(links)) +
+                    " link ends each), more than the " + format_bytes(have) +
+                    " there is (physical memory, or CSEI_MEMORY_LIMIT): lower the organisation "
+                    "counts (organisations.per_territory, total or scale)");
+  }
   if (s.network.kind == NetworkSpec::Kind::partners && s.network.partners > 0 &&
       s.network.partners > n - 1)
     ctx.error(key_location("network", "partners"),
@@ -754,8 +804,11 @@ Scenario build(Context& ctx, toml::table& root, const std::string& default_name)
 } // namespace
 
 std::int64_t Scenario::organisation_count() const {
-  return std::accumulate(organisations_per_territory.begin(), organisations_per_territory.end(),
-                         std::int64_t{0});
+  // Saturating: a sum past the int64 range reads as its maximum (and fails validation).
+  std::int64_t n = 0;
+  for (const std::int64_t c : organisations_per_territory)
+    if (c < 0 || __builtin_add_overflow(n, c, &n)) return std::numeric_limits<std::int64_t>::max();
+  return n;
 }
 
 namespace {
@@ -799,12 +852,9 @@ toml::table resolve_extends(toml::table root, const std::string& label,
   if (!path) throw InputError(where(), "must be the path of a base scenario");
   if (depth >= 8) throw InputError(where(), "too many levels of 'extends' (a cycle?)");
   const std::filesystem::path base_file = dir / path->get();
-  std::ifstream in(base_file, std::ios::binary);
-  if (!in) throw InputError(where(), "cannot open base scenario " + base_file.string());
-  std::ostringstream buf;
-  buf << in.rdbuf();
-  inputs.push_back({"extends", base_file.string(), buf.str()});
-  toml::table base = resolve_extends(parse_toml(buf.str(), base_file.string()), base_file.string(),
+  const std::string text = files::read_text(base_file, where(), "base scenario");
+  inputs.push_back({"extends", base_file.string(), text});
+  toml::table base = resolve_extends(parse_toml(text, base_file.string()), base_file.string(),
                                      base_file.parent_path(), depth + 1, inputs);
   for (const char* key : {"csv", "parents"}) {
     if (auto* csv = base["territories"][key].as_string()) {
@@ -837,6 +887,11 @@ Scenario load_scenario_text(std::string_view text, const std::string& label,
   if (!ctx.problems.empty()) throw InputError(std::move(ctx.problems));
   inputs.insert(inputs.end(), ctx.inputs.begin(), ctx.inputs.end());
   s.inputs = std::move(inputs);
+  for (const InputFile& x : s.inputs) // what no output of the run may be (the scenario itself is
+    if (x.role != "scenario")         // added by load_scenario, which knows it is a file)
+      s.input_files.emplace_back(x.path, x.role == "extends"           ? "a base scenario (extends)"
+                                         : x.role == "territories.csv" ? "the territory table"
+                                                                       : "the parent table");
   // The stored scenario names its territory and parent CSVs by file name: the run file embeds
   // those files, so the text does not depend on where the scenario was read from.
   for (const char* key : {"csv", "parents"})
@@ -850,11 +905,10 @@ Scenario load_scenario_text(std::string_view text, const std::string& label,
 
 Scenario load_scenario(const std::filesystem::path& file,
                        const std::vector<std::string>& overrides) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw InputError({file.string(), 0, 0, ""}, "cannot open scenario file");
-  std::ostringstream buf;
-  buf << in.rdbuf();
-  return load_scenario_text(buf.str(), file.string(), file.parent_path(), overrides);
+  const std::string text = files::read_text(file, {file.string(), 0, 0, ""}, "scenario file");
+  Scenario s = load_scenario_text(text, file.string(), file.parent_path(), overrides);
+  s.input_files.insert(s.input_files.begin(), {file.string(), "the scenario"});
+  return s;
 }
 
 } // namespace csei

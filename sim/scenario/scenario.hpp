@@ -312,6 +312,9 @@ struct Scenario {
   std::string source; // resolved scenario (after --set overrides) as TOML text; its territory
                       // CSV is named by file name only, as embedded in `inputs`
   std::vector<InputFile> inputs; // every file read, in reading order
+  /// The files read to make it, each with what it is to the scenario ("the scenario", "a base
+  /// scenario (extends)", "the territory table"): no output of a run may be one of them.
+  std::vector<std::pair<std::string, std::string>> input_files;
   std::uint64_t seed = 1;
   std::int64_t steps = 0;
   double steps_per_year = 12.0;

@@ -2,6 +2,7 @@
 #include "scenario/territory_csv.hpp"
 
 #include "core/error.hpp"
+#include "core/files.hpp"
 
 #include <charconv>
 #include <cmath>
@@ -55,10 +56,11 @@ std::string trim(std::string s) {
 
 } // namespace
 
-std::vector<Territory> read_territory_csv(const std::filesystem::path& path) {
+std::vector<Territory> read_territory_csv(const std::filesystem::path& path,
+                                          const SourceLocation& where) {
   const std::string file = path.string();
-  std::ifstream in(path);
-  if (!in) throw InputError({file, 0, 0, ""}, "cannot open territory file");
+  std::istringstream in(files::read_text(
+      path, where.file.empty() ? SourceLocation{file, 0, 0, ""} : where, "territory file"));
 
   std::string line;
   std::uint32_t line_no = 0;

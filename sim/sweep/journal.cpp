@@ -155,8 +155,14 @@ JournalWriter::JournalWriter(std::filesystem::path path, const std::string& fing
   std::string header;
   frame(header, kHeader, fingerprint);
   if (std::fwrite(header.data(), 1, header.size(), file_) != header.size() ||
-      std::fflush(file_) != 0)
-    throw OutputError(path_.string() + ": cannot write the sweep journal");
+      std::fflush(file_) != 0) {
+    const int err = errno;
+    std::fclose(file_);
+    file_ = nullptr;
+    std::error_code ec;
+    std::filesystem::remove(path_, ec); // an empty journal would hold up the next sweep
+    throw OutputError(path_.string() + ": cannot write the sweep journal: " + std::strerror(err));
+  }
 }
 
 JournalWriter::~JournalWriter() {

@@ -59,7 +59,7 @@ RunRecord Runner::run(std::int64_t index, const std::function<bool()>& should_st
     const bool total = spec_.series == SeriesMode::total;
     if (want > 0 && want != static_cast<std::size_t>(s.steps + 1) * I * (total ? 1 : T))
       throw std::runtime_error("the run's series shape differs from the base scenario's");
-    const World world = build_world(s);
+    const World world = build_world(s, should_stop);
     std::vector<std::int64_t> series;
     series.reserve(want);
     const RunResult result = run_simulation(

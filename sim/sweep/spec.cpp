@@ -2,6 +2,8 @@
 // and the mapping from unit-hypercube coordinates to parameter values.
 #include "sweep/spec.hpp"
 
+#include "core/files.hpp"
+#include "core/memory.hpp"
 #include "core/rng.hpp"
 #include "core/text.hpp"
 #include "kernel/summary.hpp"
@@ -156,9 +158,10 @@ std::int64_t SweepSpec::points() const {
   const auto k = static_cast<std::int64_t>(parameters.size());
   switch (design) {
   case DesignKind::grid: {
-    std::int64_t n = 1;
+    std::int64_t n = 1; // saturating: a grid past the int64 range reads as its maximum
     for (const auto& p : parameters)
-      n *= p.grid_size();
+      if (__builtin_mul_overflow(n, std::int64_t{p.grid_size()}, &n))
+        return std::numeric_limits<std::int64_t>::max();
     return n;
   }
   case DesignKind::lhs:
@@ -270,12 +273,14 @@ std::string literal(const toml::node& n) {
   return os.str();
 }
 
-std::string read_file(const std::filesystem::path& p, bool& ok) {
-  std::ifstream in(p, std::ios::binary);
-  ok = static_cast<bool>(in);
-  std::ostringstream buf;
-  if (ok) buf << in.rdbuf();
-  return buf.str();
+/// The text of `p` (a regular file of bounded size), or "" with `why` set.
+std::string read_file(const std::filesystem::path& p, std::string& why) {
+  try {
+    return files::read_text(p, {}, "");
+  } catch (const InputError& e) {
+    why = e.problems().front().message;
+    return {};
+  }
 }
 
 std::string problem_text(const InputError::Problem& p) {
@@ -425,10 +430,10 @@ SweepSpec load_sweep_text(std::string_view text, const std::string& label,
     std::filesystem::path p(*sc);
     if (p.is_relative()) p = base_dir / p;
     s.scenario_file = p.lexically_normal().string();
-    bool ok = false;
-    s.scenario_text = read_file(p, ok);
-    if (!ok) {
-      top.error("scenario", "cannot open the base scenario '" + s.scenario_file + "'");
+    std::string why;
+    s.scenario_text = read_file(p, why);
+    if (!why.empty()) {
+      top.error("scenario", "cannot open the base scenario '" + s.scenario_file + "':" + why);
     } else {
       try {
         scenario_root = toml::parse(s.scenario_text, s.scenario_file);
@@ -441,6 +446,8 @@ SweepSpec load_sweep_text(std::string_view text, const std::string& label,
         s.base = load_scenario_text(s.scenario_text, s.scenario_file,
                                     std::filesystem::path(s.scenario_file).parent_path(), over);
         have_base = true;
+        s.base.input_files.insert(s.base.input_files.begin(),
+                                  {s.scenario_file, "the sweep's base scenario"});
       } catch (const InputError& e) {
         for (const auto& pr : e.problems()) {
           // A fixed override's problem points at the sweep file's `set` entry.
@@ -595,14 +602,38 @@ SweepSpec load_sweep_text(std::string_view text, const std::string& label,
     ctx.error(top.location("design"), "the design has no runs");
   else if (s.runs() > (std::int64_t{1} << 40))
     ctx.error(top.location("design"), "too many runs (" + std::to_string(s.runs()) + ")");
+  else if (have_base) {
+    // The design (unit, value and text per point and parameter) and one record per run
+    // (metrics, and the series if kept) stay in memory until the file is written.
+    const double P = static_cast<double>(s.parameters.size());
+    double series = 0;
+    if (s.series != SeriesMode::none)
+      series =
+          static_cast<double>(s.base.steps + 1) * static_cast<double>(s.base.innovations.size()) *
+          (s.series == SeriesMode::total ? 1.0 : static_cast<double>(s.base.territories.size()));
+    const double need = static_cast<double>(s.points()) * P * 56.0 +
+                        static_cast<double>(s.runs()) *
+                            (96.0 + 8.0 * static_cast<double>(s.outcomes.size()) + 8.0 * series);
+    const double have = static_cast<double>(memory_limit_bytes());
+    if (need > have) {
+      const char* key = s.design == DesignKind::morris ? "design.trajectories"
+                        : s.design == DesignKind::grid ? "parameters"
+                                                       : "design.samples";
+      ctx.error(top.location("design"),
+                std::to_string(s.points()) + " points x " + std::to_string(s.replicates) +
+                    " replicates need at least " + format_bytes(need) +
+                    " of memory, more than the " + format_bytes(have) +
+                    " there is (physical memory, or CSEI_MEMORY_LIMIT): lower " + key +
+                    (s.replicates > 1 ? " or replicates" : "") +
+                    (series > 0 ? ", or keep fewer series (outcomes.series)" : ""));
+    }
+  }
   if (!ctx.problems.empty()) throw InputError(std::move(ctx.problems));
   return s;
 }
 
 SweepSpec load_sweep(const std::filesystem::path& file) {
-  bool ok = false;
-  const std::string text = read_file(file, ok);
-  if (!ok) throw InputError({file.string(), 0, 0, ""}, "cannot open sweep file");
+  const std::string text = files::read_text(file, {file.string(), 0, 0, ""}, "sweep file");
   return load_sweep_text(text, file.string(), file.parent_path());
 }
 

@@ -77,7 +77,10 @@ struct SweepSpec {
   Scenario base; // the base scenario with the fixed overrides (and the sweep's seed) applied
 
   [[nodiscard]] std::int64_t points() const;
-  [[nodiscard]] std::int64_t runs() const { return points() * replicates; }
+  [[nodiscard]] std::int64_t runs() const {
+    std::int64_t r = 0; // saturating
+    return __builtin_mul_overflow(points(), replicates, &r) ? INT64_MAX : r;
+  }
   /// Simulation seed of replicate `rep` at `point` (never above 2^63 - 1).
   [[nodiscard]] std::uint64_t run_seed(std::int64_t point, std::int64_t rep) const;
   /// Hex digest of everything that determines the results (sweep text, base scenario text,

@@ -1,6 +1,7 @@
 // Sweep files: provenance, parameters, design, runs, outcomes and optional series.
 #include "sweep/writer.hpp"
 
+#include "core/files.hpp"
 #include "output/h5.hpp"
 
 #include <cmath>
@@ -83,8 +84,9 @@ void write_sweep_file(const std::filesystem::path& path, const SweepHeader& h,
     if (ec)
       throw OutputError(path.parent_path().string() + ": cannot create directory: " + ec.message());
   }
-  std::filesystem::path temp = path;
-  temp += ".partial-" + std::to_string(::getpid());
+  const std::filesystem::path temp = files::partial_name(path);
+  files::remove_stale_partials(path);
+  files::create_exclusive(temp); // the folder's problems, with the system's reason
   const auto P = static_cast<hsize_t>(h.keys.size()), N = static_cast<hsize_t>(h.points),
              R = static_cast<hsize_t>(h.runs), M = static_cast<hsize_t>(h.outcomes.size());
   try {
@@ -208,6 +210,10 @@ void write_sweep_file(const std::filesystem::path& path, const SweepHeader& h,
     }
     f.attribute("complete", std::int64_t{1});
     f.flush();
+  } catch (const OutputError& e) {
+    std::error_code ec;
+    std::filesystem::remove(temp, ec);
+    throw OutputError(temp.string() + ": cannot write the sweep file: " + e.what());
   } catch (...) {
     std::error_code ec;
     std::filesystem::remove(temp, ec);
@@ -216,14 +222,15 @@ void write_sweep_file(const std::filesystem::path& path, const SweepHeader& h,
   std::error_code ec;
   std::filesystem::rename(temp, path, ec);
   if (ec) {
+    const std::string why = ec.message();
     std::filesystem::remove(temp, ec);
-    throw OutputError(path.string() +
-                      ": cannot move the finished file into place: " + ec.message());
+    throw OutputError(path.string() + ": cannot move the finished file into place: " + why);
   }
 }
 
 SweepFile read_sweep_file(const std::filesystem::path& path) {
   const std::string p = path.string();
+  files::require_regular(path, {p, 0, 0, ""}, "sweep file");
   std::unique_ptr<h5::File> file;
   try {
     file = std::make_unique<h5::File>(p, h5::File::Mode::read);
@@ -231,6 +238,7 @@ SweepFile read_sweep_file(const std::filesystem::path& path) {
     throw InputError({p, 0, 0, ""}, "cannot read: not an HDF5 file or unreadable");
   }
   h5::File& f = *file;
+  h5::refuse_foreign_data(f, p);
   if (!f.has_attribute("kind") || f.string_attribute("kind") != "sweep")
     throw InputError({p, 0, 0, ""}, "not a csei sweep file");
   if (f.int_attribute("schema_version") != kSweepSchemaVersion)

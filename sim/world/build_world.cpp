@@ -41,6 +41,26 @@ namespace {
 
 constexpr std::size_t kGrain = 4096;
 
+/// The caller's stop request, polled by every phase of world building (cheap: one relaxed
+/// atomic read once a request is seen); a phase that sees it returns early and
+/// build_world throws Interrupted.
+class StopCheck {
+public:
+  explicit StopCheck(const std::function<bool()>& f) : f_(f) {}
+  bool operator()() const {
+    if (hit_.load(std::memory_order_relaxed)) return true;
+    if (f_ && f_()) hit_.store(true, std::memory_order_relaxed);
+    return hit_.load(std::memory_order_relaxed);
+  }
+  void throw_if() const {
+    if ((*this)()) throw Interrupted();
+  }
+
+private:
+  const std::function<bool()>& f_;
+  mutable std::atomic<bool> hit_{false};
+};
+
 /// Exclusive prefix sum of counts[0 .. n) into offsets (size n+1): block sums in parallel, a
 /// short sequential scan over the blocks, then each block fills its offsets in parallel (the
 /// first touch of the uninitialised array).
@@ -132,7 +152,7 @@ std::int32_t normalise_row(OrgId self, OrgId* row, std::int32_t count) {
 /// Forward lists from a generator with at most `max_per_row` draws per organisation: one pass,
 /// each row written only by its own organisation into fixed slots.
 template <class Gen>
-ForwardLists draw_fixed(std::int64_t n, const Gen& gen, int max_per_row) {
+ForwardLists draw_fixed(std::int64_t n, const Gen& gen, int max_per_row, const StopCheck& stop) {
   const auto N = static_cast<std::size_t>(n);
   const auto k = static_cast<std::size_t>(std::max(max_per_row, 1));
   ForwardLists f;
@@ -140,6 +160,7 @@ ForwardLists draw_fixed(std::int64_t n, const Gen& gen, int max_per_row) {
   f.count.resize(N);
   f.targets.resize(N * k);
   par::for_ranges<std::size_t>(0, N, kGrain, [&](std::size_t lo, std::size_t hi) {
+    if (stop()) return;
     for (std::size_t i = lo; i < hi; ++i) {
       OrgId* row = f.targets.data() + i * k;
       std::int32_t c = 0;
@@ -153,20 +174,22 @@ ForwardLists draw_fixed(std::int64_t n, const Gen& gen, int max_per_row) {
 /// Forward lists from a generator with no bound per row: a counting pass, then the generator
 /// runs again (it is deterministic in i) to fill the rows.
 template <class Gen>
-ForwardLists draw_counted(std::int64_t n, const Gen& gen) {
+ForwardLists draw_counted(std::int64_t n, const Gen& gen, const StopCheck& stop) {
   const auto N = static_cast<std::size_t>(n);
   ForwardLists f;
   f.count.resize(N);
   par::for_ranges<std::size_t>(0, N, kGrain, [&](std::size_t lo, std::size_t hi) {
     for (std::size_t i = lo; i < hi; ++i) {
       std::int32_t c = 0;
-      gen(static_cast<OrgId>(i), [&](OrgId) { ++c; });
+      if (!stop()) gen(static_cast<OrgId>(i), [&](OrgId) { ++c; });
       f.count[i] = c;
     }
   });
+  stop.throw_if();
   f.begin = prefix_offsets(f.count.data(), N);
   f.targets.resize(static_cast<std::size_t>(f.begin[N]));
   par::for_ranges<std::size_t>(0, N, kGrain, [&](std::size_t lo, std::size_t hi) {
+    if (stop()) return;
     for (std::size_t i = lo; i < hi; ++i) {
       OrgId* row = f.targets.data() + f.begin[i];
       std::int32_t c = 0;
@@ -215,7 +238,8 @@ void merge_rows(const OrgId* a, const OrgId* a_end, const OrgId* b, const OrgId*
 /// all of it (core/pages.hpp), so the network's arrays grow while the forward lists and reverse
 /// entries shrink. (Releasing each block's part of a page instead splits the huge pages, which
 /// made the build at 28 million organisations more than twice as slow.)
-Network symmetrise(std::int64_t n, ForwardLists&& f) {
+Network symmetrise(std::int64_t n, ForwardLists&& f, const StopCheck& stop) {
+  stop.throw_if();
   const auto N = static_cast<std::size_t>(n);
   constexpr unsigned kShift = 15;
   constexpr std::size_t kBlockRows = std::size_t{1} << kShift;
@@ -261,6 +285,7 @@ Network symmetrise(std::int64_t n, ForwardLists&& f) {
   });
   at = {};
 
+  stop.throw_if();
   // 2. Per block: reverse entries sorted by target (stable), reverse counts and degrees.
   UninitVector<std::int32_t> reverse(N);
   UninitVector<std::int32_t> degree(N);
@@ -268,7 +293,7 @@ Network symmetrise(std::int64_t n, ForwardLists&& f) {
   par::for_ranges<std::size_t>(0, B, 1, [&](std::size_t b_lo, std::size_t b_hi) {
     UninitVector<OrgId> scratch;
     std::vector<std::int32_t> cur(kBlockRows);
-    for (std::size_t b = b_lo; b < b_hi; ++b) {
+    for (std::size_t b = b_lo; b < b_hi && !stop(); ++b) {
       const std::size_t r0 = b << kShift, rows = block_end(b) - r0;
       const auto s0 = static_cast<std::size_t>(segment[b]);
       const auto s1 = static_cast<std::size_t>(segment[b + 1]);
@@ -298,6 +323,7 @@ Network symmetrise(std::int64_t n, ForwardLists&& f) {
   });
   local = {};
 
+  stop.throw_if();
   // 3. Offsets, then every row merged into place.
   Network net;
   net.offsets = prefix_offsets(degree.data(), N);
@@ -305,7 +331,7 @@ Network symmetrise(std::int64_t n, ForwardLists&& f) {
   net.targets.resize(static_cast<std::size_t>(net.offsets[N]));
   PageReleaser<OrgId> forward_pages(f.targets), source_pages(source);
   par::for_ranges<std::size_t>(0, B, 1, [&](std::size_t b_lo, std::size_t b_hi) {
-    for (std::size_t b = b_lo; b < b_hi; ++b) {
+    for (std::size_t b = b_lo; b < b_hi && !stop(); ++b) {
       const OrgId* rev = source.data() + segment[b];
       for (std::size_t j = b << kShift; j < block_end(b); ++j) {
         const OrgId* own = f.row(j);
@@ -463,7 +489,7 @@ std::vector<double> cumulative(const double* shares, std::size_t n) {
   return cum;
 }
 
-void draw_attributes(const Scenario& s, World& w) {
+void draw_attributes(const Scenario& s, World& w, const StopCheck& stop) {
   auto& orgs = w.organisations;
   const auto n = static_cast<std::size_t>(w.organisation_count());
   const auto& spec = s.organisations;
@@ -485,6 +511,7 @@ void draw_attributes(const Scenario& s, World& w) {
 
   const StreamKey key(s.seed, Purpose::organisations, 0);
   par::for_ranges<std::size_t>(0, n, kGrain, [&](std::size_t lo, std::size_t hi) {
+    if (stop()) return;
     for (std::size_t i = lo; i < hi; ++i) {
       Stream rng = key.stream(i);
       boost::random::uniform_01<double> u01;
@@ -520,6 +547,7 @@ template <class Ok>
 std::int64_t recruit(Stream& rng, std::vector<std::int32_t>& cluster, std::int64_t lo,
                      std::int64_t hi, std::int64_t want, std::int32_t c, const Ok& ok) {
   if (hi <= lo || want <= 0) return 0;
+  want = std::min(want, hi - lo); // no more than there are: the work is bounded by the range
   std::int64_t got = 0;
   boost::random::uniform_int_distribution<std::int64_t> any(lo, hi - 1);
   for (std::int64_t tries = 0; got < want && tries < 8 * want + 64; ++tries) {
@@ -541,10 +569,11 @@ std::int64_t recruit(Stream& rng, std::vector<std::int32_t>& cluster, std::int64
 }
 
 /// Declared clusters first (in scenario order), then generated ones territory by territory.
-void assign_clusters(const Scenario& s, World& w) {
+void assign_clusters(const Scenario& s, World& w, const StopCheck& stop) {
   auto& orgs = w.organisations;
   const StreamKey key(s.seed, Purpose::clusters, 0);
   for (std::size_t c = 0; c < s.clusters.size(); ++c) {
+    stop.throw_if();
     const ClusterSpec& spec = s.clusters[c];
     ClusterInfo info = resolve_cluster(s, &spec);
     info.declared = static_cast<std::int32_t>(c);
@@ -584,11 +613,16 @@ void assign_clusters(const Scenario& s, World& w) {
       auto count = static_cast<std::int64_t>(expected);
       if (boost::random::uniform_01<double>()(rng) < expected - static_cast<double>(count)) ++count;
       for (std::int64_t k = 0; k < count; ++k) {
+        stop.throw_if();
         const auto id = static_cast<std::int32_t>(w.clusters.size());
         ClusterInfo info = resolve_cluster(s, nullptr);
         info.territory = static_cast<std::int32_t>(t);
         info.name = s.territories[t].code + "-" + std::to_string(k + 1);
-        const auto size = std::max<std::int64_t>(2, std::llround(g.size.sample(rng, 0)));
+        // At most the territory's size (a huge or non-finite draw is clamped before rounding).
+        const double drawn = g.size.sample(rng, 0);
+        const auto size =
+            std::max<std::int64_t>(2, std::llround(std::clamp(std::isfinite(drawn) ? drawn : 0.0,
+                                                              0.0, static_cast<double>(hi - lo))));
         // `sectors` distinct sectors, uniformly (a partial Fisher-Yates shuffle).
         std::vector<std::uint8_t> all_sectors(S);
         std::iota(all_sectors.begin(), all_sectors.end(), std::uint8_t{0});
@@ -746,7 +780,8 @@ ClusterInfo resolve_cluster(const Scenario& s, const ClusterSpec* declared) {
   return c;
 }
 
-World build_world(const Scenario& s) {
+World build_world(const Scenario& s, const std::function<bool()>& stop_requested) {
+  const StopCheck stop(stop_requested);
   World w;
   const std::size_t T = s.territories.size();
   w.territory_begin.assign(T + 1, 0);
@@ -760,8 +795,10 @@ World build_world(const Scenario& s) {
     std::fill(terr.begin() + w.territory_begin[t], terr.begin() + w.territory_begin[t + 1],
               static_cast<std::int32_t>(t));
   });
-  draw_attributes(s, w);
-  assign_clusters(s, w);
+  draw_attributes(s, w, stop);
+  stop.throw_if();
+  assign_clusters(s, w, stop);
+  stop.throw_if();
 
   const ClusterLinkGenerator cluster_links(s, w);
   switch (s.network.kind) {
@@ -771,17 +808,23 @@ World build_world(const Scenario& s) {
   case NetworkSpec::Kind::erdos_renyi: {
     const ErdosRenyiGenerator random(s, n);
     w.network = symmetrise(
-        n, draw_counted(n, Both<ErdosRenyiGenerator, ClusterLinkGenerator>{random, cluster_links}));
+        n,
+        draw_counted(n, Both<ErdosRenyiGenerator, ClusterLinkGenerator>{random, cluster_links},
+                     stop),
+        stop);
     break;
   }
   case NetworkSpec::Kind::partners: {
     const PartnerGenerator partners(s, w.territory_begin, terr);
     w.network = symmetrise(
-        n, draw_fixed(n, Both<PartnerGenerator, ClusterLinkGenerator>{partners, cluster_links},
-                      std::min(s.network.partners, kMaxPartners) + cluster_links.max_per_row()));
+        n,
+        draw_fixed(n, Both<PartnerGenerator, ClusterLinkGenerator>{partners, cluster_links},
+                   std::min(s.network.partners, kMaxPartners) + cluster_links.max_per_row(), stop),
+        stop);
     break;
   }
   }
+  stop.throw_if();
   if (!w.network.complete) {
     // The first organisation with too many links, by a parallel min-reduction.
     std::atomic<std::int64_t> first{n};

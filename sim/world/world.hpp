@@ -11,6 +11,7 @@
 #include "scenario/scenario.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <vector>
 
@@ -86,7 +87,9 @@ struct World {
 };
 
 /// Builds organisations and the network from the scenario, in parallel; deterministic for a seed.
-[[nodiscard]] World build_world(const Scenario& scenario);
+/// Every phase polls `stop_requested` (if given) and throws Interrupted soon after it is true.
+[[nodiscard]] World build_world(const Scenario& scenario,
+                                const std::function<bool()>& stop_requested = {});
 
 /// Great-circle distance in km between two territories' centroids.
 [[nodiscard]] double distance_km(const Territory& a, const Territory& b);
