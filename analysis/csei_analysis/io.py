@@ -1,4 +1,4 @@
-"""Opening and validating csei run files (HDF5, schema versions 1, 2 and 3).
+"""Opening and validating csei run files (HDF5, schema versions 1 to 4).
 
 Validation looks only at attributes, dataset presence and shapes, so opening
 a large run is cheap; a dataset is read on first access, then cached, and the
@@ -22,7 +22,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-SUPPORTED_SCHEMA_VERSIONS = (1, 2, 3)
+SUPPORTED_SCHEMA_VERSIONS = (1, 2, 3, 4)
 
 REQUIRED_ATTRS = ("steps", "steps_per_year")
 TERRITORY_DATASETS = (
@@ -66,6 +66,9 @@ OPTIONAL_SHAPES = {
     "series/jobs": "S1 I T",
     "series/impact": "S1 I T",
     "series/transfers": "S1 I T",
+    "series/bridge_transfers": "S1 I T",
+    "series/distant_transfers": "S1 I T",
+    "series/suited_members": "S1 I T",
     "series/cluster_members": "S1 K",
     "series/cluster_adopters": "S1 I K",
     "legal_forms/name": "F",
@@ -331,7 +334,11 @@ class Run:
             for name, obj in self._file["summary"].items():
                 if isinstance(obj, h5py.Dataset):
                     datasets[f"summary/{name}"] = obj
-                    expected[f"summary/{name}"] = (self.n_innovations,)
+                    # Schema 4: per-territory summaries are [I, T].
+                    per_territory = self.schema_version >= 4 and name.startswith("territory_")
+                    expected[f"summary/{name}"] = (
+                        (self.n_innovations, self.n_territories) if per_territory
+                        else (self.n_innovations,))
         for name in SERIES_DATASETS:
             if self._series_dims.get(name) != ("step", "innovation", "territory"):
                 raise self._error(f"dataset '/{name}' has dimensions "
