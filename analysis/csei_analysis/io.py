@@ -56,7 +56,8 @@ SUMMARY_METRICS = (
 
 # Schema 2 datasets: name -> shape in the letters S1 (steps + 1), I (innovations),
 # T (territories), F (legal forms), C (clusters at the end), K (cluster slots of the series:
-# K >= C, as slots for clusters that emergence or events could found may stay unused), E (events).
+# K >= C, as slots for clusters that emergence or events could found may stay unused), E (events
+# as applied), P (the scenario's [[events]] entries, schema 4's /policy).
 OPTIONAL_SHAPES = {
     "series/aware": "S1 I T",
     "series/abandoned": "S1 I T",
@@ -83,10 +84,14 @@ OPTIONAL_SHAPES = {
     "events/kind": "E",
     "events/target": "E",
     "events/affected": "E",
+    "policy/event": "P",
+    "policy/action": "P",
+    "policy/spending": "S1 P T",
     **{f"summary/{name}": "I" for name in SUMMARY_METRICS},
 }
 # Datasets whose length defines a dimension when present.
-DIMENSION_SOURCES = {"F": "legal_forms/name", "C": "clusters/name", "E": "events/step"}
+DIMENSION_SOURCES = {"F": "legal_forms/name", "C": "clusters/name", "E": "events/step",
+                     "P": "policy/event"}
 # The dimension names of the shape letters of series (schema 3 names them in the file).
 DIMENSION_NAMES = {"S1": "step", "I": "innovation", "T": "territory", "F": "legal_form",
                    "K": "cluster"}
