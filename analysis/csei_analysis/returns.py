@@ -154,8 +154,15 @@ def plot_returns(table: pd.DataFrame, path=None, title_note=""):
     from .plots import _figure, _save
 
     sel = table[(table.territory == "total") & (table.innovation == "all")]
-    adopters = sel[sel.outcome == "adopters"].sort_values("per_million_eur", na_position="first")
+    adopters = sel[sel.outcome == "adopters"].copy()
+    # Savings (cuts) are not levers that pay: they go below the ranked levers, in grey, and
+    # their figure is what each million saved loses.
+    adopters["saving"] = adopters.extra_spending_eur < 0
+    adopters = adopters.sort_values(["saving", "per_million_eur"], ascending=[False, True],
+                                    na_position="first")
     order = list(adopters.variant)
+    saving = dict(zip(adopters.variant, adopters.saving))
+    labels = [f"{v}\n(a saving: lost per M EUR saved)" if saving[v] else v for v in order]
     fig = _figure(figsize=(13, 0.6 * max(len(order), 2) + 2.2))
     axes = fig.subplots(1, len(OUTCOMES), squeeze=False)[0]
     for ax, (outcome, (_, label)) in zip(axes, OUTCOMES.items()):
@@ -166,13 +173,14 @@ def plot_returns(table: pd.DataFrame, path=None, title_note=""):
         high = part.per_million_high.to_numpy(dtype=float)
         err = np.vstack([np.where(np.isfinite(low), value - low, 0),
                          np.where(np.isfinite(high), high - value, 0)])
-        ax.barh(y, np.nan_to_num(value), xerr=err, color=["C2" if v >= 0 else "C3" for v in
-                                                         np.nan_to_num(value)], capsize=4)
+        colours = ["C7" if saving[v] else "C2" if x >= 0 else "C3"
+                   for v, x in zip(order, np.nan_to_num(value))]
+        ax.barh(y, np.nan_to_num(value), xerr=err, color=colours, capsize=4)
         for yy, v in zip(y, value):
             if not np.isfinite(v):
                 ax.text(0, yy, "  no extra spending", va="center", fontsize="small")
         ax.axvline(0, color="black", linewidth=0.8)
-        ax.set_yticks(y, order if ax is axes[0] else [""] * len(order))
+        ax.set_yticks(y, labels if ax is axes[0] else [""] * len(order))
         ax.set_xlabel(f"{label} per million EUR")
         ax.grid(True, axis="x", alpha=0.3)
     fig.suptitle("Levers ranked by return (95 % intervals over paired replicates)"
