@@ -1,4 +1,5 @@
-// output/SCHEMA.md's series, summary and policy tables are the ones generated from the declarations.
+// output/SCHEMA.md's series, summary and policy tables are the ones generated from the
+// declarations.
 #include "helpers.hpp"
 #include "output/schema.hpp"
 

@@ -210,8 +210,8 @@ TEST_CASE("the baseline's organisation sizes add up to the employment its scale 
           "[world][scale]") {
   // One model organisation stands for `represents` real entities of a real entity's size, so
   // the model's jobs x represents must be the social-economy employment of the table.
-  const Scenario s = load_scenario(
-      csei::test::source_dir() / "scenarios" / "baseline_eu27.toml", {});
+  const Scenario s =
+      load_scenario(csei::test::source_dir() / "scenarios" / "baseline_eu27.toml", {});
   const World w = build_world(s);
   double jobs = 0, employment = 0;
   for (const auto j : w.organisations.jobs)
