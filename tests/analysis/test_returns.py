@@ -101,3 +101,16 @@ def test_compare_prints_returns(seeded, tmp_path):
     assert "Returns per million euros" in r.stdout and "illustrative, not calibrated" in r.stdout
     assert (tmp_path / "compare_returns.png").is_file()
     assert (tmp_path / "compare_returns.csv").is_file()
+
+
+def test_real_world_figures_next_to_model_figures(seeded):
+    from csei_analysis.describe import describe
+    from csei_analysis.metrics import real_figures, represents, summary_table
+
+    with open_run(seeded["variant"][0]) as run:
+        assert represents(run) == 10
+        assert any("stands for 10 real entities" in s for s in describe(run))
+        table = summary_table(run)
+        real = real_figures(table, represents(run))
+        assert (real["adopters"] == 10 * table["adopters"]).all()
+        assert (real["jobs"] == 10 * table["jobs"]).all()
