@@ -152,6 +152,8 @@ def _compare(args) -> int:
         outdir.mkdir(parents=True, exist_ok=True)
         plot_compare(groups, outdir / COMPARE_PNG)
         returns = returns_table(groups, pairing)
+        if not returns.empty and not (returns.extra_spending_eur.abs() > 0).any():
+            returns = returns.iloc[0:0]  # no policy spending on either side: nothing to return
         if not returns.empty:
             plot_returns(returns, outdir / RETURNS_PNG, ILLUSTRATIVE)
     table.to_csv(outdir / COMPARE_CSV, index=False)
