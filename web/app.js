@@ -497,8 +497,8 @@ function drawTable(shown) {
     tr.append(el('td', { class: 'num final-share', 'data-value': s.final_share }, pct(s.final_share)));
     tr.append(el('td', { class: 'num' }, s.steps_to_50 === null ? 'not reached' : fmtYears(years(s.steps_to_50, run.steps_per_year))));
     tr.append(el('td', { class: 'num' }, s.member_share === null ? '–' : `${pct(s.member_share)} / ${pct(s.nonmember_share)}`));
-    const lead = run.territories.find((t) => t.code === s.leading_territory);
-    tr.append(el('td', {}, lead ? `${lead.name} (${pct(s.leading_share)})` : '–'));
+    const first = run.territories.find((t) => t.code === s.first_territory_50);
+    tr.append(el('td', {}, first ? `${first.name} (${fmtYears(years(s.first_step_50, run.steps_per_year))})` : '–'));
     tbody.append(tr);
   }
 }

@@ -147,7 +147,16 @@ def _compare(args) -> int:
         compare_metrics,
         format_comparison,
         make_groups,
+        pairing,
         plot_compare,
+    )
+    from .returns import (
+        ILLUSTRATIVE,
+        RETURNS_CSV,
+        RETURNS_PNG,
+        format_returns,
+        plot_returns,
+        returns_table,
     )
 
     outdir = args.outdir or sets[0][0].parent / f"{sets[0][0].stem}_compare"
@@ -161,16 +170,30 @@ def _compare(args) -> int:
 
             by_level = outdir / f"compare_by_{args.level}.csv"
             compare_by_territory(groups, args.level).to_csv(by_level, index=False)
+        returns = returns_table(groups, pairing)
+        if not returns.empty and not (returns.extra_spending_eur.abs() > 0).any():
+            returns = returns.iloc[0:0]  # no policy spending on either side: nothing to return
+        if not returns.empty:
+            plot_returns(returns, outdir / RETURNS_PNG, ILLUSTRATIVE)
     table.to_csv(outdir / COMPARE_CSV, index=False)
     shown = format_comparison(table)
     for label, rows in shown.groupby("variant", sort=False):
         print(f"{label} vs {groups[0].label}:")
         print(rows.drop(columns="variant").to_string(index=False))
         print()
+    if not returns.empty:
+        returns.to_csv(outdir / RETURNS_CSV, index=False)
+        print(f"Returns per million euros of extra policy spending (real figures; "
+              f"95 % intervals over paired replicates; {ILLUSTRATIVE}):")
+        print(format_returns(returns).to_string(index=False))
+        print()
     print(outdir / COMPARE_PNG)
     print(outdir / COMPARE_CSV)
     if args.level != "territory":
         print(outdir / f"compare_by_{args.level}.csv")
+    if not returns.empty:
+        print(outdir / RETURNS_PNG)
+        print(outdir / RETURNS_CSV)
     return 0
 
 

@@ -90,6 +90,11 @@ def describe(run: Run) -> list[str]:
     elif links:
         sentence += f", linked by {links:,} partnerships ({network.get('kind', 'network')})"
     out.append(sentence + ".")
+    represents = float(attrs.get("represents", 1.0))
+    if represents != 1.0:
+        out.append(f"Each model organisation stands for {represents:g} real entities "
+                   f"({organisations * represents:,.0f} in all): real-world adopters, jobs and "
+                   f"impact are the model's times {represents:g}.")
 
     step = STEP_LENGTHS.get(run.steps_per_year, f"1/{run.steps_per_year:g} of a year")
     years = run.steps / run.steps_per_year

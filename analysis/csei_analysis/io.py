@@ -1,4 +1,4 @@
-"""Opening and validating csei run files (HDF5, schema versions 1, 2 and 3).
+"""Opening and validating csei run files (HDF5, schema versions 1 to 4).
 
 Validation looks only at attributes, dataset presence and shapes, so opening
 a large run is cheap; a dataset is read on first access, then cached, and the
@@ -22,7 +22,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-SUPPORTED_SCHEMA_VERSIONS = (1, 2, 3)
+SUPPORTED_SCHEMA_VERSIONS = (1, 2, 3, 4)
 
 REQUIRED_ATTRS = ("steps", "steps_per_year")
 TERRITORY_DATASETS = (
@@ -56,7 +56,8 @@ SUMMARY_METRICS = (
 
 # Schema 2 datasets: name -> shape in the letters S1 (steps + 1), I (innovations),
 # T (territories), F (legal forms), C (clusters at the end), K (cluster slots of the series:
-# K >= C, as slots for clusters that emergence or events could found may stay unused), E (events).
+# K >= C, as slots for clusters that emergence or events could found may stay unused), E (events
+# as applied), P (the scenario's [[events]] entries, schema 4's /policy).
 OPTIONAL_SHAPES = {
     "series/aware": "S1 I T",
     "series/abandoned": "S1 I T",
@@ -66,6 +67,9 @@ OPTIONAL_SHAPES = {
     "series/jobs": "S1 I T",
     "series/impact": "S1 I T",
     "series/transfers": "S1 I T",
+    "series/bridge_transfers": "S1 I T",
+    "series/distant_transfers": "S1 I T",
+    "series/suited_members": "S1 I T",
     "series/cluster_members": "S1 K",
     "series/cluster_adopters": "S1 I K",
     "legal_forms/name": "F",
@@ -83,11 +87,14 @@ OPTIONAL_SHAPES = {
     "territories/parent": "T",
     "parents/code": "P",
     "parents/name": "P",
+    "policy/event": "Q",
+    "policy/action": "Q",
+    "policy/spending": "S1 Q T",
     **{f"summary/{name}": "I" for name in SUMMARY_METRICS},
 }
 # Datasets whose length defines a dimension when present.
 DIMENSION_SOURCES = {"F": "legal_forms/name", "C": "clusters/name", "E": "events/step",
-                     "P": "parents/code"}
+                     "P": "parents/code", "Q": "policy/event"}
 # The dimension names of the shape letters of series (schema 3 names them in the file).
 DIMENSION_NAMES = {"S1": "step", "I": "innovation", "T": "territory", "F": "legal_form",
                    "K": "cluster"}
@@ -363,7 +370,11 @@ class Run:
             for name, obj in self._file["summary"].items():
                 if isinstance(obj, h5py.Dataset):
                     datasets[f"summary/{name}"] = obj
-                    expected[f"summary/{name}"] = (self.n_innovations,)
+                    # Schema 4: per-territory summaries are [I, T].
+                    per_territory = self.schema_version >= 4 and name.startswith("territory_")
+                    expected[f"summary/{name}"] = (
+                        (self.n_innovations, self.n_territories) if per_territory
+                        else (self.n_innovations,))
         for name in SERIES_DATASETS:
             if self._series_dims.get(name) != ("step", "innovation", "territory"):
                 raise self._error(f"dataset '/{name}' has dimensions "

@@ -17,11 +17,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from .compare import Group, compare_metrics, format_comparison, make_groups, plot_compare
+from .compare import (Group, compare_metrics, format_comparison, make_groups, pairing,
+                      plot_compare)
 from .describe import describe, scenario_diff, scenario_key
 from .io import RunFileError, open_run
 from .levels import at_level
-from .metrics import format_table, summary_table
+from .metrics import format_table, real_figures, represents, summary_table
+from .returns import ILLUSTRATIVE, format_returns, plot_returns, returns_table, spending
 from .plots import iter_figures
 
 MAX_GIF_BYTES = 4_000_000
@@ -88,6 +90,10 @@ def _header(groups: list[Group], compared: bool) -> str:
     return (
         f"<h1>csei report</h1>\n<p>Simulation of innovation diffusion among social-economy "
         f"organisations. Report generated {now} by csei_analysis.</p>\n"
+        f'<p class="note"><b>Results are {ILLUSTRATIVE}.</b> No parameter of these runs was '
+        f"calibrated against observed data: the shipped scenarios and the policy cost defaults "
+        f"are assumptions, so the figures show mechanisms and orders of magnitude, not "
+        f"forecasts.</p>\n"
         f"<ul>{link}{items}</ul>\n"
     )
 
@@ -102,6 +108,17 @@ def _comparison(groups: list[Group]) -> str:
     parts.append(_figure(plot_compare(groups), "Adoption share of each scenario (top) and "
                          "difference from the base (bottom); bands are 95 % confidence "
                          "intervals of the mean over replicates."))
+    returns = returns_table(groups, pairing)
+    spent = not returns.empty and returns.extra_spending_eur.abs().max() > 0
+    if spent:
+        parts.append("<h3>Returns per million euros of extra policy spending</h3>")
+        parts.append(f'<p class="note">Real figures (model x represents; euros from '
+                     f"/policy), all innovations and territories, 95 % intervals over paired "
+                     f"replicates; a negative spending is a saving, and its figures are what each "
+                     f"million saved loses. {ILLUSTRATIVE.capitalize()}.</p>")
+        parts.append(_table(format_returns(returns), index=False))
+        parts.append(_figure(plot_returns(returns, title_note=ILLUSTRATIVE),
+                             "Levers ranked by additional adopters per million euros."))
     shown = format_comparison(compare_metrics(groups))
     for label, rows in shown.groupby("variant", sort=False):
         parts.append(f"<h3>Summary metrics: {_e(label)} vs {_e(base.label)}</h3>")
@@ -131,6 +148,17 @@ def _scenario(group: Group, k: int, step, notes: list[str], level="territory") -
         parts.append(f"<h3>Summary (mean of {len(tables)} replicates)</h3>")
         summary = pd.concat(tables).groupby(level=0, sort=False).mean()
     parts.append(_table(format_table(summary).T))
+    scale = represents(run)
+    if scale != 1.0:
+        real = real_figures(summary, scale)
+        parts.append(f"<h3>Real-world figures</h3><p>One model organisation stands for "
+                     f"{scale:g} real entities: model figures above, real ones (x {scale:g}) "
+                     f"here ({ILLUSTRATIVE}).</p>")
+        parts.append(_table(real.applymap(lambda v: f"{v:,.0f}").T))
+    cost = sum(float(spending(r).sum()) for r in group.runs) / len(group.runs)
+    if run.has("policy/spending"):
+        parts.append(f"<p>Policy spending: {cost / 1e6:,.2f} million euros (real, "
+                     f"[policy_costs]; {ILLUSTRATIVE}).</p>")
 
     events = _events(run)
     if events is not None:

@@ -41,12 +41,21 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-/// A JSON number with enough digits to round-trip, or null for NaN and infinities.
+/// A JSON number: integers as integers, other values with 6 significant digits (shares to a
+/// millionth, euros to the euro in the millions), null for NaN and infinities.
 std::string json_number(double v) {
   if (!std::isfinite(v)) return "null";
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%.17g", v);
+  if (v == std::floor(v) && std::fabs(v) < 9.007199254740992e15)
+    std::snprintf(buf, sizeof buf, "%.0f", v);
+  else
+    std::snprintf(buf, sizeof buf, "%.6g", v);
   return buf;
+}
+
+/// A metric in JSON: null for "never" (a step metric at -1) and for NaN.
+std::string json_metric(const MetricDef& m, double v) {
+  return m.step && v < 0 ? "null" : json_number(v);
 }
 
 std::string with_commas(std::int64_t v) {
@@ -216,28 +225,44 @@ int command_run(const RunOptions& o) {
     const double total_s = seconds_since(t0);
 
     if (json) {
+      const double scale = s.organisations.represents;
+      const auto code_or_null = [&](int t) {
+        return t < 0 ? std::string("null")
+                     : quote_text(s.territories[static_cast<std::size_t>(t)].code);
+      };
       std::cout << "{\"output\": " << quote_text(out) << ", \"scenario\": " << quote_text(s.name)
                 << ", \"seed\": " << s.seed << ", \"threads\": " << threads
                 << ", \"organisations\": " << world.organisation_count()
+                << ", \"represents\": " << json_number(scale)
                 << ", \"links\": " << (world.network.complete ? -1 : world.network.link_count())
-                << ", \"steps\": " << s.steps << ", \"seconds\": {\"build\": " << build_s
-                << ", \"run\": " << run_s << ", \"total\": " << total_s << "}, \"innovations\": [";
+                << ", \"steps\": " << s.steps
+                << ", \"policy_spending_eur\": " << json_number(std::round(result.policy_spending))
+                << ", \"seconds\": {\"build\": " << json_number(build_s)
+                << ", \"run\": " << json_number(run_s) << ", \"total\": " << json_number(total_s)
+                << "}, \"innovations\": [";
       for (std::size_t k = 0; k < results.size(); ++k) {
         const auto& r = results[k];
         std::cout << (k ? ", " : "") << "{\"name\": " << quote_text(r.name)
-                  << ", \"adopters\": " << r.adopters << ", \"final_share\": " << r.final_share
-                  << ", \"steps_to_50\": "
+                  << ", \"adopters\": " << r.adopters
+                  << ", \"final_share\": " << json_number(r.final_share) << ", \"steps_to_50\": "
                   << (r.steps_to_50 < 0 ? "null" : std::to_string(r.steps_to_50))
-                  << ", \"leading_territory\": "
-                  << (r.leading_territory < 0
-                          ? std::string("null")
-                          : quote_text(
-                                s.territories[static_cast<std::size_t>(r.leading_territory)].code))
-                  << ", \"leading_share\": " << r.leading_share << ", \"metrics\": {";
+                  << ", \"first_territory_10\": " << code_or_null(r.first_territory_10)
+                  << ", \"first_territory_50\": " << code_or_null(r.first_territory_50)
+                  << ", \"metrics\": {";
         const auto values = metric_values(r);
+        const auto defs = summary_metrics();
         for (std::size_t m = 0; m < values.size(); ++m)
           std::cout << (m ? ", " : "") << '"' << metric_names()[m]
-                    << "\": " << json_number(values[m]);
+                    << "\": " << json_metric(defs[m], values[m]);
+        // Real-world figures: model figures x the real entities a model organisation stands for.
+        std::cout << "}, \"real\": {";
+        bool first = true;
+        for (std::size_t m = 0; m < values.size(); ++m) {
+          if (!defs[m].real) continue;
+          std::cout << (first ? "" : ", ") << '"' << metric_names()[m]
+                    << "\": " << json_number(values[m] * scale);
+          first = false;
+        }
         std::cout << "}}";
       }
       std::cout << "]}\n";
@@ -251,24 +276,33 @@ int command_run(const RunOptions& o) {
                   build_s);
       std::printf("run:   %lld steps of %.3g years in %.2f s\n\n", static_cast<long long>(s.steps),
                   s.step_years(), run_s);
-      std::printf("%-26s %10s %7s %15s %17s %13s\n", "innovation", "adopters", "share",
-                  "50% at step", "leading", "cluster adv.");
+      std::printf("%-26s %10s %7s %7s %15s %17s %13s\n", "innovation", "adopters", "share",
+                  "suited", "50% at step", "first to 50%", "cluster adv.");
       for (const auto& r : results) {
         char at50[32] = "not reached";
         if (r.steps_to_50 >= 0)
           std::snprintf(at50, sizeof at50, "%lld (yr %.1f)", static_cast<long long>(r.steps_to_50),
                         static_cast<double>(r.steps_to_50) * s.step_years());
         char lead[64] = "-";
-        if (r.leading_territory >= 0)
-          std::snprintf(lead, sizeof lead, "%s (%.3f)",
-                        s.territories[static_cast<std::size_t>(r.leading_territory)].code.c_str(),
-                        r.leading_share);
+        if (r.first_territory_50 >= 0)
+          std::snprintf(lead, sizeof lead, "%s (yr %.1f)",
+                        s.territories[static_cast<std::size_t>(r.first_territory_50)].code.c_str(),
+                        static_cast<double>(r.first_step_50) * s.step_years());
         char adv[32] = "-";
         if (std::isfinite(r.cluster_advantage))
           std::snprintf(adv, sizeof adv, "%+.3f", r.cluster_advantage);
-        std::printf("%-26s %10s %7.3f %15s %17s %13s\n", r.name.c_str(),
-                    with_commas(r.adopters).c_str(), r.final_share, at50, lead, adv);
+        std::printf("%-26s %10s %7.3f %7.3f %15s %17s %13s\n", r.name.c_str(),
+                    with_commas(r.adopters).c_str(), r.final_share, r.suited_share, at50, lead,
+                    adv);
       }
+      if (s.organisations.represents != 1.0)
+        std::printf("\none model organisation stands for %g real entities: real adopters, jobs and "
+                    "impact are these figures x %g\n",
+                    s.organisations.represents, s.organisations.represents);
+      if (!s.events.empty())
+        std::printf(
+            "policy spending: %s EUR (real euros, [policy_costs])\n",
+            with_commas(static_cast<std::int64_t>(std::llround(result.policy_spending))).c_str());
       std::printf("\noutput: %s (%.2f s in all)\n", out.c_str(), total_s);
     }
     return kExitOk;
@@ -379,6 +413,9 @@ int command_schema(const std::string& table) {
   if (table == "all") std::cout << '\n';
   if (table == "summary" || table == "all")
     std::cout << begin_marker("summary") << summary_markdown() << end_marker("summary");
+  if (table == "all") std::cout << '\n';
+  if (table == "policy" || table == "all")
+    std::cout << begin_marker("policy") << policy_markdown() << end_marker("policy");
   return kExitOk;
 }
 

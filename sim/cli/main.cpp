@@ -51,7 +51,7 @@ int main(int argc, char** argv) {
   auto* schema_cmd = app.add_subcommand(
       "schema", "Print output/SCHEMA.md's series and summary tables from their declarations");
   schema_cmd->group(""); // hidden: for maintaining the documentation
-  schema_cmd->add_option("table", schema_table, "Which table: series, summary or all")
+  schema_cmd->add_option("table", schema_table, "Which table: series, summary, policy or all")
       ->check(CLI::IsMember({"series", "summary", "all"}));
 
   const auto run_sweep_command = add_sweep_commands(app);

@@ -47,7 +47,22 @@ void Simulation::apply(std::size_t k, std::span<const OrgId> list, int sign,
     }
     if (sign > 0) {
       ++o.new_adopters[x];
-      if (!transfer.empty() && transfer[a]) ++o.transfers[x];
+      if (!transfer.empty() && transfer[a]) {
+        ++o.transfers[x];
+        ++(transfer[a] == 1 ? o.bridge_transfers : o.distant_transfers)[x];
+      }
+      // Adoptions that policy pays for: the subsidised share of the cost, a procurement
+      // contract for a social-economy adopter where procurement favours it.
+      const std::size_t cell = x * F_ + static_cast<std::size_t>(orgs.form[i]);
+      const InnovationSpec& inn = scenario_.innovations[k];
+      const PolicyCosts& pc = scenario_.costs;
+      if (state_.subsidy_event[cell] >= 0 && state_.subsidy[cell] > 0)
+        spend(static_cast<std::size_t>(state_.subsidy_event[cell]), t,
+              state_.subsidy[cell] * inn.cost * pc.cost_unit);
+      if (state_.bonus_event[cell] >= 0 && state_.appeal_bonus[cell] > 0 &&
+          has_form(kSocialEconomyForms, orgs.form[i]))
+        spend(static_cast<std::size_t>(state_.bonus_event[cell]), t,
+              state_.appeal_bonus[cell] * pc.procurement_contract);
       if (st.aware_at.empty()) { // adoption implies awareness; nobody adopts twice
         ++o.aware[x];
       } else if (st.aware_at[i] == AdoptionState::kNever) {

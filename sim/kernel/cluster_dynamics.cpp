@@ -45,11 +45,14 @@ void Simulation::join(std::size_t i, std::int32_t c) {
   ++state_.cluster_size[uc];
   ++state_.counts.cluster_members[uc];
   ++state_.counts.members[static_cast<std::size_t>(ti)];
-  for (std::size_t k = 0; k < I_; ++k)
+  for (std::size_t k = 0; k < I_; ++k) {
+    if (old == kNoCluster && has_form(scenario_.innovations[k].suits, orgs.form[i]))
+      ++state_.counts.suited_members[k * T_ + static_cast<std::size_t>(ti)];
     if (state_.innovations[k].adopted(i)) {
       ++state_.counts.member_adopters[k * T_ + static_cast<std::size_t>(ti)];
       ++state_.counts.cluster_adopters[k * state_.cluster_slots + uc];
     }
+  }
 }
 
 std::int32_t Simulation::new_cluster(ClusterInfo info) {

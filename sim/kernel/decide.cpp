@@ -176,13 +176,15 @@ void Simulation::decide_with(std::size_t k, const Rule& rule) {
         adopted_at[i] = s;
         if (!abandon_on) settled[w] |= std::uint64_t{1} << (i & 63);
         adopt.push_back(id);
-        bool via_elsewhere = false; // decisive influence through a bridge or distant link
+        // The decisive influence: 0 within the territory or cluster, 1 through a bridge link,
+        // 2 through a distant link (a transfer from elsewhere).
+        std::uint8_t via = 0;
         if (!complete && total(counts[i]) > 0) {
           static constexpr std::array<double, kLinkClasses> kPlain{1.0, 1.0, 1.0, 1.0};
           const LinkClass d = decisive_class(counts[i], c == kNoCluster ? kPlain : weights(c));
-          via_elsewhere = d == LinkClass::bridge || d == LinkClass::distant;
+          via = d == LinkClass::bridge ? 1 : d == LinkClass::distant ? 2 : 0;
         }
-        transfer.push_back(via_elsewhere);
+        transfer.push_back(via);
       }
     }
   });

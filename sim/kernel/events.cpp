@@ -39,6 +39,14 @@ void Simulation::apply_events() {
     std::int64_t affected = 0;
     Stream rng = StreamKey(scenario_.seed, Purpose::events, static_cast<std::uint64_t>(state_.step))
                      .stream(e);
+    const PolicyCosts& pc = scenario_.costs;
+    const double place_year = pc.facilitator_year / pc.members_per_facilitator;
+    const auto commit = [&](std::size_t t, double euros_per_year) {
+      if (euros_per_year != 0.0) state_.commitments.push_back({e, t, euros_per_year});
+    };
+    const auto home = [&](std::size_t c) {
+      return static_cast<std::size_t>(state_.clusters[c].territory);
+    };
     const auto each_cell = [&](FormSet forms, const auto& f) {
       for (const auto k : innovations)
         for (const auto t : territories)
@@ -47,33 +55,52 @@ void Simulation::apply_events() {
     };
     switch (ev.action) {
     case A::fund_facilitation:
-      for (const auto c : targets)
+      for (const auto c : targets) {
         state_.clusters[c].capacity += ev.value;
+        commit(home(c), ev.value * place_year);
+      }
       affected = static_cast<std::int64_t>(targets.size());
       break;
     case A::cut_funding:
-      for (const auto c : targets)
+      for (const auto c : targets) {
+        commit(home(c), -ev.value * state_.clusters[c].capacity * place_year);
         state_.clusters[c].capacity *= 1.0 - ev.value;
+      }
       each_cell(ev.forms, [&](std::size_t x) { state_.subsidy[x] *= 1.0 - ev.value; });
       affected = static_cast<std::int64_t>(targets.size());
       break;
     case A::open_bridges:
-      for (const auto c : targets)
-        state_.clusters[c].openness = std::clamp(state_.clusters[c].openness + ev.value, 0.0, 1.0);
+      for (const auto c : targets) {
+        const double before = state_.clusters[c].openness;
+        state_.clusters[c].openness = std::clamp(before + ev.value, 0.0, 1.0);
+        // A programme per cluster pair: each cluster and each of its bridging partners.
+        const double pairs = scenario_.rules.bridging ? scenario_.rules.bridge_partners : 0.0;
+        commit(home(c), (state_.clusters[c].openness - before) * pairs * pc.bridging_pair_year);
+      }
       affected = static_cast<std::int64_t>(targets.size());
       break;
     case A::subsidise_cost:
-      each_cell(ev.forms, [&](std::size_t x) { state_.subsidy[x] = ev.value; });
+      each_cell(ev.forms, [&](std::size_t x) {
+        state_.subsidy[x] = ev.value;
+        state_.subsidy_event[x] = static_cast<std::int32_t>(e);
+      });
       affected = static_cast<std::int64_t>(territories.size());
       break;
     case A::public_procurement:
-      each_cell(static_cast<FormSet>(ev.forms & kSocialEconomyForms),
-                [&](std::size_t x) { state_.appeal_bonus[x] += ev.value; });
+      each_cell(static_cast<FormSet>(ev.forms & kSocialEconomyForms), [&](std::size_t x) {
+        state_.appeal_bonus[x] += ev.value;
+        state_.bonus_event[x] = static_cast<std::int32_t>(e);
+      });
       affected = static_cast<std::int64_t>(territories.size());
       break;
     case A::raise_support:
-      for (const auto t : territories)
-        state_.support[t] = std::clamp(state_.support[t] + ev.value, 0.0, 1.0);
+      for (const auto t : territories) {
+        const double before = state_.support[t];
+        state_.support[t] = std::clamp(before + ev.value, 0.0, 1.0);
+        const auto orgs_t =
+            static_cast<double>(world_.territory_begin[t + 1] - world_.territory_begin[t]);
+        commit(t, (state_.support[t] - before) * orgs_t * pc.support_year);
+      }
       affected = static_cast<std::int64_t>(territories.size());
       break;
     case A::seed_adopters:
@@ -94,6 +121,9 @@ void Simulation::apply_events() {
           }
         auto chosen = detail::sample(std::move(pool), ev.count, rng);
         affected += static_cast<std::int64_t>(chosen.size());
+        for (const OrgId i : chosen)
+          spend(e, static_cast<std::size_t>(orgs.territory[static_cast<std::size_t>(i)]),
+                pc.seeded_adopter);
         force_adopt(k, std::move(chosen));
       }
       break;
@@ -131,6 +161,7 @@ void Simulation::apply_events() {
         for (const auto i : group)
           join(i, c);
         affected = static_cast<std::int64_t>(group.size());
+        spend(e, t, pc.founded_cluster);
       }
       break;
     }
@@ -165,6 +196,17 @@ void Simulation::apply_events() {
     state_.events.push_back(
         {state_.step, action_name(ev.action), target.empty() ? "all" : target, affected});
   }
+}
+
+void Simulation::spend(std::size_t e, std::size_t t, double euros) {
+  // Model quantities stand for `represents` real ones each: real euros.
+  state_.counts.spending[e * T_ + t] += euros * scenario_.organisations.represents;
+}
+
+void Simulation::charge_commitments() {
+  const double dt = scenario_.step_years();
+  for (const Commitment& c : state_.commitments)
+    spend(c.event, c.territory, c.euros_per_year * dt);
 }
 
 } // namespace csei

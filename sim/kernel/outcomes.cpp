@@ -18,6 +18,9 @@ void Simulation::update_outcomes() {
 void Simulation::begin_step() {
   std::fill(state_.counts.new_adopters.begin(), state_.counts.new_adopters.end(), 0);
   std::fill(state_.counts.transfers.begin(), state_.counts.transfers.end(), 0);
+  std::fill(state_.counts.bridge_transfers.begin(), state_.counts.bridge_transfers.end(), 0);
+  std::fill(state_.counts.distant_transfers.begin(), state_.counts.distant_transfers.end(), 0);
+  std::fill(state_.counts.spending.begin(), state_.counts.spending.end(), 0.0);
 }
 
 StepCounts Simulation::counts() const {
@@ -37,6 +40,10 @@ StepCounts Simulation::counts() const {
   c.jobs = o.jobs;
   c.impact = o.impact;
   c.transfers = o.transfers;
+  c.bridge_transfers = o.bridge_transfers;
+  c.distant_transfers = o.distant_transfers;
+  c.suited_members = o.suited_members;
+  c.spending = o.spending;
   c.cluster_members = o.cluster_members;
   c.cluster_adopters = o.cluster_adopters;
   return c;

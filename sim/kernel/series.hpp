@@ -17,13 +17,13 @@
 namespace csei {
 
 /// The axes of a series after `step`; each is a dimension scale of the same name in the file.
-enum class SeriesDim : std::uint8_t { innovation, territory, cluster, legal_form };
+enum class SeriesDim : std::uint8_t { innovation, territory, cluster, legal_form, event };
 
-inline constexpr std::array<std::string_view, 4> kSeriesDimNames = {"innovation", "territory",
-                                                                    "cluster", "legal_form"};
+inline constexpr std::array<std::string_view, 5> kSeriesDimNames = {
+    "innovation", "territory", "cluster", "legal_form", "event"};
 /// The letters SCHEMA.md writes shapes with: I innovations, T territories, C cluster slots,
-/// F legal forms.
-inline constexpr std::array<std::string_view, 4> kSeriesDimLetters = {"I", "T", "C", "F"};
+/// F legal forms, E the scenario's events (`[[events]]` entries, in file order).
+inline constexpr std::array<std::string_view, 5> kSeriesDimLetters = {"I", "T", "C", "F", "E"};
 
 [[nodiscard]] constexpr std::string_view dim_name(SeriesDim d) {
   return kSeriesDimNames[static_cast<std::size_t>(d)];
@@ -31,7 +31,8 @@ inline constexpr std::array<std::string_view, 4> kSeriesDimLetters = {"I", "T", 
 
 enum class SeriesType : std::uint8_t { int64, float64 };
 
-/// One series: a dataset [S+1, dims...] in /series, one row per step.
+/// One series: a dataset [S+1, dims...] in /series (kSeries) or /policy (kPolicySeries), one row
+/// per step.
 struct SeriesDef {
   using IntRow = std::span<const std::int64_t> StepCounts::*;
   using RealRow = std::span<const double> StepCounts::*;
@@ -88,9 +89,19 @@ inline constexpr std::array kSeries = {
     SeriesDef{"adopters_by_form", {SeriesDim::innovation, SeriesDim::legal_form}, &StepCounts::adopters_by_form, "organisations", "adopters by legal form"},
     SeriesDef{"jobs", {SeriesDim::innovation, SeriesDim::territory}, &StepCounts::jobs, "jobs", "jobs created by adoption: adopters x the innovation's jobs_per_adopter"},
     SeriesDef{"impact", {SeriesDim::innovation, SeriesDim::territory}, &StepCounts::impact, "impact unit of the scenario (e.g. t CO2e a year)", "ecological impact of adopters: impact_per_job x the adopters' jobs"},
-    SeriesDef{"transfers", {SeriesDim::innovation, SeriesDim::territory}, &StepCounts::transfers, "organisations", "adoptions during the step whose decisive influence (largest weighted adopted count) came through a bridge or distant link"},
+    SeriesDef{"transfers", {SeriesDim::innovation, SeriesDim::territory}, &StepCounts::transfers, "organisations", "adoptions during the step whose decisive influence (largest weighted adopted count) came through a bridge or distant link (bridge_transfers + distant_transfers)"},
+    SeriesDef{"bridge_transfers", {SeriesDim::innovation, SeriesDim::territory}, &StepCounts::bridge_transfers, "organisations", "adoptions during the step whose decisive influence came through a bridge link (between members of two clusters)"},
+    SeriesDef{"distant_transfers", {SeriesDim::innovation, SeriesDim::territory}, &StepCounts::distant_transfers, "organisations", "adoptions during the step whose decisive influence came through a distant link (another territory, outside clusters)"},
+    SeriesDef{"suited_members", {SeriesDim::innovation, SeriesDim::territory}, &StepCounts::suited_members, "organisations", "cluster members of the legal forms the innovation suits"},
     SeriesDef{"cluster_members", {SeriesDim::cluster}, &StepCounts::cluster_members, "organisations", "members per cluster slot"},
     SeriesDef{"cluster_adopters", {SeriesDim::innovation, SeriesDim::cluster}, &StepCounts::cluster_adopters, "organisations", "adopters per cluster slot"},
+    // clang-format on
+};
+
+/// The policy series, in /policy: what the policy events cost (output/SCHEMA.md, "Policy costs").
+inline constexpr std::array kPolicySeries = {
+    // clang-format off
+    SeriesDef{"spending", {SeriesDim::event, SeriesDim::territory}, &StepCounts::spending, "EUR", "public spending during the step by event and territory, in real euros (model quantities x [organisations] represents x the [policy_costs] unit costs)"},
     // clang-format on
 };
 
@@ -102,18 +113,24 @@ inline constexpr std::array kSeries = {
   for (std::size_t i = 0; i < kSeries.size(); ++i) {
     const SeriesDef& s = kSeries[i];
     if ((s.int_row == nullptr) == (s.real_row == nullptr) || s.name.empty()) return false;
+    if (s.has(SeriesDim::event)) return false; // the event axis belongs to /policy
     for (std::size_t j = 0; j < i; ++j)
       if (kSeries[j].name == s.name) return false;
     for (const auto c : coordinates)
       if (c == s.name) return false;
   }
+  for (const SeriesDef& s : kPolicySeries)
+    if ((s.int_row == nullptr) == (s.real_row == nullptr) || s.name.empty() || s.name == "event" ||
+        s.name == "action")
+      return false;
   return true;
 }
 static_assert(series_table_ok(), "kSeries: a series without its row, or a name used twice");
 
 /// The sizes of the series axes of one run.
 struct SeriesExtents {
-  std::size_t innovations = 0, territories = 0, clusters = 0, legal_forms = kLegalFormCount;
+  std::size_t innovations = 0, territories = 0, clusters = 0, legal_forms = kLegalFormCount,
+              events = 0;
 
   [[nodiscard]] constexpr std::size_t of(SeriesDim d) const {
     switch (d) {
@@ -125,6 +142,8 @@ struct SeriesExtents {
       return clusters;
     case SeriesDim::legal_form:
       return legal_forms;
+    case SeriesDim::event:
+      return events;
     }
     return 0;
   }

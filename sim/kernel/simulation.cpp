@@ -161,9 +161,19 @@ Simulation::Simulation(const Scenario& scenario, const World& world)
   st.subsidy.assign(I_ * T_ * F_, 0.0);
   st.appeal_bonus.assign(I_ * T_ * F_, 0.0);
 
-  for (auto* v :
-       {&o.adopters, &o.new_adopters, &o.aware, &o.abandoned, &o.member_adopters, &o.transfers})
+  st.subsidy_event.assign(I_ * T_ * F_, -1);
+  st.bonus_event.assign(I_ * T_ * F_, -1);
+
+  for (auto* v : {&o.adopters, &o.new_adopters, &o.aware, &o.abandoned, &o.member_adopters,
+                  &o.transfers, &o.bridge_transfers, &o.distant_transfers, &o.suited_members})
     v->assign(I_ * T_, 0);
+  o.spending.assign(scenario.events.size() * T_, 0.0);
+  for (const OrgId m : st.members) {
+    const auto i = static_cast<std::size_t>(m);
+    for (std::size_t k = 0; k < I_; ++k)
+      if (has_form(scenario.innovations[k].suits, orgs.form[i]))
+        ++o.suited_members[k * T_ + static_cast<std::size_t>(orgs.territory[i])];
+  }
   o.by_form.assign(I_ * F_, 0);
   o.cluster_adopters.assign(I_ * st.cluster_slots, 0);
   o.jobs.assign(I_ * T_, 0.0);
@@ -182,6 +192,7 @@ void Simulation::initialise() {
 void Simulation::step() {
   ++state_.step;
   begin_step();
+  charge_commitments();
   apply_events();
   launch_pioneers();
   recruitment();

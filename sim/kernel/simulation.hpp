@@ -33,14 +33,18 @@ struct StepCounts {
   std::span<const std::int64_t> new_adopters;                 // [I*T] adoptions during the step
   std::span<const std::int64_t> aware;                        // [I*T] aware or beyond (cumulative)
   std::span<const std::int64_t> abandoned;                    // [I*T] cumulative abandonments
-  std::span<const std::int64_t> member_adopters;  // [I*T] adopters that are cluster members
-  std::span<const std::int64_t> members;          // [T] cluster members
-  std::span<const std::int64_t> adopters_by_form; // [I*F]
-  std::span<const double> jobs;                   // [I*T] jobs created by adoption
-  std::span<const double> impact;                 // [I*T] ecological impact of adopters
-  std::span<const std::int64_t> transfers;        // [I*T] adoptions via bridge/distant links
-  std::span<const std::int64_t> cluster_members;  // [C]
-  std::span<const std::int64_t> cluster_adopters; // [I*C]
+  std::span<const std::int64_t> member_adopters;   // [I*T] adopters that are cluster members
+  std::span<const std::int64_t> members;           // [T] cluster members
+  std::span<const std::int64_t> adopters_by_form;  // [I*F]
+  std::span<const double> jobs;                    // [I*T] jobs created by adoption
+  std::span<const double> impact;                  // [I*T] ecological impact of adopters
+  std::span<const std::int64_t> transfers;         // [I*T] adoptions via bridge/distant links
+  std::span<const std::int64_t> bridge_transfers;  // [I*T] of which via bridge links
+  std::span<const std::int64_t> distant_transfers; // [I*T] of which via distant links
+  std::span<const std::int64_t> suited_members;    // [I*T] members of forms the innovation suits
+  std::span<const double> spending;                // [E*T] policy spending during the step, EUR
+  std::span<const std::int64_t> cluster_members;   // [C]
+  std::span<const std::int64_t> cluster_adopters;  // [I*C]
 };
 
 class Simulation {
@@ -78,6 +82,11 @@ private:
   template <class Rule>
   void decide_with(std::size_t k, const Rule& rule);
   void update_outcomes(); // outcomes.cpp
+  /// Standing policy commitments (facilitation, support, bridges) charged for the step
+  /// (events.cpp).
+  void charge_commitments();
+  /// Adds euros (real, before nothing else) to event e's spending in territory t this step.
+  void spend(std::size_t e, std::size_t t, double euros);
 
   // Changes of membership (cluster_dynamics.cpp).
   void join(std::size_t i, std::int32_t cluster);

@@ -52,9 +52,20 @@ struct AppliedEvent {
   std::int64_t affected;
 };
 
+/// A lever an event changed that costs money for as long as it holds (a funded facilitator
+/// place, raised support, a bridging programme): charged every step from the next one on.
+struct Commitment {
+  std::size_t event = 0;
+  std::size_t territory = 0;
+  double euros_per_year = 0; // negative for a cut (a saving)
+};
+
 /// Counts of the current step, [k * T + t] for innovation k and territory t, and so on.
 struct StepOutcomes {
   std::vector<std::int64_t> adopters, new_adopters, aware, abandoned, member_adopters, transfers;
+  std::vector<std::int64_t> bridge_transfers, distant_transfers; // [I*T] transfers split
+  std::vector<std::int64_t> suited_members;   // [I*T] members of forms the innovation suits
+  std::vector<double> spending;               // [E*T] policy spending during the step, EUR
   std::vector<std::int64_t> members;          // [T]
   std::vector<std::int64_t> by_form;          // [I*F]
   std::vector<std::int64_t> cluster_members;  // [C] per cluster slot
@@ -79,6 +90,10 @@ struct RunState {
   std::vector<double> support;      // [T]
   std::vector<double> subsidy;      // [I*T*F] share of the cost subsidised
   std::vector<double> appeal_bonus; // [I*T*F] public procurement
+  // Which event set a cell's subsidy or last added to its procurement bonus (-1: none), for
+  // charging adoptions to it; and the standing commitments of events.
+  std::vector<std::int32_t> subsidy_event, bonus_event; // [I*T*F]
+  std::vector<Commitment> commitments;
 
   std::vector<AdoptionState> innovations;
   std::vector<AppliedEvent> events;

@@ -20,23 +20,37 @@ double rogers(const InnovationSummary& s) {
   return s.rogers[Category];
 }
 
+template <auto Field>
+double step_field(const InnovationSummary& s) {
+  return static_cast<double>(s.*Field);
+}
+
 // clang-format off
 constexpr std::array kMetrics = {
-    // name, units, description, value
-    MetricDef{"adopters", "organisations", "current adopters at the end", field<&InnovationSummary::adopters>},
+    // name, units, description, value, a step (-1 never), stands for real entities
+    MetricDef{"adopters", "organisations", "current adopters at the end", field<&InnovationSummary::adopters>, false, true},
+    MetricDef{"suited", "organisations", "organisations of the legal forms the innovation suits", field<&InnovationSummary::suited>, false, true},
     MetricDef{"final_share", "share", "adopters at the end / all organisations", field<&InnovationSummary::final_share>},
-    MetricDef{"steps_to_10", "step", "first step with at least 10 % of all organisations adopted; -1 = never", field<&InnovationSummary::steps_to_10>},
-    MetricDef{"steps_to_50", "step", "first step with at least 50 % of all organisations adopted; -1 = never", field<&InnovationSummary::steps_to_50>},
-    MetricDef{"steps_to_90", "step", "first step with at least 90 % of all organisations adopted; -1 = never", field<&InnovationSummary::steps_to_90>},
-    MetricDef{"peak_step", "step", "step with the most new adopters (first on ties); -1 = none after step 0", field<&InnovationSummary::peak_step>},
-    MetricDef{"territories_reached", "territories", "territories with at least one adopter at the end", field<&InnovationSummary::territories_reached>},
-    MetricDef{"leading_share", "share", "highest adoption share of a territory at the end", field<&InnovationSummary::leading_share>},
+    MetricDef{"suited_share", "share", "adopters at the end / the organisations the innovation suits; NaN when it suits none", field<&InnovationSummary::suited_share>},
+    MetricDef{"steps_to_10", "step", "first step with at least 10 % of all organisations adopted; -1 = never", step_field<&InnovationSummary::steps_to_10>, true},
+    MetricDef{"steps_to_50", "step", "first step with at least 50 % of all organisations adopted; -1 = never", step_field<&InnovationSummary::steps_to_50>, true},
+    MetricDef{"steps_to_90", "step", "first step with at least 90 % of all organisations adopted; -1 = never", step_field<&InnovationSummary::steps_to_90>, true},
+    MetricDef{"peak_step", "step", "step with the most new adopters (first on ties); -1 = none after step 0", step_field<&InnovationSummary::peak_step>, true},
+    MetricDef{"territories_reached", "territories", "territories whose adopters at the end are at least [outcomes] reached_share (default 0.1) of the organisations there that the innovation suits", field<&InnovationSummary::territories_reached>},
+    MetricDef{"first_step_10", "step", "first step at which some territory with at least [outcomes] min_organisations (default 100) suited organisations has 10 % of them adopted (the territory: /summary/first_territory_10); -1 = never", step_field<&InnovationSummary::first_step_10>, true},
+    MetricDef{"first_step_50", "step", "likewise for 50 % (the territory: /summary/first_territory_50); -1 = never", step_field<&InnovationSummary::first_step_50>, true},
     MetricDef{"aware_share", "share", "organisations aware or beyond at the end / all organisations", field<&InnovationSummary::aware_share>},
-    MetricDef{"member_share", "share", "adoption share among cluster members at the end; NaN when there are none", field<&InnovationSummary::member_share>},
-    MetricDef{"nonmember_share", "share", "adoption share among non-members at the end; NaN when there are none", field<&InnovationSummary::nonmember_share>},
+    MetricDef{"member_share", "share", "adopters among the cluster members the innovation suits, at the end; NaN when there are none", field<&InnovationSummary::member_share>},
+    MetricDef{"nonmember_share", "share", "adopters among the non-members the innovation suits, at the end; NaN when there are none", field<&InnovationSummary::nonmember_share>},
     MetricDef{"cluster_advantage", "share", "member_share - nonmember_share; NaN when there are no members or no non-members", field<&InnovationSummary::cluster_advantage>},
-    MetricDef{"transfers", "organisations", "adoptions via bridge or distant links, whole run", field<&InnovationSummary::transfers>},
-    MetricDef{"abandoned", "organisations", "abandonments, whole run", field<&InnovationSummary::abandoned>},
+    MetricDef{"member_steps_to_50", "step", "first step with at least half the suited cluster members (as they are then) adopted; -1 = never", step_field<&InnovationSummary::member_steps_to_50>, true},
+    MetricDef{"nonmember_steps_to_50", "step", "first step with at least half the suited non-members adopted; -1 = never", step_field<&InnovationSummary::nonmember_steps_to_50>, true},
+    MetricDef{"transfers", "organisations", "adoptions via bridge or distant links, whole run (bridge_transfers + distant_transfers)", field<&InnovationSummary::transfers>, false, true},
+    MetricDef{"bridge_transfers", "organisations", "adoptions whose decisive influence came through a bridge link, whole run", field<&InnovationSummary::bridge_transfers>, false, true},
+    MetricDef{"distant_transfers", "organisations", "adoptions whose decisive influence came through a distant link, whole run", field<&InnovationSummary::distant_transfers>, false, true},
+    MetricDef{"abandoned", "organisations", "abandonments, whole run", field<&InnovationSummary::abandoned>, false, true},
+    MetricDef{"jobs", "jobs", "jobs created by adoption at the end (sum of /series/jobs over territories)", field<&InnovationSummary::jobs>, false, true},
+    MetricDef{"impact", "impact unit", "ecological impact of adopters at the end (sum of /series/impact over territories)", field<&InnovationSummary::impact>, false, true},
     MetricDef{"rogers_innovators", "share of adoptions", "adoptions before m - 2s (m, s: mean and standard deviation of the adoption steps; NaN if s = 0)", rogers<0>},
     MetricDef{"rogers_early_adopters", "share of adoptions", "adoptions in [m - 2s, m - s)", rogers<1>},
     MetricDef{"rogers_early_majority", "share of adoptions", "adoptions in [m - s, m)", rogers<2>},
@@ -70,10 +84,23 @@ std::vector<double> metric_values(const InnovationSummary& s) {
   return v;
 }
 
-SummaryTracker::SummaryTracker(const Scenario& scenario, const World& world) : world_(world) {
-  for (const auto& inn : scenario.innovations) {
+SummaryTracker::SummaryTracker(const Scenario& scenario, const World& world)
+    : scenario_(scenario), world_(world) {
+  const std::size_t T = scenario.territories.size();
+  suited_.assign(scenario.innovations.size() * T, 0);
+  for (std::size_t k = 0; k < scenario.innovations.size(); ++k) {
     InnovationSummary s;
-    s.name = inn.name;
+    s.name = scenario.innovations[k].name;
+    s.territory_steps_to_10.assign(T, -1);
+    s.territory_steps_to_50.assign(T, -1);
+    for (std::size_t t = 0; t < T; ++t) {
+      std::int64_t n = 0;
+      for (auto i = world.territory_begin[t]; i < world.territory_begin[t + 1]; ++i)
+        n += has_form(scenario.innovations[k].suits,
+                      world.organisations.form[static_cast<std::size_t>(i)]);
+      suited_[k * T + t] = n;
+      s.suited += n;
+    }
     out_.push_back(std::move(s));
   }
   peak_new_.assign(out_.size(), 0);
@@ -86,39 +113,77 @@ void SummaryTracker::observe(const StepCounts& c) {
     return b > 0 ? static_cast<double>(a) / static_cast<double>(b)
                  : std::numeric_limits<double>::quiet_NaN();
   };
-  std::int64_t members = 0;
-  for (std::size_t t = 0; t < c.territories; ++t)
-    members += c.members[t];
+  for (const double x : c.spending)
+    spending_ += x;
+  const double reached = scenario_.outcomes.reached_share;
+  const std::int64_t min_orgs = scenario_.outcomes.min_organisations;
   for (std::size_t k = 0; k < c.innovations; ++k) {
     InnovationSummary& s = out_[k];
-    std::int64_t total = 0, fresh = 0, reached = 0, aware = 0, member_adopters = 0, abandoned = 0;
-    s.leading_territory = -1;
-    s.leading_share = 0.0;
+    std::int64_t total = 0, fresh = 0, n_reached = 0, aware = 0, member_adopters = 0;
+    std::int64_t abandoned = 0, suited_members = 0;
+    double jobs = 0, impact = 0;
+    // The first territory to pass 10 % / 50 % this step, if none did before.
+    int best10 = -1, best50 = -1;
+    double share10 = -1, share50 = -1;
     for (std::size_t t = 0; t < c.territories; ++t) {
       const std::size_t x = k * c.territories + t;
-      const std::int64_t a = c.adopters[x];
+      const std::int64_t a = c.adopters[x], suited = suited_[x];
       total += a;
       fresh += c.new_adopters[x];
       aware += c.aware[x];
       member_adopters += c.member_adopters[x];
+      suited_members += c.suited_members[x];
       abandoned += c.abandoned[x];
+      jobs += c.jobs[x];
+      impact += c.impact[x];
       s.transfers += c.transfers[x];
-      reached += a > 0;
-      const auto size = world_.territory_begin[t + 1] - world_.territory_begin[t];
-      const double share = size > 0 ? static_cast<double>(a) / static_cast<double>(size) : 0.0;
-      if (size > 0 && (s.leading_territory < 0 || share > s.leading_share)) {
-        s.leading_territory = static_cast<int>(t);
-        s.leading_share = share;
+      s.bridge_transfers += c.bridge_transfers[x];
+      s.distant_transfers += c.distant_transfers[x];
+      if (suited <= 0) continue;
+      const double share = static_cast<double>(a) / static_cast<double>(suited);
+      n_reached += static_cast<double>(a) >= reached * static_cast<double>(suited) && a > 0;
+      const bool eligible = suited >= min_orgs;
+      if (10 * a >= suited) {
+        if (s.territory_steps_to_10[t] < 0) s.territory_steps_to_10[t] = c.step;
+        if (eligible && s.first_territory_10 < 0 && share > share10) {
+          best10 = static_cast<int>(t);
+          share10 = share;
+        }
       }
+      if (2 * a >= suited) {
+        if (s.territory_steps_to_50[t] < 0) s.territory_steps_to_50[t] = c.step;
+        if (eligible && s.first_territory_50 < 0 && share > share50) {
+          best50 = static_cast<int>(t);
+          share50 = share;
+        }
+      }
+    }
+    if (best10 >= 0) {
+      s.first_territory_10 = best10;
+      s.first_step_10 = c.step;
+    }
+    if (best50 >= 0) {
+      s.first_territory_50 = best50;
+      s.first_step_50 = c.step;
     }
     s.adopters = total;
     s.abandoned = abandoned;
-    s.territories_reached = reached;
+    s.jobs = jobs;
+    s.impact = impact;
+    s.territories_reached = n_reached;
     s.final_share = n > 0 ? static_cast<double>(total) / static_cast<double>(n) : 0.0;
+    s.suited_share = ratio(total, s.suited);
     s.aware_share = n > 0 ? static_cast<double>(aware) / static_cast<double>(n) : 0.0;
-    s.member_share = ratio(member_adopters, members);
-    s.nonmember_share = ratio(total - member_adopters, n - members);
+    // Every adopter is of a form the innovation suits, so member adopters <= suited members.
+    s.member_share = ratio(member_adopters, suited_members);
+    s.nonmember_share = ratio(total - member_adopters, s.suited - suited_members);
     s.cluster_advantage = s.member_share - s.nonmember_share;
+    if (s.member_steps_to_50 < 0 && suited_members > 0 && 2 * member_adopters >= suited_members)
+      s.member_steps_to_50 = c.step;
+    const std::int64_t suited_non = s.suited - suited_members;
+    if (s.nonmember_steps_to_50 < 0 && suited_non > 0 &&
+        2 * (total - member_adopters) >= suited_non)
+      s.nonmember_steps_to_50 = c.step;
     // Integer comparisons: total >= n * x% exactly, whatever the floating-point rounding.
     if (s.steps_to_10 < 0 && 10 * total >= n) s.steps_to_10 = c.step;
     if (s.steps_to_50 < 0 && 2 * total >= n) s.steps_to_50 = c.step;
@@ -200,7 +265,8 @@ RunResult run_simulation(const Scenario& scenario, const World& world,
     if (should_stop && should_stop()) throw Interrupted();
     sim.step();
   }
-  return {summary.summaries(), sim.clusters(), sim.applied_events(), summary.metrics()};
+  return {summary.summaries(), sim.clusters(), sim.applied_events(), summary.metrics(),
+          summary.policy_spending()};
 }
 
 } // namespace csei

@@ -28,22 +28,37 @@ inline constexpr std::array<const char*, 5> kRogersCategories = {
 
 struct InnovationSummary {
   std::string name;
+  std::int64_t suited = 0; // organisations of the legal forms the innovation suits
   std::int64_t adopters = 0;
-  double final_share = 0.0;
+  double final_share = 0.0;      // adopters / all organisations
+  double suited_share = 0.0;     // adopters / suited organisations (NaN: none suited)
   std::int64_t steps_to_10 = -1; // first step with at least 10 % of organisations adopted
   std::int64_t steps_to_50 = -1;
   std::int64_t steps_to_90 = -1;
-  std::int64_t peak_step = -1;          // step with the most new adopters (first on ties; not 0)
-  std::int64_t territories_reached = 0; // territories with at least one adopter at the end
-  int leading_territory = -1;           // highest final adoption share (first on ties)
-  double leading_share = 0.0;
-  double aware_share = 0.0;       // aware or beyond, at the end
-  double member_share = 0.0;      // adoption share among cluster members (NaN: none)
-  double nonmember_share = 0.0;   // among non-members (NaN: none)
-  double cluster_advantage = 0.0; // member_share - nonmember_share (NaN if undefined)
-  std::int64_t transfers = 0;     // adoptions via bridge or distant links, whole run
-  std::int64_t abandoned = 0;     // abandonments, whole run
-  std::array<double, 5> rogers{}; // shares of all adoptions by category (NaN: undefined)
+  std::int64_t peak_step = -1; // step with the most new adopters (first on ties; not 0)
+  /// Territories whose adopters reach the scenario's reached_share of their suited
+  /// organisations at the end.
+  std::int64_t territories_reached = 0;
+  /// Per territory: first step at which its adopters reach 10 % / 50 % of its suited
+  /// organisations (-1: never, or none suited).
+  std::vector<std::int64_t> territory_steps_to_10, territory_steps_to_50;
+  /// The first territory to reach 10 % / 50 % of its suited organisations among those with at
+  /// least min_organisations suited (ties: the higher share at that step, then table order);
+  /// -1 if none did. first_step_* is its step.
+  int first_territory_10 = -1, first_territory_50 = -1;
+  std::int64_t first_step_10 = -1, first_step_50 = -1;
+  double aware_share = 0.0;                // aware or beyond, at the end
+  double member_share = 0.0;               // adopters / suited cluster members (NaN: none)
+  double nonmember_share = 0.0;            // adopters / suited non-members (NaN: none)
+  double cluster_advantage = 0.0;          // member_share - nonmember_share (NaN if undefined)
+  std::int64_t member_steps_to_50 = -1;    // first step with half the suited members adopted
+  std::int64_t nonmember_steps_to_50 = -1; // likewise among suited non-members
+  std::int64_t transfers = 0;              // adoptions via bridge or distant links, whole run
+  std::int64_t bridge_transfers = 0;       // of which via bridge links
+  std::int64_t distant_transfers = 0;      // of which via distant links
+  std::int64_t abandoned = 0;              // abandonments, whole run
+  double jobs = 0.0, impact = 0.0;         // at the end, model scale
+  std::array<double, 5> rogers{};          // shares of all adoptions by category (NaN: undefined)
 };
 
 /// One named scalar outcome of a run, e.g. "community_energy.final_share".
@@ -60,6 +75,10 @@ struct MetricDef {
   std::string_view units;
   std::string_view description;
   double (*value)(const InnovationSummary&);
+  /// A step, where -1 means "never": JSON writes null for it.
+  bool step = false;
+  /// Stands for real entities (organisations, jobs, impact): scaled by `represents`.
+  bool real = false;
 };
 
 /// The per-innovation metrics, in the order metrics() lists them.
@@ -78,9 +97,15 @@ public:
   /// Every metric of every innovation, named "<innovation>.<metric>".
   [[nodiscard]] std::vector<Metric> metrics() const;
 
+  /// Policy spending of the run so far, real euros.
+  [[nodiscard]] double policy_spending() const { return spending_; }
+
 private:
+  const Scenario& scenario_;
   const World& world_;
   std::vector<InnovationSummary> out_;
+  std::vector<std::int64_t> suited_; // [I*T]
+  double spending_ = 0.0;
   std::vector<std::int64_t> peak_new_;
   std::vector<std::vector<std::int64_t>> adoptions_by_step_; // per innovation
 };
@@ -91,6 +116,7 @@ struct RunResult {
   std::vector<ClusterInfo> clusters;
   std::vector<AppliedEvent> events;
   std::vector<Metric> metrics;
+  double policy_spending = 0.0; // real euros, whole run
 };
 
 /// Runs every step of the scenario on the world, calling on_step after step 0 and after every

@@ -9,18 +9,22 @@
 #include <algorithm>
 #include <chrono>
 #include <ctime>
+#include <tuple>
 #include <unistd.h>
 
 namespace csei {
 
 struct RunWriter::Impl {
   h5::File file;
-  h5::Group series;
-  std::vector<h5::RowWriter> rows; // one per kSeries entry, in its order
+  h5::Group series, policy;
+  std::vector<h5::RowWriter> rows;        // one per kSeries entry, in its order
+  std::vector<h5::RowWriter> policy_rows; // one per kPolicySeries entry
   hsize_t clusters = 0;
+  std::vector<std::string> territory_codes;
 
   explicit Impl(const std::string& temp)
-      : file(temp, h5::File::Mode::create), series(file, "series", true) {}
+      : file(temp, h5::File::Mode::create), series(file, "series", true),
+        policy(file, "policy", true) {}
 };
 
 namespace {
@@ -99,7 +103,7 @@ RunWriter::RunWriter(std::filesystem::path path, const Scenario& s, const World&
   files::remove_stale_partials(path_);
   files::create_exclusive(temp_); // the folder's problems, with the system's reason
   const SeriesExtents extents{s.innovations.size(), s.territories.size(), cluster_slots(s, w),
-                              kLegalFormCount};
+                              kLegalFormCount, s.events.size()};
   try {
     impl_ = std::make_unique<Impl>(temp_.string());
     impl_->clusters = extents.clusters;
@@ -115,6 +119,7 @@ RunWriter::RunWriter(std::filesystem::path path, const Scenario& s, const World&
     f.attribute("steps_per_year", s.steps_per_year);
     f.attribute("organisations", w.organisation_count());
     f.attribute("links", w.network.complete ? std::int64_t{-1} : w.network.link_count());
+    f.attribute("represents", s.organisations.represents);
 
     // Every input file, whole, with its SHA-256: `csei run --from` reruns the run from these.
     {
@@ -145,6 +150,7 @@ RunWriter::RunWriter(std::filesystem::path path, const Scenario& s, const World&
       lon.push_back(tr.lon);
       orgs.push_back(w.territory_begin[t + 1] - w.territory_begin[t]);
     }
+    impl_->territory_codes = codes;
     h5::write_strings(terr, "code", codes);
     h5::write_strings(terr, "name", names);
     h5::write_int64(terr, "organisations", orgs);
@@ -197,6 +203,58 @@ RunWriter::RunWriter(std::filesystem::path path, const Scenario& s, const World&
     const h5::Group& g = impl_->series;
     write_coordinates(g, s, extents);
     const h5::Dataset step_scale(g, "step");
+    // The policy group: the event axis (labels and actions) and the spending series.
+    h5::Group& pg = impl_->policy;
+    {
+      std::vector<std::string> labels, actions;
+      std::vector<std::int64_t> from, to;
+      for (std::size_t e = 0; e < s.events.size(); ++e) {
+        actions.emplace_back(action_name(s.events[e].action));
+        labels.push_back(std::to_string(e) + ":" + actions.back());
+        from.push_back(s.events[e].from);
+        to.push_back(s.events[e].to);
+      }
+      h5::write_strings(pg, "event", labels);
+      h5::make_scale(h5::Dataset(pg, "event"), "event");
+      h5::Dataset(pg, "event")
+          .attribute("description",
+                     std::string("scenario event: its index in [[events]] and action"));
+      h5::write_strings(pg, "action", actions);
+      h5::write_int64(pg, "from_step", from);
+      h5::write_int64(pg, "to_step", to);
+      const PolicyCosts& c = s.costs;
+      const std::pair<const char*, double> unit_costs[] = {
+          {"facilitator_year", c.facilitator_year},
+          {"members_per_facilitator", c.members_per_facilitator},
+          {"cost_unit", c.cost_unit},
+          {"procurement_contract", c.procurement_contract},
+          {"support_year", c.support_year},
+          {"founded_cluster", c.founded_cluster},
+          {"bridging_pair_year", c.bridging_pair_year},
+          {"seeded_adopter", c.seeded_adopter}};
+      for (const auto& [name, value] : unit_costs)
+        pg.attribute(name, value);
+    }
+    impl_->policy_rows.reserve(kPolicySeries.size());
+    for (const SeriesDef& def : kPolicySeries) {
+      std::vector<hsize_t> dims{static_cast<hsize_t>(s.steps + 1)};
+      for (const SeriesDim d : def.axes())
+        dims.push_back(extents.of(d));
+      const auto chunk = h5::chunk_shape(dims, value_bytes(def.type), kChunkBudgetBytes);
+      auto& ds = impl_->policy_rows.emplace_back(
+          pg, std::string(def.name), dims, chunk,
+          def.type == SeriesType::int64 ? h5::RowWriter::Type::int64 : h5::RowWriter::Type::float64,
+          kChunkCacheBytes);
+      ds.attribute("units", std::string(def.units));
+      ds.attribute("description", std::string(def.description));
+      h5::attach_scale(ds, step_scale, 0);
+      for (std::size_t a = 0; a < def.rank; ++a)
+        h5::attach_scale(ds,
+                         def.dims[a] == SeriesDim::event
+                             ? h5::Dataset(pg, "event")
+                             : h5::Dataset(g, std::string(dim_name(def.dims[a]))),
+                         static_cast<unsigned>(a + 1));
+    }
     impl_->rows.reserve(kSeries.size());
     for (const SeriesDef& def : kSeries) {
       std::vector<hsize_t> dims{static_cast<hsize_t>(s.steps + 1)};
@@ -270,6 +328,13 @@ void RunWriter::record_step(const StepCounts& c) {
     else
       x.rows[i].write(row, c.*def.real_row);
   }
+  for (std::size_t i = 0; i < kPolicySeries.size(); ++i) {
+    const SeriesDef& def = kPolicySeries[i];
+    if (def.int_row)
+      x.policy_rows[i].write(row, c.*def.int_row);
+    else
+      x.policy_rows[i].write(row, c.*def.real_row);
+  }
 }
 
 void RunWriter::write_end(const RunResult& r) {
@@ -328,7 +393,36 @@ void RunWriter::write_end(const RunResult& r) {
       ds.attribute("units", std::string(m.units));
       ds.attribute("description", std::string(m.description));
     }
+    // Per territory [I, T] and the first territories [I] (codes; "" for none).
+    const hsize_t I = r.summaries.size(), T = impl_->territory_codes.size();
+    for (const auto& [pct, field, first] :
+         {std::tuple{"10", &InnovationSummary::territory_steps_to_10,
+                     &InnovationSummary::first_territory_10},
+          std::tuple{"50", &InnovationSummary::territory_steps_to_50,
+                     &InnovationSummary::first_territory_50}}) {
+      const std::string p(pct);
+      std::vector<std::int64_t> steps;
+      std::vector<std::string> codes;
+      for (const auto& sm : r.summaries) {
+        steps.insert(steps.end(), (sm.*field).begin(), (sm.*field).end());
+        codes.push_back(sm.*first < 0
+                            ? std::string()
+                            : impl_->territory_codes[static_cast<std::size_t>(sm.*first)]);
+      }
+      h5::write_int64(g, "territory_steps_to_" + p, steps, {I, T});
+      h5::Dataset ds(g, "territory_steps_to_" + p);
+      ds.attribute("units", std::string("step"));
+      ds.attribute("description", "[innovation, territory]: first step with at least " + p +
+                                      " % of the territory's suited organisations adopted; "
+                                      "-1 = never or none suited");
+      h5::write_strings(g, "first_territory_" + p, codes);
+      h5::Dataset(g, "first_territory_" + p)
+          .attribute("description", "code of the territory that reached " + p +
+                                        " % first (first_step_" + p + "); empty: none");
+    }
   }
+  impl_->policy.attribute("total_spending", r.policy_spending);
+  impl_->file.attribute("policy_spending", r.policy_spending);
   impl_->file.attribute("complete", std::int64_t{1});
   impl_->file.flush();
   impl_->rows.clear();

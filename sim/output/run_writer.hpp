@@ -12,7 +12,7 @@
 
 namespace csei {
 
-inline constexpr std::int64_t kSchemaVersion = 3;
+inline constexpr std::int64_t kSchemaVersion = 4;
 
 /// The most bytes in one chunk of a series: rows per chunk are chosen per dataset to stay
 /// within it (and a single row bigger than this is split along its inner axes).

@@ -14,12 +14,10 @@ std::string code(std::string_view s) {
   return out;
 }
 
-} // namespace
-
-std::string series_markdown() {
+std::string series_table(std::span<const SeriesDef> table) {
   std::string out = "| dataset | type | dimensions | shape | units | meaning |\n"
                     "|---|---|---|---|---|---|\n";
-  for (const SeriesDef& s : kSeries) {
+  for (const SeriesDef& s : table) {
     std::string dims = "step", shape = "S+1";
     for (const SeriesDim d : s.axes()) {
       dims += ", " + std::string(dim_name(d));
@@ -30,6 +28,16 @@ std::string series_markdown() {
            std::string(s.description) + " |\n";
   }
   return out;
+}
+
+} // namespace
+
+std::string series_markdown() {
+  return series_table(kSeries);
+}
+
+std::string policy_markdown() {
+  return series_table(kPolicySeries);
 }
 
 std::string summary_markdown() {

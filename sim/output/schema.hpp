@@ -11,6 +11,8 @@ namespace csei {
 [[nodiscard]] std::string series_markdown();
 /// The table of /summary datasets, one row per metric, in file order.
 [[nodiscard]] std::string summary_markdown();
+/// The /policy series (kPolicySeries).
+[[nodiscard]] std::string policy_markdown();
 
 /// The markers around each generated table in SCHEMA.md.
 [[nodiscard]] std::string begin_marker(const std::string& table);

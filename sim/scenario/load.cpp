@@ -214,7 +214,8 @@ OrganisationSpec read_organisations(Context& ctx, Reader& top) {
   if (!t) return o;
   Reader r(ctx, *t, "organisations",
            {"per_territory", "total", "scale", "split", "of", "legal_forms", "jobs", "jobs_by_form",
-            "sectors", "innovativeness", "resources", "territory_mix"});
+            "sectors", "innovativeness", "resources", "territory_mix", "represents"});
+  o.represents = r.number("represents", 1.0, 1e-9, 1e9).value_or(1.0);
   const std::vector<std::string> bases = {"equal", "population", "se_employment", "se_entities"};
   const auto basis_of = [&](const std::string& s) {
     return static_cast<OrganisationSpec::Basis>(std::find(bases.begin(), bases.end(), s) -
@@ -646,7 +647,7 @@ Scenario build(Context& ctx, toml::table& root, const std::string& default_name)
   Reader top(ctx, root, "",
              {"name", "description", "seed", "time", "territories", "organisations", "network",
               "innovations", "awareness", "abandonment", "policy", "cluster_rules", "clusters",
-              "cluster_generation", "events"});
+              "cluster_generation", "events", "outcomes", "policy_costs"});
   s.name = top.string("name", default_name).value_or(default_name);
   if (s.name.empty() || s.name.find_first_of("/\\") != std::string::npos)
     ctx.error(top.location("name"), "must be a non-empty name without slashes");
@@ -694,6 +695,33 @@ Scenario build(Context& ctx, toml::table& root, const std::string& default_name)
   detail::read_cluster_rules(ctx, top, s);
   detail::read_events(ctx, top, s, names);
   read_territory_mix(ctx, top.table("organisations", false), s, names);
+  if (const toml::table* t = top.table("outcomes", false)) {
+    Reader r(ctx, *t, "outcomes", {"reached_share", "min_organisations"});
+    s.outcomes.reached_share =
+        r.number("reached_share", s.outcomes.reached_share, 0, 1).value_or(0.1);
+    s.outcomes.min_organisations =
+        r.integer("min_organisations", s.outcomes.min_organisations, 0, 2'000'000'000)
+            .value_or(100);
+  }
+  if (const toml::table* t = top.table("policy_costs", false)) {
+    PolicyCosts& c = s.costs;
+    Reader r(ctx, *t, "policy_costs",
+             {"facilitator_year", "members_per_facilitator", "cost_unit", "procurement_contract",
+              "support_year", "founded_cluster", "bridging_pair_year", "seeded_adopter"});
+    const auto euros = [&](const char* key, double& v) {
+      v = r.number(key, v, 0, 1e15).value_or(v);
+    };
+    euros("facilitator_year", c.facilitator_year);
+    c.members_per_facilitator =
+        r.number("members_per_facilitator", c.members_per_facilitator, 1e-9, 1e9)
+            .value_or(c.members_per_facilitator);
+    euros("cost_unit", c.cost_unit);
+    euros("procurement_contract", c.procurement_contract);
+    euros("support_year", c.support_year);
+    euros("founded_cluster", c.founded_cluster);
+    euros("bridging_pair_year", c.bridging_pair_year);
+    euros("seeded_adopter", c.seeded_adopter);
+  }
 
   if (!ctx.problems.empty()) return s; // cross-field checks need sound single fields
   detail::check_unused(ctx, root, s);

@@ -71,6 +71,9 @@ struct OrganisationSpec {
   std::vector<double> sector_shares{1.0}; // normalised
   Distribution innovativeness;            // standard normal by default (Rogers' categories)
   Distribution resources;                 // in units of an innovation's cost
+  /// Real entities one model organisation stands for (1: one to one). Counts of organisations,
+  /// jobs, impact and euros are multiplied by it to give real-world figures.
+  double represents = 1.0;
 };
 
 /// Legal forms as a bit set (bit f = LegalForm f).
@@ -306,6 +309,25 @@ struct InputFile {
   std::string text; // the file's bytes
 };
 
+/// How the summary metrics are defined where the model leaves a choice (`[outcomes]`).
+struct OutcomeSpec {
+  double reached_share = 0.1;           // a territory is reached at this share of suited orgs
+  std::int64_t min_organisations = 100; // suited organisations a territory needs to be "first"
+};
+
+/// Euros per unit of each policy action (`[policy_costs]`), for real entities: a model quantity
+/// is multiplied by OrganisationSpec::represents first. Defaults are illustrative assumptions.
+struct PolicyCosts {
+  double facilitator_year = 60'000;     // one facilitator's salary and costs for a year
+  double members_per_facilitator = 50;  // member places one facilitator serves
+  double cost_unit = 10'000;            // euros per unit of an innovation's `cost`
+  double procurement_contract = 20'000; // premium of one contract per unit of appeal bonus
+  double support_year = 100;            // per organisation-year of +1.0 policy support
+  double founded_cluster = 150'000;     // setting up one cluster
+  double bridging_pair_year = 30'000;   // a bridging programme per cluster pair and year (+1.0)
+  double seeded_adopter = 10'000;       // one seeded adopter
+};
+
 struct Scenario {
   std::string name;
   std::string file;   // path of the scenario file as given
@@ -332,6 +354,8 @@ struct Scenario {
   std::vector<ClusterSpec> clusters;
   ClusterGeneration generation;
   std::vector<EventSpec> events;
+  OutcomeSpec outcomes;
+  PolicyCosts costs;
 
   [[nodiscard]] std::int64_t organisation_count() const;
   [[nodiscard]] double step_years() const { return 1.0 / steps_per_year; }

@@ -284,11 +284,11 @@ struct Server::Impl {
              {"steps_to_90", step_or_null(r.steps_to_90)},
              {"peak_step", step_or_null(r.peak_step)},
              {"territories_reached", r.territories_reached},
-             {"leading_territory",
-              r.leading_territory < 0
+             {"first_territory_50",
+              r.first_territory_50 < 0
                   ? json(nullptr)
-                  : json(s.territory_codes[static_cast<std::size_t>(r.leading_territory)])},
-             {"leading_share", r.leading_share},
+                  : json(s.territory_codes[static_cast<std::size_t>(r.first_territory_50)])},
+             {"first_step_50", step_or_null(r.first_step_50)},
              {"member_share", number_or_null(r.member_share)},
              {"nonmember_share", number_or_null(r.nonmember_share)},
              {"cluster_advantage", number_or_null(r.cluster_advantage)},

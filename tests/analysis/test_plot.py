@@ -230,8 +230,8 @@ BAD_FILES = {
         "missing root attribute 'schema_version'",
     ),
     "schema-version-4": (
-        lambda path: write_run(path, schema_version=4),
-        "unsupported schema_version 4",
+        lambda path: write_run(path, schema_version=5),
+        "unsupported schema_version 5",
     ),
     "schema-3-without-scales": (
         lambda path: write_run(path, schema_version=3),
@@ -293,7 +293,7 @@ def test_module_exit_status_for_bad_file(tmp_path):
         text=True,
     )
     assert result.returncode == 2
-    assert result.stderr == f"error: {path}: unsupported schema_version 0 (supported: 1, 2, 3)\n"
+    assert result.stderr == f"error: {path}: unsupported schema_version 0 (supported: 1, 2, 3, 4)\n"
     assert result.stdout == ""
 
 

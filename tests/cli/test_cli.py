@@ -41,7 +41,7 @@ def test_table_summary_and_info(csei, repo, tmp_path):
     out = tmp_path / "run.h5"
     r = run([csei, "run", str(repo / "tests/data/small.toml"), "-o", str(out), "--format", "table"])
     assert r.returncode == 0, r.stderr
-    assert "share" in r.stdout and "leading" in r.stdout and "cluster adv." in r.stdout
+    assert "share" in r.stdout and "first to 50%" in r.stdout and "cluster adv." in r.stdout
     assert f"output: {out}" in r.stdout
     info = run([csei, "info", str(out)])
     assert info.returncode == 0, info.stderr
@@ -189,7 +189,7 @@ def test_policy_and_teaching_scenarios_run(csei, repo, tmp_path, name):
     r = run([csei, "run", str(repo / "scenarios" / name), "-o", str(out)])
     assert r.returncode == 0, r.stderr
     with h5py.File(out, "r") as f:
-        assert f.attrs["schema_version"] == 3
+        assert f.attrs["schema_version"] == 4
         if name.startswith("policy/"):
             # the variant is the baseline plus its timeline, recorded as applied
             assert len(f["events/step"]) >= 1

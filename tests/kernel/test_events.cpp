@@ -200,3 +200,52 @@ TEST_CASE("bad events are reported with file, line and key", "[kernel][events][e
   CHECK_THAT(error_of("[[events]]\nstep = 2\naction = \"seed_adopters\"\ncount = 3\n"),
              Contains("seed_adopters needs the innovations to seed"));
 }
+
+TEST_CASE("policy costs: standing levers are charged every step from the next one, cuts save",
+          "[kernel][events][costs]") {
+  // fund_facilitation +30 member places in alpha (home A) at step 2; raise_support +0.2 in B
+  // at step 4; cut_funding -50 % at step 8 (of alpha's 60 places and beta's default capacity).
+  const Scenario s = scenario_from(with_events(R"(
+[policy_costs]
+facilitator_year = 12000
+members_per_facilitator = 10
+support_year = 50
+[[events]]
+step = 2
+action = "fund_facilitation"
+clusters = ["alpha"]
+value = 30.0
+[[events]]
+step = 4
+action = "raise_support"
+territories = ["B"]
+value = 0.2
+[[events]]
+step = 8
+action = "cut_funding"
+clusters = ["alpha"]
+value = 0.5
+)"),
+                                   {"organisations.represents=2"});
+  const World w = build_world(s);
+  Simulation sim(s, w);
+  sim.initialise();
+  const double dt = s.step_years();
+  const double place_year = 12000.0 / 10.0; // euros per member place and year
+  const double support_b = 0.2 * 1000 * 50; // per year, for B's 1,000 organisations
+  double total = 0;
+  for (std::int64_t step = 1; step <= s.steps; ++step) {
+    sim.step();
+    const StepCounts c = sim.counts();
+    REQUIRE(c.spending.size() == 3 * 3); // [E*T]
+    // Event 0, alpha's home A (territory 0): 30 places from step 3 on.
+    const double fund = step > 2 ? 30 * place_year * dt * 2 : 0.0;
+    CHECK(c.spending[0 * 3 + 0] == Approx(fund));
+    CHECK(c.spending[1 * 3 + 1] == Approx(step > 4 ? support_b * dt * 2 : 0.0));
+    // The cut halves alpha's 60 places: 30 fewer, a saving from step 9 on.
+    CHECK(c.spending[2 * 3 + 0] == Approx(step > 8 ? -30 * place_year * dt * 2 : 0.0));
+    for (const double x : c.spending)
+      total += x;
+  }
+  CHECK(total == Approx(2 * dt * (30 * place_year * 10 + support_b * 8 - 30 * place_year * 4)));
+}

@@ -80,3 +80,41 @@ TEST_CASE("Rogers' categories of a run follow the same definition", "[kernel][su
   CHECK(r[2] == Approx(0.2));
   CHECK(r[3] == Approx(0.6));
 }
+
+TEST_CASE("per-territory times, first territory, territories reached and member groups",
+          "[kernel][summary][territories]") {
+  // small.toml's territories hold 1,714, 857 and 429 organisations; with min_organisations
+  // 1,000 only AA may be first, whatever the smaller ones do; reached_share 1.0 counts only
+  // territories where every suited organisation adopted.
+  const Scenario s =
+      load_scenario(csei::test::source_dir() / "tests/data/small.toml",
+                    {"outcomes.min_organisations=1000", "outcomes.reached_share=1.0"});
+  const World w = build_world(s);
+  std::vector<std::vector<std::int64_t>> rows;
+  const auto result = run_simulation(
+      s, w, [&](const StepCounts& c) { rows.emplace_back(c.adopters.begin(), c.adopters.end()); });
+  const std::size_t T = 3;
+  for (std::size_t k = 0; k < 2; ++k) {
+    const auto& sum = result.summaries[k];
+    std::int64_t reached = 0;
+    for (std::size_t t = 0; t < T; ++t) {
+      const auto size = w.territory_begin[t + 1] - w.territory_begin[t];
+      std::int64_t at10 = -1, at50 = -1;
+      for (std::size_t step = 0; step < rows.size(); ++step) {
+        const auto a = rows[step][k * T + t];
+        if (at10 < 0 && 10 * a >= size) at10 = static_cast<std::int64_t>(step);
+        if (at50 < 0 && 2 * a >= size) at50 = static_cast<std::int64_t>(step);
+      }
+      CHECK(sum.territory_steps_to_10[t] == at10);
+      CHECK(sum.territory_steps_to_50[t] == at50);
+      reached += rows.back()[k * T + t] == size;
+    }
+    CHECK(sum.territories_reached == reached);
+    CHECK(sum.suited == w.organisation_count());
+    // Only AA is large enough to be first.
+    CHECK(sum.first_territory_50 == (sum.territory_steps_to_50[0] >= 0 ? 0 : -1));
+    CHECK(sum.first_step_50 == sum.territory_steps_to_50[0]);
+    CHECK(sum.bridge_transfers + sum.distant_transfers == sum.transfers);
+  }
+  CHECK(result.summaries[1].first_territory_50 == 0);
+}

@@ -1,4 +1,5 @@
-// output/SCHEMA.md's series and summary tables are the ones generated from the declarations.
+// output/SCHEMA.md's series, summary and policy tables are the ones generated from the
+// declarations.
 #include "helpers.hpp"
 #include "output/schema.hpp"
 
@@ -28,4 +29,5 @@ TEST_CASE("SCHEMA.md lists the declared series and summary metrics", "[output]")
   // On a difference: `csei schema` prints the tables to paste between the markers.
   CHECK(between_markers(doc.str(), "series") == series_markdown());
   CHECK(between_markers(doc.str(), "summary") == summary_markdown());
+  CHECK(between_markers(doc.str(), "policy") == policy_markdown());
 }

@@ -205,3 +205,21 @@ name = "x"
       replaced(replaced(text, "total = 70001", "total = 60001"), "70000.0", "60000.0")));
   CHECK(w.network.degree(0) == 60000);
 }
+
+TEST_CASE("the baseline's organisation sizes add up to the employment its scale implies",
+          "[world][scale]") {
+  // One model organisation stands for `represents` real entities of a real entity's size, so
+  // the model's jobs x represents must be the social-economy employment of the table.
+  const Scenario s =
+      load_scenario(csei::test::source_dir() / "scenarios" / "baseline_eu27.toml", {});
+  const World w = build_world(s);
+  double jobs = 0, employment = 0;
+  for (const auto j : w.organisations.jobs)
+    jobs += static_cast<double>(j);
+  for (const auto& t : s.territories)
+    employment += t.se_employment;
+  INFO("model jobs " << jobs << " x represents " << s.organisations.represents << " vs "
+                     << employment << " social-economy jobs");
+  CHECK(s.organisations.represents > 1.0);
+  CHECK(jobs * s.organisations.represents == Approx(employment).epsilon(0.05));
+}
