@@ -328,6 +328,8 @@ class Run:
             raise self._error(
                 f"dataset '/territories/organisations' has a negative count ({counts.min()})")
         self._datasets = datasets
+        self._cache["territories/organisations"] = counts  # read once, here
+        self.datasets_read.append("territories/organisations")
 
     def _validate_scales(self, sizes: dict, datasets: dict, expected: dict) -> None:
         """Schema 3: every /summary dataset is [I]; every dataset in /series that is neither a dimension scale nor a coordinate
