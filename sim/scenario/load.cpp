@@ -87,17 +87,11 @@ std::vector<TerritoryParent> read_parents(Context& ctx, const ParentsFile& file,
     ctx.error(where, "parent territory file not found: " + p.string());
     return out;
   }
+  std::map<std::string, std::string> names;
   try {
     ctx.inputs.push_back(
         {"territories.parents", p.string(), files::read_text(p, where, "parent table")});
-  } catch (const InputError& e) {
-    for (const auto& pr : e.problems())
-      ctx.problems.push_back(pr);
-    return out;
-  }
-  std::map<std::string, std::string> names;
-  try {
-    for (auto& [code, name] : read_parent_csv(p))
+    for (auto& [code, name] : parse_parent_csv(ctx.inputs.back().text, p.string()))
       names.emplace(std::move(code), std::move(name));
   } catch (const InputError& e) {
     for (const auto& pr : e.problems())
@@ -135,16 +129,10 @@ std::vector<Territory> read_territories(Context& ctx, Reader& top, SourceLocatio
       ctx.error(csv_where, "territory file not found: " + p.string());
       return {};
     }
-    try {
+    try { // read once: the text parsed is the text embedded in the run file
       ctx.inputs.push_back(
           {"territories.csv", p.string(), files::read_text(p, csv_where, "territory table")});
-    } catch (const InputError& e) {
-      for (const auto& pr : e.problems())
-        ctx.problems.push_back(pr);
-      return {};
-    }
-    try {
-      out = read_territory_csv(p, csv_where);
+      out = parse_territory_csv(ctx.inputs.back().text, p.string());
     } catch (const InputError& e) {
       for (const auto& pr : e.problems())
         ctx.problems.push_back(pr);

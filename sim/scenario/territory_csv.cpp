@@ -54,34 +54,65 @@ std::string trim(std::string s) {
   return s.substr(b, e - b + 1);
 }
 
-} // namespace
+/// A CSV table: the header's columns (trimmed name -> index) and every non-blank row that has
+/// the header's width, with its line number; rows of another width are problems. Throws when
+/// the file has no header or lacks a `required` column.
+struct CsvTable {
+  std::map<std::string, std::size_t> col;
+  std::uint32_t last_line = 0;
+  std::vector<std::pair<std::uint32_t, std::vector<std::string>>> rows;
+};
 
-std::vector<Territory> read_territory_csv(const std::filesystem::path& path,
-                                          const SourceLocation& where) {
-  const std::string file = path.string();
-  std::istringstream in(files::read_text(
-      path, where.file.empty() ? SourceLocation{file, 0, 0, ""} : where, "territory file"));
-
+CsvTable read_table(std::string_view text, const std::string& file,
+                    std::initializer_list<const char*> required,
+                    std::vector<InputError::Problem>& problems) {
+  std::istringstream in{std::string(text)};
+  CsvTable t;
   std::string line;
   std::uint32_t line_no = 0;
   std::vector<std::string> header;
-  while (std::getline(in, line)) {
+  while (header.empty() && std::getline(in, line)) {
     ++line_no;
-    if (!trim(line).empty()) {
-      header = split_csv_line(line, file, line_no);
-      break;
-    }
+    if (!trim(line).empty()) header = split_csv_line(line, file, line_no);
   }
   if (header.empty()) throw InputError({file, 1, 0, ""}, "empty file: expected a header row");
-
-  std::map<std::string, std::size_t> col;
   for (std::size_t i = 0; i < header.size(); ++i)
-    col[trim(header[i])] = i;
-  for (const char* required : {"code", "name", "lat", "lon"}) {
-    if (!col.count(required))
-      throw InputError({file, line_no, 0, required},
-                       std::string("missing required column '") + required + "' in the header");
+    t.col[trim(header[i])] = i;
+  for (const char* name : required)
+    if (!t.col.count(name))
+      throw InputError({file, line_no, 0, name},
+                       std::string("missing required column '") + name + "' in the header");
+  while (std::getline(in, line)) {
+    ++line_no;
+    if (trim(line).empty()) continue;
+    auto fields = split_csv_line(line, file, line_no);
+    if (fields.size() != header.size()) {
+      problems.push_back({{file, line_no, 0, ""},
+                          "expected " + std::to_string(header.size()) + " fields, found " +
+                              std::to_string(fields.size())});
+      continue;
+    }
+    t.rows.emplace_back(line_no, std::move(fields));
   }
+  t.last_line = line_no;
+  return t;
+}
+
+/// Checks a row's territory code: not empty, not seen before.
+void check_code(const std::string& code, const std::string& file, std::uint32_t line_no,
+                std::unordered_set<std::string>& seen, std::vector<InputError::Problem>& problems) {
+  if (code.empty())
+    problems.push_back({{file, line_no, 0, "code"}, "empty territory code"});
+  else if (!seen.insert(code).second)
+    problems.push_back({{file, line_no, 0, "code"}, "duplicate territory code '" + code + "'"});
+}
+
+} // namespace
+
+std::vector<Territory> parse_territory_csv(std::string_view text, const std::string& file) {
+  std::vector<InputError::Problem> problems;
+  const CsvTable table = read_table(text, file, {"code", "name", "lat", "lon"}, problems);
+  const auto& col = table.col;
   const auto column_of = [&](const char* name) -> std::optional<std::size_t> {
     const auto it = col.find(name);
     return it == col.end() ? std::nullopt : std::optional<std::size_t>(it->second);
@@ -92,44 +123,31 @@ std::vector<Territory> read_territory_csv(const std::filesystem::path& path,
       column_of("parent") ? column_of("parent") : column_of("country");
 
   std::vector<Territory> out;
-  std::vector<InputError::Problem> problems;
   std::unordered_set<std::string> seen;
-  while (std::getline(in, line)) {
-    ++line_no;
-    if (trim(line).empty()) continue;
-    const auto fields = split_csv_line(line, file, line_no);
-    if (fields.size() != header.size()) {
-      problems.push_back({{file, line_no, 0, ""},
-                          "expected " + std::to_string(header.size()) + " fields, found " +
-                              std::to_string(fields.size())});
-      continue;
-    }
+  for (const auto& [line_no, fields] : table.rows) {
     const auto cell = [&](std::size_t i) { return trim(fields[i]); };
     // Empty optional numbers mean "unknown"; anything else must parse completely.
     const auto number = [&](const char* name, bool required, double missing) -> double {
       const auto c = column_of(name);
       if (!c) return missing;
-      const std::string text = cell(*c);
-      if (text.empty()) {
+      const std::string value = cell(*c);
+      if (value.empty()) {
         if (required) problems.push_back({{file, line_no, 0, name}, "empty value"});
         return missing;
       }
       double v = 0;
-      const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-      if (ec != std::errc() || ptr != text.data() + text.size() || !std::isfinite(v)) {
-        problems.push_back({{file, line_no, 0, name}, "not a number: \"" + text + "\""});
+      const auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
+      if (ec != std::errc() || ptr != value.data() + value.size() || !std::isfinite(v)) {
+        problems.push_back({{file, line_no, 0, name}, "not a number: \"" + value + "\""});
         return missing;
       }
       return v;
     };
 
     Territory t;
-    t.code = cell(col["code"]);
-    t.name = cell(col["name"]);
-    if (t.code.empty())
-      problems.push_back({{file, line_no, 0, "code"}, "empty territory code"});
-    else if (!seen.insert(t.code).second)
-      problems.push_back({{file, line_no, 0, "code"}, "duplicate territory code '" + t.code + "'"});
+    t.code = cell(col.at("code"));
+    t.name = cell(col.at("name"));
+    check_code(t.code, file, line_no, seen, problems);
     t.lat = number("lat", true, 0.0);
     t.lon = number("lon", true, 0.0);
     if (t.lat < -90 || t.lat > 90)
@@ -152,55 +170,36 @@ std::vector<Territory> read_territory_csv(const std::filesystem::path& path,
     out.push_back(std::move(t));
   }
   if (out.empty() && problems.empty())
-    problems.push_back({{file, line_no, 0, ""}, "no territories: the file has a header only"});
+    problems.push_back(
+        {{file, table.last_line, 0, ""}, "no territories: the file has a header only"});
   if (!problems.empty()) throw InputError(std::move(problems));
   return out;
 }
 
-std::vector<std::pair<std::string, std::string>>
-read_parent_csv(const std::filesystem::path& path) {
+std::vector<Territory> read_territory_csv(const std::filesystem::path& path,
+                                          const SourceLocation& where) {
   const std::string file = path.string();
-  std::ifstream in(path);
-  if (!in) throw InputError({file, 0, 0, ""}, "cannot open parent territory file");
-  std::string line;
-  std::uint32_t line_no = 0;
-  std::vector<std::string> header;
-  while (header.empty() && std::getline(in, line)) {
-    ++line_no;
-    if (!trim(line).empty()) header = split_csv_line(line, file, line_no);
-  }
-  if (header.empty()) throw InputError({file, 1, 0, ""}, "empty file: expected a header row");
-  std::optional<std::size_t> code, name;
-  for (std::size_t i = 0; i < header.size(); ++i) {
-    if (trim(header[i]) == "code") code = i;
-    if (trim(header[i]) == "name") name = i;
-  }
-  if (!code || !name)
-    throw InputError({file, line_no, 0, code ? "name" : "code"},
-                     std::string("missing required column '") + (code ? "name" : "code") +
-                         "' in the header");
-  std::vector<std::pair<std::string, std::string>> out;
+  return parse_territory_csv(
+      files::read_text(path, where.file.empty() ? SourceLocation{file, 0, 0, ""} : where,
+                       "territory file"),
+      file);
+}
+
+std::vector<std::pair<std::string, std::string>> parse_parent_csv(std::string_view text,
+                                                                  const std::string& file) {
   std::vector<InputError::Problem> problems;
+  const CsvTable table = read_table(text, file, {"code", "name"}, problems);
+  const std::size_t code = table.col.at("code"), name = table.col.at("name");
+  std::vector<std::pair<std::string, std::string>> out;
   std::unordered_set<std::string> seen;
-  while (std::getline(in, line)) {
-    ++line_no;
-    if (trim(line).empty()) continue;
-    const auto fields = split_csv_line(line, file, line_no);
-    if (fields.size() != header.size()) {
-      problems.push_back({{file, line_no, 0, ""},
-                          "expected " + std::to_string(header.size()) + " fields, found " +
-                              std::to_string(fields.size())});
-      continue;
-    }
-    std::string c = trim(fields[*code]);
-    if (c.empty())
-      problems.push_back({{file, line_no, 0, "code"}, "empty territory code"});
-    else if (!seen.insert(c).second)
-      problems.push_back({{file, line_no, 0, "code"}, "duplicate territory code '" + c + "'"});
-    out.emplace_back(std::move(c), trim(fields[*name]));
+  for (const auto& [line_no, fields] : table.rows) {
+    std::string c = trim(fields[code]);
+    check_code(c, file, line_no, seen, problems);
+    out.emplace_back(std::move(c), trim(fields[name]));
   }
   if (out.empty() && problems.empty())
-    problems.push_back({{file, line_no, 0, ""}, "no territories: the file has a header only"});
+    problems.push_back(
+        {{file, table.last_line, 0, ""}, "no territories: the file has a header only"});
   if (!problems.empty()) throw InputError(std::move(problems));
   return out;
 }

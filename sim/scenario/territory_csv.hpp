@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -19,10 +20,13 @@ namespace csei {
 /// naming the file, if any) is where a file that cannot be read is reported.
 [[nodiscard]] std::vector<Territory> read_territory_csv(const std::filesystem::path& file,
                                                         const SourceLocation& where = {});
+/// The same, from the file's text already read (`file` names it in messages).
+[[nodiscard]] std::vector<Territory> parse_territory_csv(std::string_view text,
+                                                         const std::string& file);
 
-/// Read the (code, name) pairs of parent territories from a CSV file with a header row and at
-/// least the columns code and name (e.g. the country table); other columns are ignored.
+/// The (code, name) pairs of parent territories from the text of a CSV file with a header row
+/// and at least the columns code and name (e.g. the country table); other columns are ignored.
 [[nodiscard]] std::vector<std::pair<std::string, std::string>>
-read_parent_csv(const std::filesystem::path& file);
+parse_parent_csv(std::string_view text, const std::string& file);
 
 } // namespace csei
