@@ -44,7 +44,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-from .sensitivity import STATUS_OK, Sweep, SweepFileError, open_sweep
+from .sensitivity import STATUS_OK, Sweep, SweepFileError, _decode, open_sweep
 
 REAL, INTEGER, CATEGORICAL = "real", "integer", "categorical"
 OBJECTIVES = ("lenient1", "original")
@@ -726,14 +726,6 @@ def _p(v) -> str:
     if v is None:
         return "-"
     return f"{v:.2g}" if v >= 1e-4 else "<1e-4"
-
-
-def _decode(value):
-    if isinstance(value, bytes):
-        return value.decode("utf-8")
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
 
 
 # ---- command line -------------------------------------------------------------------------
