@@ -9,6 +9,7 @@
 #include "core/text.hpp"
 #include "kernel/simulation.hpp"
 #include "kernel/summary.hpp"
+#include "output/export.hpp"
 #include "output/h5.hpp"
 #include "output/run_writer.hpp"
 #include "output/schema.hpp"
@@ -403,6 +404,22 @@ int command_info(const std::string& file) {
     } catch (const OutputError& e) {
       throw InputError({file, 0, 0, ""}, std::string("not a readable csei run file: ") + e.what());
     }
+    return kExitOk;
+  });
+}
+
+int command_export(const std::string& file, const std::string& out_dir) {
+  return guarded([&] {
+    const std::filesystem::path run(file);
+    const std::filesystem::path dir =
+        out_dir.empty() ? run.parent_path() : std::filesystem::path(out_dir);
+    if (!dir.empty()) {
+      std::error_code ec;
+      std::filesystem::create_directories(dir, ec);
+      if (ec) throw OutputError(dir.string() + ": cannot create directory: " + ec.message());
+    }
+    for (const auto& p : export_csv(run, dir))
+      std::printf("%s\n", p.string().c_str());
     return kExitOk;
   });
 }

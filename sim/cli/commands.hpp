@@ -37,6 +37,9 @@ int command_run(const RunOptions& options);
 int command_workshop(const WorkshopOptions& options);
 int command_validate(const std::string& scenario, const std::vector<std::string>& overrides);
 int command_info(const std::string& file);
+/// Writes the run file's series and summary as tidy CSV tables into `out_dir` (empty: the run
+/// file's folder), output/export.hpp.
+int command_export(const std::string& file, const std::string& out_dir);
 /// Prints the generated tables of output/SCHEMA.md ("series", "summary" or "all"), with their
 /// markers, as the file holds them.
 int command_schema(const std::string& table);

@@ -47,6 +47,17 @@ int main(int argc, char** argv) {
   auto* info_cmd = app.add_subcommand("info", "Summarise a run file, a sweep file or its results");
   info_cmd->add_option("file", info_file, "Run file (HDF5)")->required()->check(CLI::ExistingFile);
 
+  std::string export_file, export_dir, export_format = "csv";
+  auto* export_cmd = app.add_subcommand(
+      "export", "Write a run file as tidy tables: <run>_series.csv (one row per value) and "
+                "<run>_summary.csv");
+  export_cmd->add_option("file", export_file, "Run file (HDF5)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  export_cmd->add_option("--format", export_format, "Table format")->check(CLI::IsMember({"csv"}));
+  export_cmd->add_option("-o,--output", export_dir,
+                         "Folder to write into (default: the run file's folder)");
+
   std::string schema_table = "all";
   auto* schema_cmd = app.add_subcommand(
       "schema", "Print output/SCHEMA.md's series and summary tables from their declarations");
@@ -94,5 +105,6 @@ int main(int argc, char** argv) {
   if (*workshop_cmd) return command_workshop(workshop);
   if (*validate_cmd) return command_validate(validate_file, validate_overrides);
   if (*schema_cmd) return command_schema(schema_table);
+  if (*export_cmd) return command_export(export_file, export_dir);
   return command_info(info_file);
 }

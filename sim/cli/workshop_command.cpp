@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <filesystem>
 #include <iostream>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -18,6 +19,19 @@ extern char** environ;
 
 namespace csei {
 namespace {
+
+/// Where the page and the teaching scenarios are: <prefix>/share/csei beside an installed
+/// program (<prefix>/bin/csei), found from the program's own location; else, for a program in a
+/// build tree, the source tree it was built from.
+std::filesystem::path data_dir() {
+  std::error_code ec;
+  const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    const auto share = exe.parent_path().parent_path() / "share" / "csei";
+    if (std::filesystem::exists(share / "web" / "index.html", ec)) return share;
+  }
+  return CSEI_SOURCE_DIR;
+}
 
 /// Opens url in the desktop's browser (xdg-open, no shell); a failure only prints a hint.
 void open_browser(const std::string& url) {
@@ -67,9 +81,10 @@ int command_workshop(const WorkshopOptions& o) {
         "CSEI_WORKSHOP_MAX_CONNECTIONS", static_cast<double>(so.max_connections), 1, 10000));
     so.max_per_client = static_cast<std::size_t>(env_number(
         "CSEI_WORKSHOP_MAX_PER_CLIENT", static_cast<double>(so.max_per_client), 1, 10000));
-    so.web_dir = o.web_dir.empty() ? std::string(CSEI_SOURCE_DIR) + "/web" : o.web_dir;
-    so.scenario_dir = o.scenario_dir.empty() ? std::string(CSEI_SOURCE_DIR) + "/scenarios/teaching"
-                                             : o.scenario_dir;
+    const std::filesystem::path data = data_dir();
+    so.web_dir = o.web_dir.empty() ? (data / "web").string() : o.web_dir;
+    so.scenario_dir =
+        o.scenario_dir.empty() ? (data / "scenarios" / "teaching").string() : o.scenario_dir;
     workshop::Server server(so);
     server.bind();
     install_stop_handlers();
