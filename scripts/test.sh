@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set-up, Release build, then every test: the C++ tests (ctest) and the Python tests (pytest),
 # which include workshop mode's API, load and browser tests (tests/workshop; the browser test
-# needs Node, npm and Chromium: `npm ci` runs here in tests/workshop/browser when needed).
+# needs Node, npm and Chromium: `npm ci` runs here in tests/workshop/browser when needed), then
+# the installed package (scripts/test-install.sh: the CMake package, the program, the Python package).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # The analysis tests and the workshop page's test use headless Chromium; xarray and h5netcdf read
@@ -20,3 +21,4 @@ if command -v npm >/dev/null; then
   fi
 fi
 CSEI_BIN="$PWD/build/csei" /usr/bin/python3 -m pytest -q tests
+bash scripts/test-install.sh

@@ -40,11 +40,16 @@ INSET_JOIN_DEG = 3.0  # insets of different territories closer than this merge
 
 
 def boundaries_dir() -> Path:
-    """Where the GeoJSON boundaries are: $CSEI_BOUNDARIES, else scenarios/data/boundaries."""
+    """Where the GeoJSON boundaries are: $CSEI_BOUNDARIES, else scenarios/data/boundaries of
+    the source tree, or of an installed package (<prefix>/share/csei beside
+    <prefix>/lib/pythonX.Y/dist-packages/csei_analysis)."""
     env = os.environ.get("CSEI_BOUNDARIES")
     if env:
         return Path(env)
-    return Path(__file__).resolve().parents[2] / "scenarios" / "data" / "boundaries"
+    here = Path(__file__).resolve()
+    source = here.parents[2] / "scenarios" / "data" / "boundaries"
+    installed = here.parents[4] / "share" / "csei" / "scenarios" / "data" / "boundaries"
+    return installed if not source.is_dir() and installed.is_dir() else source
 
 
 def laea(lon, lat, centre=CENTRE) -> np.ndarray:

@@ -95,6 +95,8 @@ int command_workshop(const WorkshopOptions& o) {
     });
     std::printf("csei workshop: open %s in a browser (Ctrl-C stops the server)\n",
                 server.url().c_str());
+    std::printf("csei workshop: the page from %s, the scenarios from %s\n", so.web_dir.c_str(),
+                so.scenario_dir.c_str());
     std::fflush(stdout);
     if (o.open) open_browser(server.url());
     while (!stop_requested() && !ended)
