@@ -273,3 +273,17 @@ def test_the_examples_run(example):
                        capture_output=True, text=True, env=env, timeout=120)
     assert p.returncode == 0, p.stderr
     assert "shared_van" in p.stdout or "final_share" in p.stdout
+
+
+def test_series_that_do_not_fit_in_memory_are_refused_before_allocating():
+    env = dict(os.environ, CSEI_MEMORY_LIMIT="20M")
+    code = ("import csei, sys\n"
+            f"s = csei.load_scenario({str(TEACHING / 'eu_clusters.toml')!r}, "
+            "set={'time.steps': 6000})\n"
+            "try:\n    csei.run(s)\nexcept csei.ScenarioError as e:\n"
+            "    print(e.problems[0]['key'], e)\n")
+    env["PYTHONPATH"] = os.environ.get("CSEI_PYTHONPATH") or str(REPO / "analysis")
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                       timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.startswith("time.steps ") and "in memory" in p.stdout, p.stdout
