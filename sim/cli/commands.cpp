@@ -490,11 +490,33 @@ int command_info(const std::string& file) {
         throw bad("steps", "steps = " + std::to_string(steps) + " is out of range");
       const h5::Group terr(*f, "territories", false), inn(*f, "innovations", false),
           series(*f, "series", false);
+      // A replicate file (schema 5): R replicates along a leading axis.
+      const std::int64_t replicates =
+          f->has_attribute("replicates") ? f->int_attribute("replicates") : 1;
+      if (replicates < 1 || replicates > kMaxReplicates || (replicates > 1 && schema < 5))
+        throw bad("replicates", "replicates = " + std::to_string(replicates) +
+                                    " is out of range for schema " + std::to_string(schema));
+      const bool replicated = replicates > 1;
       const h5::Dataset adopters_ds(series, "adopters");
-      const auto dims = adopters_ds.dims();
-      if (dims.size() != 3)
+      auto dims = adopters_ds.dims();
+      const std::size_t want_rank = replicated ? 4 : 3;
+      if (dims.size() != want_rank)
         throw bad("series/adopters", "has " + std::to_string(dims.size()) +
-                                         " dimensions; expected 3 (step, innovation, territory)");
+                                         " dimensions; expected " + std::to_string(want_rank) +
+                                         (replicated ? " (replicate, step, innovation, territory)"
+                                                     : " (step, innovation, territory)"));
+      std::vector<std::int64_t> seeds;
+      if (replicated) {
+        if (dims[0] != static_cast<hsize_t>(replicates))
+          throw bad("series/adopters", "has " + std::to_string(dims[0]) +
+                                           " replicates; the file says " +
+                                           std::to_string(replicates));
+        seeds = h5::read_int64(series, "replicate");
+        if (seeds.size() != static_cast<std::size_t>(replicates))
+          throw bad("series/replicate", "has " + std::to_string(seeds.size()) + " seeds for " +
+                                            std::to_string(replicates) + " replicates");
+        dims.erase(dims.begin());
+      }
       const auto codes = h5::read_strings(terr, "code");
       const auto names = h5::read_strings(inn, "name");
       const auto orgs = h5::read_int64(terr, "organisations");
@@ -515,17 +537,22 @@ int command_info(const std::string& file) {
                     v < 0 ? "negative organisation count " + std::to_string(v)
                           : std::string("organisation counts add up past the integer range"));
       const auto adopters = h5::read_int64(series, "adopters");
-      const std::size_t T = dims[2], rows = dims[0];
-      std::vector<std::int64_t> final_adopters(names.size(), 0);
-      for (std::size_t k = 0; k < names.size() && rows > 0; ++k)
-        for (std::size_t t = 0; t < T; ++t) {
-          const std::int64_t a = adopters[((rows - 1) * names.size() + k) * T + t];
-          if (a < 0 || a > orgs[t])
-            throw bad("series/adopters", "innovation '" + names[k] + "' has " + std::to_string(a) +
-                                             " adopters in territory '" + codes[t] + "' of " +
-                                             std::to_string(orgs[t]) + " organisations");
-          final_adopters[k] += a;
-        }
+      const std::size_t T = dims[2], rows = dims[0], I = names.size();
+      const auto R = static_cast<std::size_t>(replicates);
+      // Final adopters per replicate and innovation.
+      std::vector<std::int64_t> final_adopters(R * I, 0);
+      for (std::size_t r = 0; r < R && rows > 0; ++r)
+        for (std::size_t k = 0; k < I; ++k)
+          for (std::size_t t = 0; t < T; ++t) {
+            const std::int64_t a = adopters[((r * rows + rows - 1) * I + k) * T + t];
+            if (a < 0 || a > orgs[t])
+              throw bad("series/adopters",
+                        "innovation '" + names[k] + "' has " + std::to_string(a) +
+                            " adopters in territory '" + codes[t] + "' of " +
+                            std::to_string(orgs[t]) + " organisations" +
+                            (replicated ? " in replicate " + std::to_string(r) : ""));
+            final_adopters[r * I + k] += a;
+          }
       const double per_year = f->double_attribute("steps_per_year");
       if (!std::isfinite(per_year) || per_year <= 0)
         throw bad("steps_per_year", "is not a positive number");
@@ -534,19 +561,62 @@ int command_info(const std::string& file) {
       std::printf("schema:        %lld\n", static_cast<long long>(schema));
       std::printf("csei version:  %s\n", f->string_attribute("version").c_str());
       std::printf("created:       %s\n", f->string_attribute("created").c_str());
-      std::printf("seed:          %lld\n", static_cast<long long>(f->int_attribute("seed")));
+      std::printf("seed:          %lld%s\n", static_cast<long long>(f->int_attribute("seed")),
+                  replicated ? " (the base seed of the replicates)" : "");
+      if (replicated) {
+        std::printf("replicates:    %lld, seeds", static_cast<long long>(replicates));
+        for (std::size_t r = 0; r < R; ++r) {
+          if (r == 8 && R > 10) {
+            std::printf(" ... %lld", static_cast<long long>(seeds.back()));
+            break;
+          }
+          std::printf(" %lld", static_cast<long long>(seeds[r]));
+        }
+        std::printf(" (/series/replicate)\n");
+      }
       std::printf("threads:       %lld\n", static_cast<long long>(f->int_attribute("threads")));
       std::printf("steps:         %lld (%g per year)\n", static_cast<long long>(steps), per_year);
       std::printf("organisations: %s in %zu territories\n", with_commas(n).c_str(), codes.size());
       std::printf("complete:      %s\n", f->has_attribute("complete") ? "yes" : "no");
-      std::printf("series:        /series/adopters [%llu, %llu, %llu]\n\n",
-                  static_cast<unsigned long long>(dims[0]),
-                  static_cast<unsigned long long>(dims[1]),
-                  static_cast<unsigned long long>(dims[2]));
-      std::printf("%-24s %12s %11s\n", "innovation", "adopters", "final share");
-      for (std::size_t k = 0; k < names.size() && rows > 0; ++k)
-        std::printf("%-24s %12s %11.3f\n", names[k].c_str(), with_commas(final_adopters[k]).c_str(),
-                    n > 0 ? static_cast<double>(final_adopters[k]) / static_cast<double>(n) : 0.0);
+      if (replicated)
+        std::printf("series:        /series/adopters [%lld, %llu, %llu, %llu] (replicate, step, "
+                    "innovation, territory)\n\n",
+                    static_cast<long long>(replicates), static_cast<unsigned long long>(dims[0]),
+                    static_cast<unsigned long long>(dims[1]),
+                    static_cast<unsigned long long>(dims[2]));
+      else
+        std::printf("series:        /series/adopters [%llu, %llu, %llu]\n\n",
+                    static_cast<unsigned long long>(dims[0]),
+                    static_cast<unsigned long long>(dims[1]),
+                    static_cast<unsigned long long>(dims[2]));
+      const auto share = [&](std::int64_t a) {
+        return n > 0 ? static_cast<double>(a) / static_cast<double>(n) : 0.0;
+      };
+      if (!replicated) {
+        std::printf("%-24s %12s %11s\n", "innovation", "adopters", "final share");
+        for (std::size_t k = 0; k < I && rows > 0; ++k)
+          std::printf("%-24s %12s %11.3f\n", names[k].c_str(),
+                      with_commas(final_adopters[k]).c_str(), share(final_adopters[k]));
+      } else {
+        std::printf("%-24s %12s %11s %17s\n", "innovation", "adopters", "final share", "min - max");
+        for (std::size_t k = 0; k < I && rows > 0; ++k) {
+          std::int64_t sum = 0, lo = INT64_MAX, hi = INT64_MIN;
+          for (std::size_t r = 0; r < R; ++r) {
+            const std::int64_t a = final_adopters[r * I + k];
+            sum += a;
+            lo = std::min(lo, a);
+            hi = std::max(hi, a);
+          }
+          const double mean = static_cast<double>(sum) / static_cast<double>(R);
+          char range[48];
+          std::snprintf(range, sizeof range, "%.3f - %.3f", share(lo), share(hi));
+          std::printf("%-24s %12s %11.3f %17s\n", names[k].c_str(),
+                      with_commas(std::llround(mean)).c_str(),
+                      n > 0 ? mean / static_cast<double>(n) : 0.0, range);
+        }
+        std::printf("\n(adopters and final share: means over the %lld replicates)\n",
+                    static_cast<long long>(replicates));
+      }
     } catch (const OutputError& e) {
       throw InputError({file, 0, 0, ""}, std::string("not a readable csei run file: ") + e.what());
     }

@@ -191,3 +191,51 @@ def test_netcdf_readers_see_the_replicate_dimension_with_its_seeds(csei, repo, t
         assert list(series.replicate.values) == [x["seed"] for x in out["runs"]]
         assert series.cluster_adopters.dims == ("replicate", "step", "innovation", "cluster")
         assert series.cluster_name.dims == ("replicate", "cluster")
+
+
+def test_info_reads_a_replicate_file(csei, repo, tmp_path):
+    out = csei_run(csei, repo / "scenarios/policy/fund_facilitators.toml", tmp_path / "r.h5",
+                   "--replicates", "3", "--seed", "4")
+    r = run([csei, "info", str(tmp_path / "r.h5")])
+    assert r.returncode == 0, r.stderr
+    seeds = " ".join(str(x["seed"]) for x in out["runs"])
+    assert "schema:        5\n" in r.stdout
+    assert "seed:          4 (the base seed of the replicates)\n" in r.stdout
+    assert f"replicates:    3, seeds {seeds} (/series/replicate)\n" in r.stdout
+    assert "/series/adopters [3, 25, 4, 27] (replicate, step, innovation, territory)" in r.stdout
+    shares = [x["innovations"][0]["final_share"] for x in out["runs"]]
+    line = next(x for x in r.stdout.splitlines() if x.startswith("community_energy"))
+    assert f"{sum(shares) / 3:.3f}" in line and f"{min(shares):.3f} - {max(shares):.3f}" in line
+    # A file whose replicate count disagrees with its series is refused, not misread.
+    bad = tmp_path / "bad.h5"
+    bad.write_bytes((tmp_path / "r.h5").read_bytes())
+    with h5py.File(bad, "a") as f:
+        f.attrs["replicates"] = np.int64(2)
+    r = run([csei, "info", str(bad)])
+    assert r.returncode == 2
+    assert f"{bad}: series/adopters: not a readable csei run file: has 3 replicates; the file " \
+           "says 2" in r.stderr
+
+
+def test_run_from_a_replicate_file_reruns_every_replicate_anywhere(csei, repo, tmp_path):
+    first = tmp_path / "first.h5"
+    csei_run(csei, repo / "scenarios/policy/fund_facilitators.toml", first, "--replicates", "3",
+             "--threads", "2")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    r = run([csei, "run", "--from", str(first), "-o", "again.h5", "--threads", "1",
+             "--format", "json"], cwd=elsewhere)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["replicates"] == 3
+    with h5py.File(first) as a, h5py.File(elsewhere / "again.h5") as b:
+        assert b.attrs["replicates"] == 3
+        assert list(a["series/replicate"][...]) == list(b["series/replicate"][...])
+        for name in ("series/adopters", "series/jobs", "series/cluster_adopters",
+                     "policy/spending", "summary/final_share", "clusters/name", "events/step"):
+            assert _same(_values(a[name]), _values(b[name])), name
+    # --replicates given with --from overrides the file's count.
+    r = run([csei, "run", "--from", str(first), "-o", "one.h5", "--replicates", "1",
+             "--format", "json"], cwd=elsewhere)
+    assert r.returncode == 0, r.stderr
+    with h5py.File(first) as a, h5py.File(elsewhere / "one.h5") as b:
+        assert "replicates" not in b.attrs and b.attrs["seed"] == a.attrs["seed"]
