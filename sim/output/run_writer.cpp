@@ -578,13 +578,14 @@ void write_replicate_file(const std::filesystem::path& path, const Scenario& s, 
   const std::filesystem::path temp = begin_output(path);
   try {
     std::size_t slots = 0;
-    std::vector<std::int64_t> seeds, links, per_form;
+    std::vector<std::int64_t> seeds, links, per_form, own_slots;
     std::vector<double> spending;
     std::vector<const RunResult*> runs;
     for (const ReplicateRecord& r : reps) {
       slots = std::max(slots, r.clusters);
       seeds.push_back(static_cast<std::int64_t>(r.seed));
       links.push_back(r.links);
+      own_slots.push_back(static_cast<std::int64_t>(r.clusters));
       spending.push_back(r.result.policy_spending);
       per_form.insert(per_form.end(), r.per_form.begin(), r.per_form.end());
       runs.push_back(&r.result);
@@ -605,6 +606,11 @@ void write_replicate_file(const std::filesystem::path& path, const Scenario& s, 
         h5::Dataset(g, "links")
             .attribute("description",
                        std::string("undirected links in the replicate's network; -1: complete"));
+        h5::write_int64(g, "cluster_slots", own_slots);
+        h5::Dataset(g, "cluster_slots")
+            .attribute("description",
+                       std::string("the replicate's own cluster slots: the first columns of "
+                                   "the cluster axis (the others stay 0)"));
         h5::write_double(g, "policy_spending", spending);
         h5::Dataset(g, "policy_spending").attribute("units", std::string("EUR"));
         h5::Dataset(g, "policy_spending")
