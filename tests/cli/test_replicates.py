@@ -52,6 +52,7 @@ def check_replicate(rep, r, single):
     assert int(rep["replicates/links"][r]) == int(single.attrs["links"])
     assert rep["replicates/policy_spending"][r] == single.attrs["policy_spending"]
     slots = single["series/cluster"].shape[0]
+    assert int(rep["replicates/cluster_slots"][r]) == slots
     names = _values(rep["series/cluster_name"])[r]
     assert list(names[:slots]) == list(_values(single["series/cluster"]))
     assert all(n.startswith("slot-") for n in names[slots:])
