@@ -145,3 +145,28 @@ def test_plot_and_territories_show_one_replicate(files, tmp_path):
     bad = cli("plot", singles[0], "--replicate", "1", "--no-gif", "-o", tmp_path / "p")
     assert bad.returncode == 2
     assert "--replicate 1: not a replicate file" in bad.stderr
+
+
+def test_a_replicate_file_that_disagrees_with_itself_is_refused(files, tmp_path):
+    import h5py
+
+    rep = files["base"][0]
+    cases = {
+        "count": (lambda f: f.attrs.__setitem__("replicates", np.int64(4)),
+                  "dataset '/series/replicate' is missing or not [4]"),
+        "schema": (lambda f: f.attrs.__setitem__("schema_version", np.int64(4)),
+                   "invalid replicates 3 for schema 4"),
+        "slots": (lambda f: f["replicates/cluster_slots"].__setitem__(0, 10**6),
+                  "replicate has 1000000 cluster slots"),
+    }
+    for label, (damage, message) in cases.items():
+        bad = tmp_path / f"{label}.h5"
+        bad.write_bytes(rep.read_bytes())
+        with h5py.File(bad, "a") as f:
+            damage(f)
+        with pytest.raises(RunFileError, match=re.escape(message)):
+            with ExitStack() as stack:
+                for run in open_runs(bad):
+                    stack.enter_context(run)
+        r = cli("report", bad, "-o", tmp_path / f"{label}.html")
+        assert r.returncode == 2 and message in r.stderr, (label, r.stderr)
