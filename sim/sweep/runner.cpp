@@ -141,6 +141,8 @@ bool run_many(std::size_t count, int threads,
             for (std::size_t i = next++; i < count; i = next++) {
               if (stop()) return;
               try {
+                // Isolated: while a call waits on its own inner loops its thread may help only
+                // with those, never start another call (a second world on the same thread).
                 tbb::this_task_arena::isolate([&] { body(i, stop); });
               } catch (const Interrupted&) {
                 stopped.store(true);
