@@ -11,6 +11,7 @@
 #include "output/export.hpp"
 #include "output/run_writer.hpp"
 #include "scenario/load.hpp"
+#include "sweep/spec.hpp"
 #include "world/world.hpp"
 
 #include <Python.h>
@@ -360,6 +361,13 @@ PYBIND11_MODULE(_core, m) {
       py::arg("scenario"), py::arg("seed") = py::none(), py::arg("threads") = 0,
       py::arg("output") = "");
 
+  m.def(
+      "replicate_seed",
+      [](std::uint64_t seed, std::int64_t replicate) {
+        return sweep::replicate_seed(seed, -1, replicate);
+      },
+      py::arg("seed"), py::arg("replicate"),
+      "The seed of replicate r of `csei run --replicates` with base seed `seed`");
   m.def(
       "export_csv",
       [](const std::string& run_file, const std::string& out_dir) {

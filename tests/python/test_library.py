@@ -252,8 +252,10 @@ def test_model_function_for_samplers():
     f = csei.model(base, ["shared_van.final_share"], seed=1, replicates=3,
                    set={"time.steps": 24})
     out = f({"innovations[0].q": 0.9})
+    seeds = csei.replicate_seeds(1, 3)
+    assert len(set(seeds)) == 3 and csei.replicate_seeds(1, 1) == [1]
     runs = [csei.run(csei.load_scenario(base, set={"time.steps": 24, "innovations[0].q": 0.9}),
-                     seed=s).metrics["shared_van.final_share"] for s in (1, 2, 3)]
+                     seed=s).metrics["shared_van.final_share"] for s in seeds]
     assert out == {"shared_van.final_share": pytest.approx(np.mean(runs), abs=0)}
     # More word of mouth, more adopters (same seeds).
     assert f({"innovations[0].q": 1.5})["shared_van.final_share"] > \
@@ -287,3 +289,43 @@ def test_series_that_do_not_fit_in_memory_are_refused_before_allocating():
                        timeout=120)
     assert p.returncode == 0, p.stderr
     assert p.stdout.startswith("time.steps ") and "in memory" in p.stdout, p.stdout
+
+
+def test_replicates_are_the_cli_replicate_file(csei_bin, tmp_path):
+    path = tmp_path / "reps.h5"
+    p = subprocess.run([csei_bin, "run", str(POLICY), "--replicates", "3", "--seed", "7", "-o",
+                        str(path), "--format", "json", *SMALL_ARGS],
+                       check=True, capture_output=True, text=True)
+    cli_seeds = [r["seed"] for r in __import__("json").loads(p.stdout)["runs"]]
+    reps = csei.run(csei.load_scenario(POLICY, set=SMALL), seed=7, replicates=3, threads=1)
+    assert reps.seeds == cli_seeds == csei.replicate_seeds(7, 3)
+    ds = reps.to_xarray()
+    assert ds["adopters"].dims == ("replicate", "step", "innovation", "territory")
+    assert list(ds["replicate"].values) == cli_seeds
+    xr.testing.assert_identical(ds, csei.open(path))
+    pd.testing.assert_frame_equal(reps.summary(), csei.summary(path))
+    # Each replicate is its single run.
+    one = csei.run(csei.load_scenario(POLICY, set=SMALL), seed=cli_seeds[1])
+    np.testing.assert_array_equal(ds["adopters"].sel(replicate=cli_seeds[1]).values,
+                                  one.series["adopters"])
+    name = reps[0].scenario.innovations[0]
+    assert reps.metrics[f"{name}.final_share"] == pytest.approx(
+        np.mean([r.metrics[f"{name}.final_share"] for r in reps.results]))
+
+
+def test_export_of_a_replicate_file_has_a_replicate_column(csei_bin, tmp_path):
+    path = tmp_path / "reps.h5"
+    subprocess.run([csei_bin, "run", str(TEACHING / "word_of_mouth.toml"), "--replicates", "2",
+                    "-o", str(path)], check=True, capture_output=True)
+    series_csv, summary_csv = csei.export(path)
+    table = pd.read_csv(series_csv, keep_default_na=False)
+    ds = csei.open(path)
+    assert list(table.columns)[0] == "replicate"
+    assert sorted(table.replicate.unique()) == sorted(ds["replicate"].values)
+    assert len(table) == sum(ds[v].size for v in ds.data_vars)
+    last = table[(table.variable == "adopters") & (table.step == 60)]
+    for seed in ds["replicate"].values:
+        assert last[last.replicate == seed].value.sum() == \
+            int(ds["adopters"].sel(replicate=seed).isel(step=-1).sum())
+    summary = pd.read_csv(summary_csv)
+    assert len(summary) == 2 * len(csei._core.summary_metrics())
