@@ -329,3 +329,27 @@ def test_export_of_a_replicate_file_has_a_replicate_column(csei_bin, tmp_path):
             int(ds["adopters"].sel(replicate=seed).isel(step=-1).sum())
     summary = pd.read_csv(summary_csv)
     assert len(summary) == 2 * len(csei._core.summary_metrics())
+
+
+def test_ctrl_c_stops_a_run_with_keyboard_interrupt(tmp_path):
+    import signal
+
+    out = tmp_path / "never.h5"
+    code = ("import csei, sys\n"
+            f"s = csei.load_scenario({str(TEACHING / 'eu_clusters.toml')!r}, "
+            "set={'time.steps': 10000})\n"
+            "print('running', flush=True)\n"
+            f"csei.run(s, threads=1, output={str(out)!r})\n")
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.environ.get("CSEI_PYTHONPATH") or str(REPO / "analysis")
+    p = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True, env=env)
+    assert p.stdout.readline().strip() == "running"
+    time.sleep(1.0)
+    assert p.poll() is None, "the run ended before it could be interrupted"
+    t0 = time.perf_counter()
+    p.send_signal(signal.SIGINT)
+    _, err = p.communicate(timeout=30)
+    assert time.perf_counter() - t0 < 5
+    assert "KeyboardInterrupt" in err and p.returncode != 0
+    assert not out.exists() and not list(tmp_path.glob("*partial*"))
