@@ -64,12 +64,12 @@ public:
   void commit() {
     out_.close();
     if (!out_) throw WriteError(temp_.string() + ": cannot write: " + files::reason(errno));
-    std::error_code ec;
-    std::filesystem::rename(temp_, path_, ec);
-    if (ec)
-      throw WriteError(path_.string() +
-                       ": cannot move the finished file into place: " + ec.message());
-    done_ = true;
+    done_ = true; // commit_partial removes the temporary file if the move fails
+    try {
+      files::commit_partial(temp_, path_);
+    } catch (const OutputError& e) {
+      throw WriteError(e.what());
+    }
   }
 
 private:

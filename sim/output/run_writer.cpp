@@ -371,21 +371,6 @@ std::vector<std::string> slot_labels(const RunResult& r, std::size_t slots) {
   return out;
 }
 
-/// Prepares writing `path`: its folder, stale partial files gone, a fresh temporary file
-/// (returned; renamed to `path` when complete).
-std::filesystem::path begin_output(const std::filesystem::path& path) {
-  if (path.has_parent_path()) {
-    std::error_code ec;
-    std::filesystem::create_directories(path.parent_path(), ec);
-    if (ec)
-      throw OutputError(path.parent_path().string() + ": cannot create directory: " + ec.message());
-  }
-  auto temp = files::partial_name(path);
-  files::remove_stale_partials(path);
-  files::create_exclusive(temp); // the folder's problems, with the system's reason
-  return temp;
-}
-
 } // namespace
 
 std::string utc_now() {
@@ -400,7 +385,7 @@ std::string utc_now() {
 RunWriter::RunWriter(std::filesystem::path path, const Scenario& s, const World& w,
                      const RunInfo& info)
     : path_(std::move(path)) {
-  temp_ = begin_output(path_);
+  temp_ = files::begin_partial(path_);
   const SeriesExtents extents{s.innovations.size(), s.territories.size(), cluster_slots(s, w),
                               kLegalFormCount, s.events.size()};
   try {
@@ -455,13 +440,7 @@ void RunWriter::commit(const RunResult& r) {
   } catch (const OutputError& e) {
     throw OutputError(temp_.string() + ": cannot write the run file: " + e.what());
   }
-  std::error_code ec;
-  std::filesystem::rename(temp_, path_, ec);
-  if (ec) {
-    const std::string why = ec.message();
-    std::filesystem::remove(temp_, ec);
-    throw OutputError(path_.string() + ": cannot move the finished file into place: " + why);
-  }
+  files::commit_partial(temp_, path_);
 }
 
 void RunWriter::record_step(const StepCounts& c) {
@@ -575,8 +554,8 @@ std::vector<T> padded(const std::vector<T>& rows, std::size_t lines, std::size_t
 
 void write_replicate_file(const std::filesystem::path& path, const Scenario& s, const RunInfo& info,
                           const std::vector<ReplicateRecord>& reps) {
-  const std::filesystem::path temp = begin_output(path);
-  try {
+  const std::filesystem::path temp = files::begin_partial(path);
+  files::write_partial(temp, path, "run file", [&] {
     std::size_t slots = 0;
     std::vector<std::int64_t> seeds, links, per_form, own_slots;
     std::vector<double> spending;
@@ -674,22 +653,7 @@ void write_replicate_file(const std::filesystem::path& path, const Scenario& s, 
       policy.close();
       f.close();
     }
-  } catch (const OutputError& e) {
-    std::error_code ec;
-    std::filesystem::remove(temp, ec);
-    throw OutputError(temp.string() + ": cannot write the run file: " + e.what());
-  } catch (...) {
-    std::error_code ec;
-    std::filesystem::remove(temp, ec);
-    throw;
-  }
-  std::error_code ec;
-  std::filesystem::rename(temp, path, ec);
-  if (ec) {
-    const std::string why = ec.message();
-    std::filesystem::remove(temp, ec);
-    throw OutputError(path.string() + ": cannot move the finished file into place: " + why);
-  }
+  });
 }
 
 } // namespace csei
