@@ -1,5 +1,6 @@
 """The Python library: scenarios with the CLI's checks, runs bit-identical to `csei run`, NumPy
 series without copies, xarray and pandas views, the tidy export and the model function."""
+import json
 import os
 import subprocess
 import sys
@@ -22,6 +23,13 @@ TEACHING = REPO / "scenarios" / "teaching"
 POLICY = REPO / "scenarios" / "policy" / "fund_facilitators.toml"
 SMALL = {"organisations.scale": 0.002, "time.steps": 36}
 SMALL_ARGS = [a for k, v in SMALL.items() for a in ("--set", f"{k}={v}")]
+
+
+def cli_run(csei_bin, path, seed, *extra):
+    """`csei run` of the small policy variant with `seed` into `path`; its stdout."""
+    return subprocess.run([csei_bin, "run", str(POLICY), "--seed", str(seed), "-o", str(path),
+                           *extra, *SMALL_ARGS], check=True, capture_output=True,
+                          text=True).stdout
 
 
 def test_the_package_is_the_one_under_test():
@@ -88,8 +96,7 @@ def _series_of_file(path):
 @pytest.mark.parametrize("threads", [1, 2])
 def test_runs_are_bit_identical_to_the_cli(csei_bin, tmp_path, threads):
     cli = tmp_path / "cli.h5"
-    subprocess.run([csei_bin, "run", str(POLICY), "--seed", "5", "--threads", str(threads),
-                    "-o", str(cli), *SMALL_ARGS], check=True, capture_output=True)
+    cli_run(csei_bin, cli, 5, "--threads", str(threads))
     r = csei.run(csei.load_scenario(POLICY, set=SMALL), seed=5, threads=3 - threads)
     assert r.organisations > 2 * 8192  # more than one parallel block of the decide pass
     series, summary = _series_of_file(cli)
@@ -110,8 +117,7 @@ def test_runs_are_bit_identical_to_the_cli(csei_bin, tmp_path, threads):
 
 def test_run_output_is_the_cli_file(csei_bin, tmp_path):
     cli, py = tmp_path / "cli.h5", tmp_path / "py.h5"
-    subprocess.run([csei_bin, "run", str(POLICY), "--seed", "2", "-o", str(cli), *SMALL_ARGS],
-                   check=True, capture_output=True)
+    cli_run(csei_bin, cli, 2)
     csei.run(csei.load_scenario(POLICY, set=SMALL), seed=2, output=py)
     a, b = _series_of_file(cli), _series_of_file(py)
     for name in a[0]:
@@ -136,8 +142,7 @@ def test_series_share_the_runs_memory_and_are_read_only():
 
 def test_to_xarray_has_named_dimensions_coordinates_and_units(csei_bin, tmp_path):
     path = tmp_path / "run.h5"
-    subprocess.run([csei_bin, "run", str(POLICY), "--seed", "3", "-o", str(path), *SMALL_ARGS],
-                   check=True, capture_output=True)
+    cli_run(csei_bin, path, 3)
     r = csei.run(csei.load_scenario(POLICY, set=SMALL), seed=3)
     ds = r.to_xarray()
     assert ds["adopters"].dims == ("step", "innovation", "territory")
@@ -157,8 +162,7 @@ def test_to_xarray_has_named_dimensions_coordinates_and_units(csei_bin, tmp_path
 
 def test_summaries_as_data_frames(csei_bin, tmp_path):
     path = tmp_path / "run.h5"
-    subprocess.run([csei_bin, "run", str(POLICY), "--seed", "3", "-o", str(path), *SMALL_ARGS],
-                   check=True, capture_output=True)
+    cli_run(csei_bin, path, 3)
     r = csei.run(csei.load_scenario(POLICY, set=SMALL), seed=3)
     frame = r.summary()
     assert isinstance(frame, pd.DataFrame) and list(frame.index) == r.scenario.innovations
@@ -200,8 +204,7 @@ def test_the_gil_is_released_while_running():
 
 def test_export_csv_is_tidy_and_matches_the_file(csei_bin, tmp_path):
     path = tmp_path / "run.h5"
-    subprocess.run([csei_bin, "run", str(POLICY), "--seed", "4", "-o", str(path), *SMALL_ARGS],
-                   check=True, capture_output=True)
+    cli_run(csei_bin, path, 4)
     series_csv, summary_csv = csei.export(path, tmp_path / "py")
     table = pd.read_csv(series_csv, keep_default_na=False)
     assert list(table.columns) == ["step", "year", "innovation", "territory", "group", "variable",
@@ -293,10 +296,8 @@ def test_series_that_do_not_fit_in_memory_are_refused_before_allocating():
 
 def test_replicates_are_the_cli_replicate_file(csei_bin, tmp_path):
     path = tmp_path / "reps.h5"
-    p = subprocess.run([csei_bin, "run", str(POLICY), "--replicates", "3", "--seed", "7", "-o",
-                        str(path), "--format", "json", *SMALL_ARGS],
-                       check=True, capture_output=True, text=True)
-    cli_seeds = [r["seed"] for r in __import__("json").loads(p.stdout)["runs"]]
+    out = cli_run(csei_bin, path, 7, "--replicates", "3", "--format", "json")
+    cli_seeds = [r["seed"] for r in json.loads(out)["runs"]]
     reps = csei.run(csei.load_scenario(POLICY, set=SMALL), seed=7, replicates=3, threads=1)
     assert reps.seeds == cli_seeds == csei.replicate_seeds(7, 3)
     ds = reps.to_xarray()
