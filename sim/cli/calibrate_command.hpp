@@ -1,0 +1,29 @@
+// csei calibrate: ABC-SMC calibration of scenario parameters against observed series
+// (docs/calibration-format.md).
+#pragma once
+
+#include <functional>
+#include <string>
+
+namespace CLI {
+class App;
+}
+
+namespace csei {
+
+struct CalibrateOptions {
+  std::string file;
+  std::string output; // empty: output/<calibration name>.h5
+  int threads = 0;    // 0: every core
+  bool dry_run = false;
+  std::string format = "auto"; // auto | table | json
+  bool progress = true;
+};
+
+int command_calibrate(const CalibrateOptions& options);
+
+/// Adds the `calibrate` subcommand; the returned function runs it if it was selected and
+/// returns its exit code, or -1.
+[[nodiscard]] std::function<int()> add_calibrate_command(CLI::App& app);
+
+} // namespace csei
