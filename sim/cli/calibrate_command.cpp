@@ -23,6 +23,12 @@
 namespace csei {
 namespace {
 
+std::string sweep_text(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  return buf;
+}
+
 void print_problems(const InputError& e) {
   for (const auto& p : e.problems())
     std::cerr << "error: " << p.where.describe() << ": " << p.message << '\n';
@@ -110,6 +116,7 @@ int calibrate_body(const CalibrateOptions& o) {
   const double rate =
       res.run_seconds > 0 ? static_cast<double>(res.evaluations) / res.run_seconds : 0.0;
   if (json) {
+    std::cout.precision(17);
     std::cout << "{\"output\": " << quote_text(out)
               << ", \"calibration\": " << quote_text(spec.name)
               << ", \"generations\": " << res.generations.size()
@@ -120,7 +127,7 @@ int calibrate_body(const CalibrateOptions& o) {
               << ", \"evaluations_per_second\": " << rate << ", \"tolerance\": [";
     for (std::size_t g = 0; g < res.generations.size(); ++g) {
       const double t = res.generations[g].tolerance;
-      std::cout << (g ? ", " : "") << (std::isfinite(t) ? std::to_string(t) : "null");
+      std::cout << (g ? ", " : "") << (std::isfinite(t) ? sweep_text(t) : "null");
     }
     std::cout << "], \"acceptance_rate\": [";
     for (std::size_t g = 0; g < res.generations.size(); ++g)

@@ -1,0 +1,160 @@
+"""csei calibrate end to end: recovery of known Bass parameters, determinism over thread counts,
+the result file's contents, and bad calibration files (exit 2, file:line:key)."""
+import csv
+import json
+import pathlib
+import re
+import shutil
+import subprocess
+
+import h5py
+import numpy as np
+import pytest
+
+DATA = pathlib.Path(__file__).resolve().parent / "data"
+TRUTH = {"innovations[0].p": 0.03, "innovations[0].q": 0.38}
+PRIOR_WIDTH = {"innovations[0].p": 0.2, "innovations[0].q": 1.0}
+
+
+def calibrate(csei, cal, out, *extra):
+    r = subprocess.run([csei, "calibrate", str(cal), "-o", str(out), "--format", "json",
+                        "--no-progress", *extra], capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)
+
+
+@pytest.fixture(scope="module")
+def recovery(csei, tmp_path_factory):
+    out = tmp_path_factory.mktemp("recovery") / "bass.h5"
+    summary = calibrate(csei, DATA / "bass_recovery.toml", out)
+    return out, summary
+
+
+def test_recovery_credible_intervals(recovery):
+    """Tolerances: the 90 % credible interval (weighted 5 % and 95 % quantiles of the last
+    population) contains the true value and is at most a quarter of the prior's width."""
+    out, summary = recovery
+    with h5py.File(out) as f:
+        keys = [k.decode() for k in f["parameters/key"][:]]
+        q05, q95, med = f["posterior/q05"][:], f["posterior/q95"][:], f["posterior/median"][:]
+    assert keys == list(TRUTH)
+    for j, k in enumerate(keys):
+        assert q05[j] <= TRUTH[k] <= q95[j], (k, q05[j], q95[j])
+        assert q95[j] - q05[j] <= 0.25 * PRIOR_WIDTH[k], (k, q95[j] - q05[j])
+        assert summary["posterior"][k]["median"] == pytest.approx(med[j])
+
+
+def test_recovery_file_contents(recovery):
+    out, summary = recovery
+    with h5py.File(out) as f:
+        assert f.attrs["kind"] == "calibration" and f.attrs["complete"] == 1
+        G = int(f.attrs["generations"])
+        N = int(f.attrs["particles"])
+        assert G == len(summary["tolerance"]) >= 2
+        tol = f["generations/tolerance"][:]
+        assert np.isinf(tol[0]) and np.all(np.diff(tol[1:]) <= 0) and np.all(tol[1:] > 0)
+        w = f["generations/weights"][:]
+        assert w.shape == (G, N) and np.allclose(w.sum(axis=1), 1.0) and np.all(w >= 0)
+        d = f["generations/distances"][:]
+        for g in range(1, G):
+            assert np.all(d[g] <= tol[g])  # every accepted particle within its tolerance
+        parts = f["generations/particles"][:]
+        assert parts.shape == (G, N, 2)
+        assert np.all((parts[..., 0] >= 0) & (parts[..., 0] <= 0.2))
+        assert np.all((parts[..., 1] >= 0) & (parts[..., 1] <= 1.0))
+        rate = f["generations/acceptance_rate"][:]
+        props = f["generations/proposals"][:]
+        assert np.allclose(rate, N / props)
+        # The observed data as in the CSV, and the predictive bands around them.
+        t = f["targets/0"]
+        rows = [r for r in csv.DictReader(open(DATA / "bass_observed.csv"))]
+        assert list(t["observed_year"][:]) == [int(r["year"]) for r in rows]
+        assert list(t["observed_value"][:]) == [float(r["value"]) for r in rows]
+        years = list(t["year"][:])
+        assert years == list(range(2000, 2012))
+        lo, mid, hi = t["predictive_q05"][:], t["predictive_median"][:], t["predictive_q95"][:]
+        assert np.all(lo <= mid) and np.all(mid <= hi)
+        obs = t["observed_value"][:]
+        inside = np.mean((obs >= lo - 30) & (obs <= hi + 30))
+        assert inside >= 0.75, (lo, hi, obs)
+        assert t["predictive_series"].shape == (50, 12)
+        assert "p = 0.03" in f.attrs["scenario"] or "p = 0.03" in f.attrs["scenario"].decode()
+        assert "bass_observed.csv" in f.attrs["calibration"]
+
+
+def same_results(a, b):
+    with h5py.File(a) as fa, h5py.File(b) as fb:
+        for path in ["generations/particles", "generations/weights", "generations/distances",
+                     "generations/tolerance", "generations/proposals", "posterior/median",
+                     "posterior/predictive_particles", "targets/0/predictive_series"]:
+            x, y = fa[path][:], fb[path][:]
+            assert x.shape == y.shape and np.array_equal(x, y, equal_nan=True), path
+
+
+def test_determinism_over_threads(csei, tmp_path):
+    cal = tmp_path / "small.toml"
+    text = (DATA / "bass_recovery.toml").read_text()
+    text = text.replace("particles = 200", "particles = 30").replace("generations = 8",
+                                                                     "generations = 3")
+    text = text.replace("predictive = 50", "predictive = 10\nbatch = 7")
+    text = text.replace('"bass_small.toml"', repr(str(DATA / "bass_small.toml")).replace("'", '"'))
+    text = text.replace('"bass_observed.csv"',
+                        repr(str(DATA / "bass_observed.csv")).replace("'", '"'))
+    cal.write_text(text)
+    one = calibrate(csei, cal, tmp_path / "t1.h5", "--threads", "1")
+    two = calibrate(csei, cal, tmp_path / "t2.h5", "--threads", "2")
+    assert one["threads"] == 1 and two["threads"] == 2
+    same_results(tmp_path / "t1.h5", tmp_path / "t2.h5")
+    # A different seed gives different particles (the comparison above can fail).
+    cal.write_text(text.replace("seed = 42", "seed = 43"))
+    calibrate(csei, cal, tmp_path / "t3.h5", "--threads", "2")
+    with pytest.raises(AssertionError):
+        same_results(tmp_path / "t1.h5", tmp_path / "t3.h5")
+
+
+BAD = [
+    # (replace, by, expected "line:col: key" pattern in stderr)
+    ("particles = 200", "particls = 200", r":\d+:\d+: method\.particls: unknown key"),
+    ('geo = "ALL"', 'geo = "ALL"\nterritories = ["DE"]',
+     r":\d+:\d+: targets\[0\]\.territories\[0\]: unknown territory 'DE'"),
+    ("start_year = 2000", "start_year = 2005",
+     r":\d+:\d+: targets\[0\]\.start_year: the observed year 2000 .*outside the run, which covers 2005-2016"),
+    ('series = "bass_adopters"', 'series = "bass_adopter"',
+     r":\d+:\d+: targets\[0\]\.series: series 'bass_adopter' is not in .*did you mean"),
+    ('prior = "uniform"\nlow = 0.0\nhigh = 0.2', 'prior = "log_uniform"\nlow = 0.0\nhigh = 0.2',
+     r":\d+:\d+: parameters\[0\]\.low: a log_uniform prior needs low > 0"),
+    ('key = "innovations[0].q"', 'key = "innovations[0].qq"',
+     r":\d+:\d+: parameters\[1\]\.key: the base scenario rejects innovations\[0\]\.qq"),
+    ('output = "adopters"', 'output = "adopter"',
+     r":\d+:\d+: targets\[0\]\.output: 'adopter' is not one of"),
+    ("quantile = 0.5", "quantile = 1.5", r":\d+:\d+: method\.quantile: must be in"),
+    ('distance = "rmse_counts"', 'distance = "rmse_counts"\nyears = [2010, 2030]',
+     r":\d+:\d+: targets\[0\]\.years: the observed year"),
+]
+
+
+@pytest.mark.parametrize("old,new,pattern", BAD)
+def test_bad_calibration_files(csei, tmp_path, old, new, pattern):
+    for name in ("bass_small.toml", "bass_observed.csv"):
+        shutil.copy(DATA / name, tmp_path / name)
+    text = (DATA / "bass_recovery.toml").read_text()
+    assert old in text
+    if "2030" in new:  # years beyond the run: extend the observed file past it
+        with open(tmp_path / "bass_observed.csv", "a") as f:
+            f.write("bass_adopters,ALL,2020,1990,adopters,,\n")
+    cal = tmp_path / "bad.toml"
+    cal.write_text(text.replace(old, new))
+    for extra in ([], ["--dry-run"]):
+        r = subprocess.run([csei, "calibrate", str(cal), "-o", str(tmp_path / "x.h5"), *extra],
+                           capture_output=True, text=True, timeout=60)
+        assert r.returncode == 2, r.stderr
+        assert re.search(re.escape(str(cal)) + pattern, r.stderr), r.stderr
+        assert "Traceback" not in r.stderr and not (tmp_path / "x.h5").exists()
+
+
+def test_dry_run_prints_the_plan(csei):
+    r = subprocess.run([csei, "calibrate", str(DATA / "bass_recovery.toml"), "--dry-run"],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert "2 parameters, 1 targets, 200 particles" in r.stdout
+    assert "bass_adopters ALL (12 points, 2000-2011)" in r.stdout
