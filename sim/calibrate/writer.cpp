@@ -33,6 +33,11 @@ void write_calibration_file(const std::filesystem::path& path, const Calibration
     f.attribute("calibration_file", spec.file);
     f.attribute("scenario", spec.scenario_text);
     f.attribute("scenario_file", spec.scenario_file);
+    {
+      std::error_code ec;
+      const auto abs = std::filesystem::absolute(spec.scenario_file, ec);
+      f.attribute("scenario_path", ec ? spec.scenario_file : abs.lexically_normal().string());
+    }
     f.attribute("version", std::string(CSEI_VERSION));
     f.attribute("method", std::string("abc_smc"));
     f.attribute("seed", static_cast<std::int64_t>(spec.method.seed));
