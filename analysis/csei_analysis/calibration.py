@@ -336,7 +336,11 @@ def calibrated_scenario(cal: Calibration, out: Path, values=None) -> str:
                      f"  (calibrated: {a.get('calibration_file')})")
     lines.append("# Everything else comes from the base scenario (see its own tags).")
     lines.append(f"extends = {_toml_value(rel)}")
-    lines.append(f"name = {_toml_value(str(a.get('name')) + '_calibrated')}")
+    try:
+        base_name = tomllib.loads(a.get("scenario", "")).get("name") or a.get("name")
+    except tomllib.TOMLDecodeError:
+        base_name = a.get("name")
+    lines.append(f"name = {_toml_value(str(base_name) + '_calibrated')}")
     fixed = [s for s in a.get("set", "").splitlines() if s.strip()]
     for s in fixed:  # the calibration's `set` values held while calibrating
         k, _, val = s.partition("=")
