@@ -158,3 +158,17 @@ def test_dry_run_prints_the_plan(csei):
     assert r.returncode == 0, r.stderr
     assert "2 parameters, 1 targets, 200 particles" in r.stdout
     assert "bass_adopters ALL (12 points, 2000-2011)" in r.stdout
+
+
+def test_shipped_german_calibration_checks(csei, repo):
+    cal = repo / "scenarios" / "calibrated" / "de_energy_coops.calibration.toml"
+    r = subprocess.run([csei, "calibrate", str(cal), "--dry-run"], capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert "3 parameters, 3 targets, 300 particles" in r.stdout
+    assert "de_energy_coops_registered DE (3 points, 2011-2013)" in r.stdout
+    assert "de_energy_coops_new_dgrv DE (3 points, 2014-2016)" in r.stdout and "weight 0" in r.stdout
+    for name in ("de_energy_coops.toml", "de_energy_coops_base.toml"):
+        v = subprocess.run([csei, "validate", str(cal.parent / name)], capture_output=True,
+                           text=True)
+        assert v.returncode == 0, v.stderr
