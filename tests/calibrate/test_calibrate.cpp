@@ -131,3 +131,51 @@ particles = 10
   CHECK_THAT(msg, Contains("c.toml:11:16: targets[0].innovations[0]: unknown innovation 'bas'"));
   CHECK_THAT(msg, Contains("did you mean 'bass'"));
 }
+
+TEST_CASE("calibrate: the probe sums flows over a year's steps and masks territories") {
+  CalibrationSpec spec;
+  spec.base.steps = 8;
+  spec.base.steps_per_year = 4;
+  spec.base.innovations.resize(2);
+  spec.base.territories.resize(3);
+  const auto target = [](Quantity q, std::vector<int> inn, std::vector<int> ter) {
+    Target g;
+    g.quantity = q;
+    g.innovations = std::move(inn);
+    g.territories = std::move(ter);
+    g.years = 2;
+    return g;
+  };
+  spec.targets = {target(Quantity::new_adopters, {1}, {0, 2}), target(Quantity::aware, {}, {1}),
+                  target(Quantity::members, {}, {2}), target(Quantity::clusters, {}, {})};
+  Probe probe(spec);
+  std::vector<std::int64_t> series;
+  for (std::int64_t s = 0; s <= 8; ++s) {
+    // [I*T]: innovation k, territory t holds 100 k + 10 t + s.
+    std::vector<std::int64_t> it(6), members{1, 2, 3 * s}, cm{s, 0, s > 4 ? 1 : 0};
+    for (int k = 0; k < 2; ++k)
+      for (int t = 0; t < 3; ++t)
+        it[static_cast<std::size_t>(k * 3 + t)] = 100 * k + 10 * t + s;
+    StepCounts c;
+    c.step = s;
+    c.innovations = 2;
+    c.territories = 3;
+    c.clusters = 3;
+    c.adopters = c.new_adopters = c.aware = it;
+    c.members = members;
+    c.cluster_members = cm;
+    probe(c, series);
+  }
+  REQUIRE(series.size() == 8);
+  // new_adopters of innovation 1 in territories 0 and 2: (100 + s) + (120 + s) per step; year 0
+  // is steps 0-4, year 1 steps 5-8.
+  CHECK(series[0] == 5 * 220 + 2 * (0 + 1 + 2 + 3 + 4));
+  CHECK(series[1] == 4 * 220 + 2 * (5 + 6 + 7 + 8));
+  // aware in territory 1 of both innovations, at steps 4 and 8.
+  CHECK(series[2] == (10 + 4) + (110 + 4));
+  CHECK(series[3] == (10 + 8) + (110 + 8));
+  CHECK(series[4] == 12); // members of territory 2 at step 4
+  CHECK(series[5] == 24);
+  CHECK(series[6] == 1); // clusters with members at step 4: slot 0 only
+  CHECK(series[7] == 2); // at step 8: slots 0 and 2
+}

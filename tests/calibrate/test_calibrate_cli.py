@@ -172,3 +172,18 @@ def test_shipped_german_calibration_checks(csei, repo):
         v = subprocess.run([csei, "validate", str(cal.parent / name)], capture_output=True,
                            text=True)
         assert v.returncode == 0, v.stderr
+
+
+def test_recovery_cluster_model(csei, tmp_path):
+    """The cluster model: the emergence rate (truth 1.0, prior uniform on [0, 4]) recovered from
+    yearly cluster counts; the 90 % interval holds it and is at most a quarter of the prior."""
+    out = tmp_path / "clusters.h5"
+    calibrate(csei, DATA / "clusters_recovery.toml", out)
+    with h5py.File(out) as f:
+        lo, hi = f["posterior/q05"][0], f["posterior/q95"][0]
+        t = f["targets/0"]
+        assert t.attrs["output"] == "clusters" and t.attrs["scale"].startswith("1.0")
+        obs, mid = t["observed_value"][:], t["predictive_median"][:]
+    assert lo <= 1.0 <= hi, (lo, hi)
+    assert hi - lo <= 0.25 * 4.0, (lo, hi)
+    assert np.all(np.abs(mid - obs) <= np.maximum(6, 0.3 * obs)), (mid, obs)
