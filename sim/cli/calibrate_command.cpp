@@ -180,6 +180,17 @@ int command_calibrate(const CalibrateOptions& o) {
   }
 }
 
+int command_validate_calibration(const std::string& file) {
+  CalibrateOptions o;
+  o.file = file;
+  o.dry_run = true;
+  return command_calibrate(o);
+}
+
+bool is_calibration_toml(const std::string& file) {
+  return calibrate::is_calibration_file(file);
+}
+
 std::function<int()> add_calibrate_command(CLI::App& app) {
   auto o = std::make_shared<CalibrateOptions>();
   auto* cmd = app.add_subcommand(

@@ -21,6 +21,10 @@ struct CalibrateOptions {
 };
 
 int command_calibrate(const CalibrateOptions& options);
+/// `csei validate` / `csei info` on a calibration file: checks it and prints its plan.
+int command_validate_calibration(const std::string& file);
+/// Whether `file` is a calibration file (TOML with `targets` and `method`).
+[[nodiscard]] bool is_calibration_toml(const std::string& file);
 
 /// Adds the `calibrate` subcommand; the returned function runs it if it was selected and
 /// returns its exit code, or -1.

@@ -187,3 +187,31 @@ def test_recovery_cluster_model(csei, tmp_path):
     assert lo <= 1.0 <= hi, (lo, hi)
     assert hi - lo <= 0.25 * 4.0, (lo, hi)
     assert np.all(np.abs(mid - obs) <= np.maximum(6, 0.3 * obs)), (mid, obs)
+
+
+def test_validate_and_info_recognise_calibration_files(csei):
+    for cmd in ("validate", "info"):
+        r = subprocess.run([csei, cmd, str(DATA / "bass_recovery.toml")], capture_output=True,
+                           text=True, timeout=60)
+        assert r.returncode == 0, r.stderr
+        assert "(calibration bass_recovery: ABC-SMC, 2 parameters" in r.stdout
+    r = subprocess.run([csei, "validate", str(DATA / "bass_recovery.toml"), "--set", "seed=1"],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and "a calibration file: --set does not apply" in r.stderr
+
+
+def test_interrupted_calibration_leaves_no_file(csei, repo, tmp_path):
+    import signal
+    import time
+
+    out = tmp_path / "de.h5"
+    p = subprocess.Popen([csei, "calibrate",
+                          str(repo / "scenarios/calibrated/de_energy_coops.calibration.toml"),
+                          "-o", str(out), "--no-progress"], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    time.sleep(2.0)
+    p.send_signal(signal.SIGINT)
+    _, err = p.communicate(timeout=60)
+    assert p.returncode == 130, err
+    assert "interrupted" in err
+    assert not out.exists() and not list(tmp_path.glob("*partial*"))
