@@ -258,7 +258,8 @@ double weighted_quantile(std::vector<std::pair<double, double>> xw, double q) {
 
 Result run_abc_smc(const CalibrationSpec& spec, int threads,
                    const std::function<void(const Progress&)>& progress,
-                   const std::function<bool()>& should_stop) {
+                   const std::function<bool()>& should_stop, const Result* resume,
+                   const std::function<void(const Result&)>& generation_done) {
   const auto t0 = std::chrono::steady_clock::now();
   const Method& M = spec.method;
   const auto N = static_cast<std::size_t>(M.particles);
@@ -268,8 +269,27 @@ Result run_abc_smc(const CalibrationSpec& spec, int threads,
   Evaluator eval(spec, threads);
   Result res;
 
+  // Why to stop after generation g, or "" to go on.
+  const auto stop_after = [&](std::int64_t g, const Generation& last) -> std::string {
+    if (g + 1 >= M.generations)
+      return "method.generations (" + std::to_string(M.generations) + ") reached";
+    if (g > 0 && last.acceptance_rate < M.min_acceptance)
+      return "acceptance rate " + std::to_string(last.acceptance_rate) +
+             " below method.min_acceptance";
+    if (*std::max_element(last.distances.begin(), last.distances.end()) == 0.0)
+      return "every particle fits exactly (distance 0)";
+    return "";
+  };
   std::vector<double> prev_z; // previous population in z, [N][P]
-  for (std::int64_t g = 0; g < M.generations; ++g) {
+  std::int64_t first = 0;
+  if (resume && !resume->generations.empty()) {
+    res = *resume;
+    res.stop_reason.clear();
+    first = static_cast<std::int64_t>(res.generations.size());
+    prev_z = res.generations.back().z;
+    res.stop_reason = stop_after(first - 1, res.generations.back());
+  }
+  for (std::int64_t g = first; g < M.generations && res.stop_reason.empty(); ++g) {
     const auto tg = std::chrono::steady_clock::now();
     Generation gen;
     gen.tolerance = kInf;
@@ -393,22 +413,11 @@ Result run_abc_smc(const CalibrationSpec& spec, int threads,
     gen.evaluations = res.evaluations - evaluations0;
     gen.acceptance_rate = static_cast<double>(N) / static_cast<double>(used);
     gen.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - tg).count();
+    gen.z = z_acc;
     prev_z = std::move(z_acc);
     res.generations.push_back(std::move(gen));
-    const Generation& last = res.generations.back();
-    if (g + 1 == M.generations) {
-      res.stop_reason = "method.generations (" + std::to_string(M.generations) + ") reached";
-      break;
-    }
-    if (g > 0 && last.acceptance_rate < M.min_acceptance) {
-      res.stop_reason = "acceptance rate " + std::to_string(last.acceptance_rate) +
-                        " below method.min_acceptance";
-      break;
-    }
-    if (*std::max_element(last.distances.begin(), last.distances.end()) == 0.0) {
-      res.stop_reason = "every particle fits exactly (distance 0)";
-      break;
-    }
+    res.stop_reason = stop_after(g, res.generations.back());
+    if (generation_done) generation_done(res);
   }
 
   // Posterior summaries.

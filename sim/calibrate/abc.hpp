@@ -25,6 +25,7 @@ struct Generation {
   std::vector<double> weights;          // [N], sum 1
   std::vector<double> distances;        // [N] weighted sum over the targets
   std::vector<double> target_distances; // [N][K]
+  std::vector<double> z;                // [N][P] the sampler's coordinates (kept for resuming)
   double seconds = 0;
 };
 
@@ -50,10 +51,14 @@ struct Progress {
 };
 
 /// Runs the calibration on `threads` threads. Throws Interrupted if should_stop() stopped it,
-/// std::runtime_error if every run of generation 0 failed.
+/// std::runtime_error if every run of generation 0 failed. With `resume` (the generations and
+/// counters of an interrupted calibration) it continues after its last generation, to the same
+/// result as an uninterrupted run; `generation_done` is called after each complete generation.
 [[nodiscard]] Result run_abc_smc(const CalibrationSpec& spec, int threads,
                                  const std::function<void(const Progress&)>& progress = {},
-                                 const std::function<bool()>& should_stop = {});
+                                 const std::function<bool()>& should_stop = {},
+                                 const Result* resume = nullptr,
+                                 const std::function<void(const Result&)>& generation_done = {});
 
 /// The distance of one target from its model series (values per year of the run, in real
 /// entities).

@@ -2,6 +2,7 @@
 #include "cli/calibrate_command.hpp"
 
 #include "calibrate/abc.hpp"
+#include "calibrate/journal.hpp"
 #include "calibrate/spec.hpp"
 #include "calibrate/writer.hpp"
 #include "cli/commands.hpp"
@@ -84,6 +85,24 @@ int calibrate_body(const CalibrateOptions& o) {
     print_plan(spec);
     return kExitOk;
   }
+  // An unfinished calibration left a journal: continue it with --resume, never overwrite it.
+  const std::filesystem::path journal = calibrate::journal_path(out);
+  std::unique_ptr<calibrate::Result> resumed;
+  try {
+    std::error_code ec;
+    if (std::filesystem::exists(journal, ec)) {
+      if (!o.resume) {
+        std::cerr << "error: " << out << ": an unfinished calibration left its journal ("
+                  << journal.string()
+                  << "): add --resume to continue it, or delete it to start again\n";
+        return kExitBadInput;
+      }
+      resumed = std::make_unique<calibrate::Result>(calibrate::read_journal(journal, spec));
+    }
+  } catch (const InputError& e) {
+    print_problems(e);
+    return kExitBadInput;
+  }
   const int threads = o.threads > 0 ? o.threads : std::max(1, tbb::info::default_concurrency());
   tbb::global_control limit(tbb::global_control::max_allowed_parallelism,
                             static_cast<std::size_t>(threads));
@@ -104,14 +123,29 @@ int calibrate_body(const CalibrateOptions& o) {
   };
   calibrate::Result res;
   try {
-    res = calibrate::run_abc_smc(spec, threads, progress, stop_requested);
+    res = calibrate::run_abc_smc(
+        spec, threads, progress, stop_requested, resumed.get(),
+        [&](const calibrate::Result& r) { calibrate::write_journal(journal, spec, r); });
   } catch (const Interrupted&) {
     if (show) std::fprintf(stderr, "\r\033[K");
-    std::cerr << "interrupted: no calibration file written\n";
+    std::error_code ec;
+    std::cerr << "interrupted: no calibration file written"
+              << (std::filesystem::exists(journal, ec)
+                      ? "; the complete generations are in " + journal.string() +
+                            ": continue with --resume"
+                      : std::string())
+              << '\n';
     return kExitInterrupted;
   }
   if (show) std::fprintf(stderr, "\r\033[K");
   calibrate::write_calibration_file(out, spec, res, {utc_now(), threads});
+  {
+    std::error_code ec;
+    std::filesystem::remove(journal, ec);
+  }
+  if (resumed && !json)
+    std::printf("resumed: %zu generations from %s\n", resumed->generations.size(),
+                journal.string().c_str());
 
   const double rate =
       res.run_seconds > 0 ? static_cast<double>(res.evaluations) / res.run_seconds : 0.0;
@@ -200,6 +234,9 @@ std::function<int()> add_calibrate_command(CLI::App& app) {
   cmd->add_option("-o,--output", o->output, "Result file (default: output/<calibration name>.h5)");
   cmd->add_option("--threads", o->threads, "Worker threads (0: every core)")
       ->check(CLI::Range(0, 4096));
+  cmd->add_flag("--resume", o->resume,
+                "Continue an interrupted calibration from its journal (<output>.journal) after "
+                "its last complete generation, to the same result");
   cmd->add_flag("--dry-run", o->dry_run,
                 "Check the calibration file, its base scenario and observed series; print the "
                 "plan (no runs)");

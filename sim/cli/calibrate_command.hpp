@@ -16,6 +16,7 @@ struct CalibrateOptions {
   std::string output; // empty: output/<calibration name>.h5
   int threads = 0;    // 0: every core
   bool dry_run = false;
+  bool resume = false;         // continue from <output>.journal
   std::string format = "auto"; // auto | table | json
   bool progress = true;
 };

@@ -215,3 +215,41 @@ def test_interrupted_calibration_leaves_no_file(csei, repo, tmp_path):
     assert p.returncode == 130, err
     assert "interrupted" in err
     assert not out.exists() and not list(tmp_path.glob("*partial*"))
+
+
+def test_killed_and_resumed_gives_the_same_file(csei, recovery, tmp_path):
+    """SIGKILL mid-calibration leaves the journal of the complete generations; without
+    --resume the next start refuses to overwrite it (exit 2); --resume continues to the same
+    datasets as the uninterrupted run; a changed calibration refuses the journal."""
+    import signal
+    import time
+
+    full, _ = recovery
+    out = tmp_path / "k.h5"
+    journal = tmp_path / "k.h5.journal"
+    args = [csei, "calibrate", str(DATA / "bass_recovery.toml"), "-o", str(out), "--no-progress",
+            "--format", "json"]
+    p = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if journal.exists() and journal.read_text().count("\ngeneration ") >= 3:
+            break
+        time.sleep(0.05)
+    p.send_signal(signal.SIGKILL)
+    p.wait(timeout=30)
+    assert journal.exists() and not out.exists()
+    r = subprocess.run(args, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and "add --resume" in r.stderr
+    # A different calibration (another seed) must not continue from this journal.
+    other = tmp_path / "other.toml"
+    other.write_text((DATA / "bass_recovery.toml").read_text().replace("seed = 42", "seed = 41")
+                     .replace('"bass_small.toml"', '"%s"' % (DATA / "bass_small.toml"))
+                     .replace('"bass_observed.csv"', '"%s"' % (DATA / "bass_observed.csv")))
+    r = subprocess.run([csei, "calibrate", str(other), "-o", str(out), "--resume"],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and "belongs to a different calibration" in r.stderr, r.stderr
+    summary = calibrate(csei, DATA / "bass_recovery.toml", out, "--resume")
+    assert not journal.exists()
+    same_results(full, out)
+    with h5py.File(full) as a, h5py.File(out) as b:
+        assert a.attrs["evaluations"] == b.attrs["evaluations"] == summary["evaluations"]
