@@ -168,7 +168,12 @@ def test_shipped_german_calibration_checks(csei, repo):
     assert "3 parameters, 3 targets, 300 particles" in r.stdout
     assert "de_energy_coops_registered DE (3 points, 2011-2013)" in r.stdout
     assert "de_energy_coops_new_dgrv DE (3 points, 2014-2016)" in r.stdout and "weight 0" in r.stdout
-    for name in ("de_energy_coops.toml", "de_energy_coops_base.toml"):
+    r = subprocess.run([csei, "calibrate", str(cal.parent / "repair_cafes.calibration.toml"),
+                        "--dry-run"], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert "repair_cafes WORLD (5 points, 2009-2016)" in r.stdout
+    for name in ("de_energy_coops.toml", "de_energy_coops_base.toml", "repair_cafes.toml",
+                 "repair_cafes_base.toml"):
         v = subprocess.run([csei, "validate", str(cal.parent / name)], capture_output=True,
                            text=True)
         assert v.returncode == 0, v.stderr
