@@ -10,6 +10,7 @@
 #include "core/error.hpp"
 #include "core/files.hpp"
 #include "core/text.hpp"
+#include "output/h5.hpp"
 #include "output/run_writer.hpp"
 
 #include <CLI/CLI.hpp>
@@ -219,6 +220,53 @@ int command_validate_calibration(const std::string& file) {
   o.file = file;
   o.dry_run = true;
   return command_calibrate(o);
+}
+
+int command_info_calibration(const std::string& file) {
+  std::unique_ptr<h5::File> f;
+  try {
+    files::require_regular(file, {file, 0, 0, ""}, "file");
+    H5E_BEGIN_TRY {
+      if (H5Fis_hdf5(file.c_str()) <= 0) return -1;
+    }
+    H5E_END_TRY;
+    f = std::make_unique<h5::File>(file, h5::File::Mode::read);
+    if (!f->has_attribute("kind") || f->string_attribute("kind") != "calibration") return -1;
+  } catch (const std::exception&) {
+    return -1;
+  }
+  try {
+    std::printf("%s: calibration %s (csei %s, schema %lld), %s\n", file.c_str(),
+                f->string_attribute("name").c_str(), f->string_attribute("version").c_str(),
+                static_cast<long long>(f->int_attribute("schema_version")),
+                f->has_attribute("complete") ? "complete" : "INCOMPLETE");
+    std::printf("base scenario: %s | %lld particles x %lld replicates | %lld generations (%s)\n",
+                f->string_attribute("scenario_file").c_str(),
+                static_cast<long long>(f->int_attribute("particles")),
+                static_cast<long long>(f->int_attribute("replicates")),
+                static_cast<long long>(f->int_attribute("generations")),
+                f->string_attribute("stop_reason").c_str());
+    std::printf("runs: %lld (%lld failed) in %.2f s\n",
+                static_cast<long long>(f->int_attribute("evaluations")),
+                static_cast<long long>(f->int_attribute("failed")), f->double_attribute("seconds"));
+    const h5::Group g(*f, "generations", false);
+    const auto tol = h5::read_double(g, "tolerance");
+    const auto rate = h5::read_double(g, "acceptance_rate");
+    std::printf("tolerance:");
+    for (std::size_t i = 0; i < tol.size(); ++i)
+      std::printf(" %.4g (%.0f%%)", tol[i], 100 * rate[i]);
+    std::printf("\n%-32s %12s %12s %12s\n", "parameter", "median", "5%", "95%");
+    const h5::Group par(*f, "parameters", false), post(*f, "posterior", false);
+    const auto keys = h5::read_strings(par, "key");
+    const auto med = h5::read_double(post, "median"), lo = h5::read_double(post, "q05"),
+               hi = h5::read_double(post, "q95");
+    for (std::size_t j = 0; j < keys.size(); ++j)
+      std::printf("%-32s %12.5g %12.5g %12.5g\n", keys[j].c_str(), med[j], lo[j], hi[j]);
+  } catch (const std::exception& e) {
+    std::cerr << "error: " << file << ": damaged calibration file: " << e.what() << '\n';
+    return kExitBadInput;
+  }
+  return kExitOk;
 }
 
 bool is_calibration_toml(const std::string& file) {

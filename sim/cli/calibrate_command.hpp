@@ -24,6 +24,9 @@ struct CalibrateOptions {
 int command_calibrate(const CalibrateOptions& options);
 /// `csei validate` / `csei info` on a calibration file: checks it and prints its plan.
 int command_validate_calibration(const std::string& file);
+/// `csei info` on a calibration's result file: its generations and posterior; -1 if `file` is
+/// not one (an HDF5 file whose root attribute `kind` is "calibration").
+int command_info_calibration(const std::string& file);
 /// Whether `file` is a calibration file (TOML with `targets` and `method`).
 [[nodiscard]] bool is_calibration_toml(const std::string& file);
 

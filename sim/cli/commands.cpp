@@ -321,6 +321,7 @@ int command_run(const RunOptions& o) {
 
 int command_info(const std::string& file) {
   if (is_calibration_toml(file)) return command_validate_calibration(file);
+  if (const int code = command_info_calibration(file); code >= 0) return code;
   if (is_sweep_file(file)) return command_info_sweep(file);
   return guarded([&] {
     files::require_regular(file, {file, 0, 0, ""}, "run file");

@@ -258,3 +258,12 @@ def test_killed_and_resumed_gives_the_same_file(csei, recovery, tmp_path):
     same_results(full, out)
     with h5py.File(full) as a, h5py.File(out) as b:
         assert a.attrs["evaluations"] == b.attrs["evaluations"] == summary["evaluations"]
+
+
+def test_info_on_a_result_file(csei, recovery):
+    out, summary = recovery
+    r = subprocess.run([csei, "info", str(out)], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert "calibration bass_recovery" in r.stdout and "complete" in r.stdout
+    assert f"{len(summary['tolerance'])} generations" in r.stdout
+    assert re.search(r"innovations\[0\]\.q\s+0\.3", r.stdout), r.stdout
