@@ -383,3 +383,13 @@ def _add_discover_parser(commands) -> None:
     from .discover import add_parser
 
     add_parser(commands)
+
+
+# ---- calibration: a calibration file (csei calibrate) ------------------------------------
+
+
+@command
+def _add_calibration_parser(commands) -> None:
+    from .calibration import add_parser
+
+    add_parser(commands)

@@ -1,6 +1,7 @@
 // csei run / validate / info.
 #include "cli/commands.hpp"
 
+#include "cli/calibrate_command.hpp"
 #include "cli/progress.hpp"
 #include "cli/sweep_command.hpp"
 #include "core/error.hpp"
@@ -338,6 +339,14 @@ bool stop_requested() {
 }
 
 int command_validate(const std::string& file, const std::vector<std::string>& overrides) {
+  if (is_calibration_toml(file)) {
+    if (!overrides.empty()) {
+      std::cerr << "error: " << file
+                << ": a calibration file: --set does not apply (put fixed values in its `set`)\n";
+      return kExitBadInput;
+    }
+    return command_validate_calibration(file);
+  }
   if (is_sweep_file(file)) {
     if (!overrides.empty()) {
       std::cerr << "error: " << file
@@ -458,6 +467,8 @@ int command_run(const RunOptions& o) {
 }
 
 int command_info(const std::string& file) {
+  if (is_calibration_toml(file)) return command_validate_calibration(file);
+  if (const int code = command_info_calibration(file); code >= 0) return code;
   if (is_sweep_file(file)) return command_info_sweep(file);
   return guarded([&] {
     files::require_regular(file, {file, 0, 0, ""}, "run file");

@@ -1,4 +1,5 @@
 // The csei command-line program: parses arguments and dispatches to the subcommands.
+#include "cli/calibrate_command.hpp"
 #include "cli/commands.hpp"
 #include "cli/sweep_command.hpp"
 #include "output/run_writer.hpp"
@@ -74,6 +75,7 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"series", "summary", "all"}));
 
   const auto run_sweep_command = add_sweep_commands(app);
+  const auto run_calibrate_command = add_calibrate_command(app);
   WorkshopOptions workshop;
   auto* workshop_cmd =
       app.add_subcommand("workshop", "Serve the workshop page on 127.0.0.1 (teaching scenarios)");
@@ -111,6 +113,7 @@ int main(int argc, char** argv) {
     return command_run(run);
   }
   if (const int code = run_sweep_command(); code >= 0) return code;
+  if (const int code = run_calibrate_command(); code >= 0) return code;
   if (*workshop_cmd) return command_workshop(workshop);
   if (*validate_cmd) return command_validate(validate_file, validate_overrides);
   if (*schema_cmd) return command_schema(schema_table);

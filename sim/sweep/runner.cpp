@@ -55,7 +55,7 @@ RunRecord Runner::run(std::int64_t index, const std::function<bool()>& should_st
                            spec_.overrides(design_.texts(static_cast<std::size_t>(point)),
                                            spec_.run_seed(point, rep)));
     const std::size_t I = s.innovations.size(), T = s.territories.size();
-    const std::size_t want = series_size();
+    const std::size_t want = spec_.collect ? 0 : series_size();
     const bool total = spec_.series == SeriesMode::total;
     if (want > 0 && want != static_cast<std::size_t>(s.steps + 1) * I * (total ? 1 : T))
       throw std::runtime_error("the run's series shape differs from the base scenario's");
@@ -65,6 +65,7 @@ RunRecord Runner::run(std::int64_t index, const std::function<bool()>& should_st
     const RunResult result = run_simulation(
         s, world,
         [&](const StepCounts& c) {
+          if (spec_.collect) spec_.collect(c, series);
           if (want == 0) return;
           if (total) {
             for (std::size_t k = 0; k < c.innovations; ++k) {

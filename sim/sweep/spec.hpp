@@ -8,9 +8,14 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+namespace csei {
+struct StepCounts;
+}
 
 namespace csei::sweep {
 
@@ -75,6 +80,9 @@ struct SweepSpec {
   SeriesMode series = SeriesMode::none;
 
   Scenario base; // the base scenario with the fixed overrides (and the sweep's seed) applied
+  /// When set (a calibration), a run's series is what this collects from every step, on the
+  /// run's thread, instead of the `series` mode's adopters.
+  std::function<void(const StepCounts&, std::vector<std::int64_t>&)> collect;
 
   [[nodiscard]] std::int64_t points() const;
   [[nodiscard]] std::int64_t runs() const {
