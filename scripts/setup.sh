@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config time
   libboost-dev libtbb-dev libhdf5-dev hdf5-tools
-  catch2 libtomlplusplus-dev libcli11-dev libcpp-httplib-dev nlohmann-json3-dev
+  catch2 libtomlplusplus-dev libcli11-dev libcpp-httplib-dev nlohmann-json3-dev libqrencode-dev
   libopenmpi-dev openmpi-bin
   pybind11-dev python3-pybind11 python3-dev
   python3 python3-h5py python3-numpy python3-pandas python3-matplotlib python3-scipy python3-pytest

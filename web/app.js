@@ -38,6 +38,7 @@ const state = {
   counter: 0,
   mapStep: null,  // step shown on the maps (null: the last)
   playing: null,  // interval id while the maps play
+  room: null,     // the room (api/room): joined, locked sliders, the trainer's scenario, reveal
 };
 // For tests and the curious: the runs on screen.
 window.workshop = state;
@@ -81,6 +82,12 @@ function buildSliders(sc, values = {}) {
       type: 'range', id, name: s.name, min: s.min, max: s.max, step: s.step, value,
       'aria-describedby': `h-${s.name}`, 'aria-valuetext': fmtValue(s, value),
     });
+    if (isLocked(s.name)) {
+      input.value = s.value;
+      input.disabled = true;
+      out.textContent = fmtValue(s, s.value);
+      label.append(el('span', { class: 'locked' }, ' (locked by the trainer)'));
+    }
     input.addEventListener('input', () => {
       out.textContent = fmtValue(s, Number(input.value));
       input.setAttribute('aria-valuetext', out.textContent);
@@ -95,8 +102,12 @@ function buildSliders(sc, values = {}) {
 
 function readParams(sc) {
   const params = {};
-  for (const s of sc.sliders) params[s.name] = Number($(`p-${s.name}`).value);
+  for (const s of sc.sliders) params[s.name] = isLocked(s.name) ? s.value : Number($(`p-${s.name}`).value);
   return params;
+}
+
+function isLocked(name) {
+  return Boolean(state.room && state.room.locked.includes(name));
 }
 
 function changedText(sc, params) {
@@ -154,7 +165,7 @@ async function run(event) {
     $('status').textContent = '';
     $('error').textContent = `Could not run: ${err.message}`;
   } finally {
-    $('run').disabled = false;
+    $('run').disabled = Boolean(state.room && state.room.must_join);
     $('results').setAttribute('aria-busy', 'false');
   }
 }
@@ -164,6 +175,11 @@ function keep() {
   if (!r.current || r.kept.some((k) => k.id === r.current.id)) return;
   if (r.kept.length >= MAX_KEPT) r.kept.shift();
   r.kept.push(r.current);
+  // The trainer's view shows kept runs; a failure here only loses that mark.
+  fetch('api/keep', {
+    method: 'POST', headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ id: r.current.id, kept: true }),
+  }).catch(() => {});
   render();
   $('status').textContent = `${r.current.label} kept for comparison (${r.kept.length} of ${MAX_KEPT}).`;
 }
@@ -177,12 +193,16 @@ function clearKept() {
 // ---- what is shown ----
 
 // The runs on screen, in drawing order (kept first, the current run on top).
+// A run kept and still current is shown once, as the current run (marked kept).
 function shownRuns() {
   const r = scenarioRuns(state.scenario.id);
   const out = [];
-  r.kept.forEach((run, i) => out.push({ run, style: KEPT_STYLES[i % KEPT_STYLES.length], role: 'kept' }));
-  if (r.previous && !r.kept.some((k) => k.id === r.previous.id)) out.push({ run: r.previous, style: PREVIOUS, role: 'previous' });
-  if (r.current) out.push({ run: r.current, style: CURRENT, role: 'current' });
+  const current = r.current ? r.current.id : null;
+  r.kept.forEach((run, i) => {
+    if (run.id !== current) out.push({ run, style: KEPT_STYLES[i % KEPT_STYLES.length], role: 'kept' });
+  });
+  if (r.previous && r.previous.id !== current && !r.kept.some((k) => k.id === r.previous.id)) out.push({ run: r.previous, style: PREVIOUS, role: 'previous' });
+  if (r.current) out.push({ run: r.current, style: CURRENT, role: 'current', kept: r.kept.some((k) => k.id === current) });
   return out;
 }
 
@@ -208,7 +228,7 @@ function render() {
 }
 
 function roleText(item) {
-  if (item.role === 'current') return `${item.run.label} (this run)`;
+  if (item.role === 'current') return `${item.run.label} (this run${item.kept ? ', kept' : ''})`;
   if (item.role === 'previous') return `${item.run.label} (previous)`;
   return `${item.run.label} (kept)`;
 }
@@ -285,7 +305,19 @@ function drawLegend(shown) {
     li.append(sw, document.createTextNode(` ${roleText(item)}: ${item.run.changed}`));
     ul.append(li);
   }
+  const cur = shown.find((s) => s.role === 'current');
+  if (cur && $('show-members').checked && state.scenario.clusters) {
+    for (const [dash, name] of MEMBER_LINES) {
+      const li = el('li', { class: 'members-key' });
+      const sw = el('svg:svg', { width: 48, height: 14, 'aria-hidden': 'true' });
+      sw.append(el('svg:line', { x1: 0, x2: 48, y1: 7, y2: 7, stroke: '#111', 'stroke-width': 2, 'stroke-dasharray': dash }));
+      li.append(sw, document.createTextNode(` ${cur.run.label} (this run), cluster ${name}`));
+      ul.append(li);
+    }
+  }
 }
+
+const MEMBER_LINES = [['1 0', 'members'], ['2 3', 'non-members']];
 
 function shareColour(share) {
   if (share === null || share === undefined || Number.isNaN(share)) return '#dddddd';
@@ -313,8 +345,16 @@ function shownStep(run) {
   return state.mapStep === null ? run.steps : Math.min(state.mapStep, run.steps);
 }
 
+// Generated territories (grids: codes such as G00003, named by their code) are shown by number,
+// as their tiles are.
+function territoryName(run, i) {
+  const t = run.territories[i];
+  return /^G[0-9]+$/.test(t.code) && t.name === t.code ? `Region ${i + 1}` : t.name;
+}
+
 function areaText(t, share, run, step) {
-  return `${t.name}: ${pct(share)} adopted in year ${years(step, run.steps_per_year).toFixed(1)} (${t.organisations.toLocaleString('en')} organisations)`;
+  const i = run.territories.indexOf(t);
+  return `${i >= 0 ? territoryName(run, i) : t.name}: ${pct(share)} adopted in year ${years(step, run.steps_per_year).toFixed(1)} (${t.organisations.toLocaleString('en')} organisations)`;
 }
 
 function readout(text) {
@@ -462,6 +502,9 @@ function togglePlay() {
 function drawMaps(shown) {
   const box = $('maps');
   box.replaceChildren();
+  // Small multiples: one row of up to three maps, then more rows, so kept runs fit a projector.
+  box.dataset.count = String(shown.length);
+  box.style.setProperty('--columns', String(Math.min(3, Math.max(1, shown.length))));
   for (const item of [...shown].reverse()) box.append(drawMap(item.run, roleText(item)));
   const slider = $('map-step');
   const max = shown.length ? Math.max(...shown.map((s) => s.run.steps)) : 0;
@@ -497,9 +540,82 @@ function drawTable(shown) {
     tr.append(el('td', { class: 'num final-share', 'data-value': s.final_share }, pct(s.final_share)));
     tr.append(el('td', { class: 'num' }, s.steps_to_50 === null ? 'not reached' : fmtYears(years(s.steps_to_50, run.steps_per_year))));
     tr.append(el('td', { class: 'num' }, s.member_share === null ? '–' : `${pct(s.member_share)} / ${pct(s.nonmember_share)}`));
-    const first = run.territories.find((t) => t.code === s.first_territory_50);
-    tr.append(el('td', {}, first ? `${first.name} (${fmtYears(years(s.first_step_50, run.steps_per_year))})` : '–'));
+    const firstIndex = run.territories.findIndex((t) => t.code === s.first_territory_50);
+    const first = firstIndex >= 0 ? run.territories[firstIndex] : null;
+    tr.append(el('td', {}, first ? `${territoryName(run, firstIndex)} (${fmtYears(years(s.first_step_50, run.steps_per_year))})` : '–'));
     tbody.append(tr);
+  }
+}
+
+// ---- the room (csei workshop --lan) ----
+
+async function loadRoom() {
+  let room;
+  try {
+    const res = await fetch('api/room');
+    if (!res.ok) return;
+    room = await res.json();
+  } catch (err) {
+    return;
+  }
+  const changed = JSON.stringify(state.room) !== JSON.stringify(room);
+  state.room = room;
+  $('join').hidden = !room.must_join;
+  $('who').textContent = room.joined ? `You are ${room.name}.` : '';
+  $('run').disabled = room.must_join;
+  const select = $('scenario');
+  select.disabled = Boolean(room.scenario);
+  if (changed && state.scenario) {
+    if (room.scenario && state.scenario.id !== room.scenario) {
+      select.value = room.scenario;
+      chooseScenario(room.scenario);
+    } else {
+      const sc = state.scenario;
+      buildSliders(sc, { ...readParams(sc), seed: $('seed').value });
+    }
+  }
+  if (room.reveal) await loadClass();
+  else $('class-runs').hidden = true;
+}
+
+async function loadClass() {
+  let data;
+  try {
+    const res = await fetch('api/runs');
+    if (!res.ok) return;
+    data = await res.json();
+  } catch (err) {
+    return;
+  }
+  if (!data.class) return;
+  const tbody = $('class-table').querySelector('tbody');
+  tbody.replaceChildren();
+  for (const r of data.class) {
+    const values = Object.entries(r.params).map(([k, v]) => `${k} ${v}`).join(', ');
+    const half = r.steps_to_50 === null ? 'not reached' : fmtYears(years(r.steps_to_50, r.steps_per_year));
+    const tr = el('tr', { 'data-run': r.id });
+    tr.append(el('th', { scope: 'row' }, r.who), el('td', {}, `${r.id}${r.kept ? ' (kept)' : ''}`),
+      el('td', {}, r.scenario), el('td', {}, values), el('td', { class: 'num' }, pct(r.final_share)),
+      el('td', { class: 'num' }, half));
+    tbody.append(tr);
+  }
+  $('class-runs').hidden = false;
+}
+
+async function join(event) {
+  event.preventDefault();
+  const name = $('join-name').value.trim();
+  if (!name) return;
+  try {
+    const res = await fetch('api/join', {
+      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ name }),
+    });
+    const data = await res.json();
+    if (!res.ok) throw new Error(data.error || `the server answered ${res.status}`);
+    $('error').textContent = '';
+    await loadRoom();
+  } catch (err) {
+    $('error').textContent = `Could not join: ${err.message}`;
   }
 }
 
@@ -526,7 +642,11 @@ async function start() {
   $('export').addEventListener('click', (e) => {
     if ($('export').getAttribute('aria-disabled') === 'true') e.preventDefault();
   });
+  $('join').addEventListener('submit', join);
+  await loadRoom();
+  if (state.room && state.room.scenario) select.value = state.room.scenario;
   chooseScenario(select.value);
+  setInterval(loadRoom, 3000);
   document.body.dataset.ready = 'true';
 }
 

@@ -31,11 +31,13 @@ struct WorkshopOptions {
   std::size_t max_queued = 32;
   double run_seconds = 5.0;
   bool open = false; // open the page in the desktop's browser
+  bool lan = false;  // listen on every address; participants join with a code
 };
 
 /// Each returns the process exit code; errors are reported on stderr.
 int command_run(const RunOptions& options);
-/// Serves workshop mode on 127.0.0.1 until SIGINT/SIGTERM (sim/cli/workshop_command.cpp).
+/// Serves workshop mode on 127.0.0.1 (every address with lan) until SIGINT/SIGTERM
+/// (sim/cli/workshop_command.cpp).
 int command_workshop(const WorkshopOptions& options);
 int command_validate(const std::string& scenario, const std::vector<std::string>& overrides);
 int command_info(const std::string& file);

@@ -77,8 +77,9 @@ int main(int argc, char** argv) {
   const auto run_sweep_command = add_sweep_commands(app);
   const auto run_calibrate_command = add_calibrate_command(app);
   WorkshopOptions workshop;
-  auto* workshop_cmd =
-      app.add_subcommand("workshop", "Serve the workshop page on 127.0.0.1 (teaching scenarios)");
+  auto* workshop_cmd = app.add_subcommand(
+      "workshop",
+      "Serve the workshop page on 127.0.0.1, or to a room with --lan (teaching scenarios)");
   workshop_cmd->add_option("--port", workshop.port, "Port (0: any free port)")
       ->check(CLI::Range(0, 65535));
   workshop_cmd->add_option("--web-dir", workshop.web_dir, "The page's folder (default: web/)")
@@ -94,6 +95,9 @@ int main(int argc, char** argv) {
   workshop_cmd->add_option("--max-run-seconds", workshop.run_seconds, "Wall time one run may take")
       ->check(CLI::Range(0.001, 600.0));
   workshop_cmd->add_flag("--open", workshop.open, "Open the page in the desktop's browser");
+  workshop_cmd->add_flag("--lan", workshop.lan,
+                         "Listen on every address: participants join from their own devices "
+                         "with the join code printed here");
 
   try {
     app.parse(argc, argv);

@@ -1,6 +1,7 @@
 // csei workshop: the local server of workshop mode (sim/workshop/server.hpp).
 #include "cli/commands.hpp"
 #include "core/error.hpp"
+#include "workshop/qr.hpp"
 #include "workshop/server.hpp"
 
 #include <atomic>
@@ -81,6 +82,12 @@ int command_workshop(const WorkshopOptions& o) {
         "CSEI_WORKSHOP_MAX_CONNECTIONS", static_cast<double>(so.max_connections), 1, 10000));
     so.max_per_client = static_cast<std::size_t>(env_number(
         "CSEI_WORKSHOP_MAX_PER_CLIENT", static_cast<double>(so.max_per_client), 1, 10000));
+    so.runs_per_minute =
+        env_number("CSEI_WORKSHOP_RUNS_PER_MINUTE", so.runs_per_minute, 0.1, 100000);
+    so.run_burst = env_number("CSEI_WORKSHOP_RUN_BURST", so.run_burst, 1, 100000);
+    so.connected_seconds =
+        env_number("CSEI_WORKSHOP_CONNECTED_SECONDS", so.connected_seconds, 1, 3600);
+    so.lan = o.lan;
     const std::filesystem::path data = data_dir();
     so.web_dir = o.web_dir.empty() ? (data / "web").string() : o.web_dir;
     so.scenario_dir =
@@ -97,6 +104,17 @@ int command_workshop(const WorkshopOptions& o) {
                 server.url().c_str());
     std::printf("csei workshop: the page from %s, the scenarios from %s\n", so.web_dir.c_str(),
                 so.scenario_dir.c_str());
+    if (o.lan) {
+      std::printf("csei workshop: participants join at %s (join code %s)\n",
+                  server.join_url().c_str(), server.join_code().c_str());
+      try {
+        std::fputs(workshop::qr_terminal(workshop::qr_encode(server.join_url())).c_str(), stdout);
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "csei workshop: no QR code: %s\n", e.what());
+      }
+    }
+    std::printf("csei workshop: trainer view %s (trainer code %s: keep it to yourself)\n",
+                server.trainer_url().c_str(), server.trainer_code().c_str());
     std::fflush(stdout);
     if (o.open) open_browser(server.url());
     while (!stop_requested() && !ended)

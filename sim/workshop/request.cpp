@@ -2,11 +2,14 @@
 #include "workshop/request.hpp"
 
 #include <algorithm>
+#include <arpa/inet.h>
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <netinet/in.h>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <random>
 
 namespace csei::workshop {
 namespace {
@@ -182,7 +185,7 @@ std::string toml_number(double value, bool integer) {
   return out;
 }
 
-RunRequest parse_run_request(std::string_view body, const Limits& limits) {
+nlohmann::json parse_json_object(std::string_view body) {
   constexpr int kMaxDepth = 32;
   if (body.find('\0') != std::string_view::npos)
     throw RequestError(400, "the request must be JSON in UTF-8 (the body has NUL bytes: "
@@ -230,6 +233,11 @@ RunRequest parse_run_request(std::string_view body, const Limits& limits) {
                  utf8_prefix(colon == std::string::npos ? what : what.substr(colon), 300));
   }
   if (!doc.is_object()) throw RequestError(400, "the request must be a JSON object");
+  return doc;
+}
+
+RunRequest parse_run_request(std::string_view body, const Limits& limits) {
+  const json doc = parse_json_object(body);
 
   static const std::vector<std::string> fields = {"scenario", "params", "seed", "steps"};
   for (const auto& [key, value] : doc.items())
@@ -647,6 +655,44 @@ HttpParser::State HttpParser::feed(std::string_view data, std::size_t& used) {
   return state_;
 }
 
+std::string random_code(std::size_t length) {
+  static constexpr std::string_view kAlphabet = "ABCDEFGHJKMNPQRSTUVWXYZ23456789";
+  std::random_device device;
+  std::uniform_int_distribution<std::size_t> pick(0, kAlphabet.size() - 1);
+  std::string out;
+  for (std::size_t i = 0; i < length; ++i)
+    out += kAlphabet[pick(device)];
+  return out;
+}
+
+bool trainer_path(std::string_view path) {
+  return path == "/trainer" || path == "/trainer.html" || path == "/trainer.js" ||
+         path.rfind("/api/trainer/", 0) == 0;
+}
+
+bool loopback_peer(std::string_view peer) {
+  return peer.empty() || peer == "127.0.0.1" || peer == "::1" || peer == "::ffff:127.0.0.1";
+}
+
+std::string cookie(const HttpRequest& request, std::string_view name) {
+  for (const auto& [k, v] : request.headers) {
+    if (!iequals(k, "Cookie")) continue;
+    for (const auto part : split(v, ';')) {
+      const std::string_view item = trim(part);
+      const auto eq = item.find('=');
+      if (eq != std::string_view::npos && item.substr(0, eq) == name)
+        return std::string(trim(item.substr(eq + 1)));
+    }
+  }
+  return {};
+}
+
+const std::vector<std::string>& room_post_paths() {
+  static const std::vector<std::string> paths = {"/api/join", "/api/keep", "/api/trainer/room",
+                                                 "/api/trainer/reset"};
+  return paths;
+}
+
 namespace {
 
 /// The host part of a Host header or an origin ("127.0.0.1", "[::1]"), lower case, and its port.
@@ -692,6 +738,77 @@ int hex_value(char c) {
   return -1;
 }
 
+/// Percent-decodes `text` ('+' as a space in a query); nullopt if malformed or with NUL.
+std::optional<std::string> decode(std::string_view text, bool query) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (query && text[i] == '+') {
+      out += ' ';
+      continue;
+    }
+    if (text[i] != '%') {
+      out += text[i];
+      continue;
+    }
+    const int hi = i + 2 < text.size() ? hex_value(text[i + 1]) : -1;
+    const int lo = i + 2 < text.size() ? hex_value(text[i + 2]) : -1;
+    if (hi < 0 || lo < 0) return std::nullopt;
+    const char c = static_cast<char>(hi * 16 + lo);
+    if (c == '\0') return std::nullopt;
+    out += c;
+    i += 2;
+  }
+  return out;
+}
+
+/// Compares a presented code with the room's in time independent of where they differ.
+bool same_code(std::string_view given, std::string_view code) {
+  if (code.empty() || given.size() != code.size()) return false;
+  unsigned diff = 0;
+  for (std::size_t i = 0; i < code.size(); ++i)
+    diff |= static_cast<unsigned>(static_cast<unsigned char>(given[i]) ^
+                                  static_cast<unsigned char>(code[i]));
+  return diff == 0;
+}
+
+bool is_ip_literal(const std::string& host) {
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    in6_addr a6{};
+    return ::inet_pton(AF_INET6, host.substr(1, host.size() - 2).c_str(), &a6) == 1;
+  }
+  in_addr a4{};
+  return ::inet_pton(AF_INET, host.c_str(), &a4) == 1;
+}
+
+/// The page answered to a request without the code, where a page was asked for.
+HttpResponse code_page(int status, std::string_view message, bool trainer) {
+  std::string text;
+  for (const char c : valid_utf8(message)) {
+    if (c == '<')
+      text += "&lt;";
+    else if (c == '>')
+      text += "&gt;";
+    else if (c == '&')
+      text += "&amp;";
+    else
+      text += c;
+  }
+  HttpResponse r;
+  r.status = status;
+  r.content_type = "text/html; charset=utf-8";
+  r.body = std::string("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+                       "<meta name=\"viewport\" content=\"width=device-width\">"
+                       "<title>csei workshop</title></head><body style=\"font-family:sans-serif;"
+                       "max-width:30em;margin:3em auto\"><h1>csei workshop</h1><p>") +
+           text + "</p><form method=\"get\"><label>" + (trainer ? "Trainer code" : "Join code") +
+           " <input name=\"code\" autocomplete=\"off\" autofocus></label> "
+           "<button>Enter</button></form></body></html>";
+  r.headers.emplace_back("Content-Security-Policy",
+                         "default-src 'none'; form-action 'self'; frame-ancestors 'none'; "
+                         "base-uri 'none'");
+  return r;
+}
+
 /// The media type check of POST /api/run: application/json, parameters allowed, charset utf-8.
 bool json_content_type(std::string_view value) {
   const auto parts = split(value, ';');
@@ -709,13 +826,52 @@ bool json_content_type(std::string_view value) {
   return true;
 }
 
+HttpResponse route(const HttpRequest& req, const std::string& path, const Site& site,
+                   const Handlers& handlers, const Caller& caller) {
+  const bool get = req.method == "GET" || req.method == "HEAD";
+  const auto& posts = room_post_paths();
+  const bool room_post = std::find(posts.begin(), posts.end(), path) != posts.end();
+  if ((path == "/api/run" || room_post) && req.method == "POST") {
+    const std::string* type = req.header("Content-Type");
+    if (!type || !json_content_type(*type))
+      throw RequestError(415, "send the request as JSON (Content-Type: application/json, "
+                              "charset utf-8 if any), not " +
+                                  (type ? shown(*type) : std::string("without a Content-Type")));
+    if (room_post) {
+      if (handlers.room)
+        if (auto r = handlers.room(req, path, caller)) return std::move(*r);
+      (void)parse_json_object(req.body);
+      return error_response(404, "not found: " + shown(path));
+    }
+    const RunRequest run = parse_run_request(req.body, site.limits);
+    if (handlers.run_as) return handlers.run_as(run, caller);
+    if (handlers.run) return handlers.run(run);
+    json echo = {{"scenario", run.scenario}, {"overrides", overrides(run)}};
+    return {200, "application/json", dump(echo), {}};
+  }
+  if (!get) {
+    const bool post = path == "/api/run" || room_post;
+    HttpResponse r = error_response(405, "method " + shown(req.method) + " is not allowed here (" +
+                                             (post ? "POST" : "GET") + " is)");
+    r.headers.emplace_back("Allow", post ? "POST" : "GET, HEAD");
+    return r;
+  }
+  if (handlers.room)
+    if (auto r = handlers.room(req, path, caller)) return std::move(*r);
+  if (handlers.get) return handlers.get(path);
+  return error_response(404, "not found: " + shown(path));
+}
+
 HttpResponse answer(const HttpRequest& req, const Site& site, const Handlers& handlers) {
   // Host and Origin: only this server, addressed by a loopback name.
   const std::string* host_header = req.header("Host");
   if (!host_header) throw RequestError(400, "a Host header is required");
   std::string host;
   int port = 0;
-  if (!split_host(*host_header, host, port) || !loopback_name(host) || port != site.port)
+  const auto known_host = [&](const std::string& h) {
+    return loopback_name(h) || (site.room.lan && is_ip_literal(h));
+  };
+  if (!split_host(*host_header, host, port) || !known_host(host) || port != site.port)
     throw RequestError(403, "this server answers requests for " + served_hosts(site) +
                                 " only, not for Host " + shown(*host_header));
   if (const std::string* origin = req.header("Origin")) {
@@ -723,58 +879,94 @@ HttpResponse answer(const HttpRequest& req, const Site& site, const Handlers& ha
     int oport = 0;
     const std::string_view o = *origin;
     const bool ok = o.rfind("http://", 0) == 0 && split_host(o.substr(7), ohost, oport) &&
-                    loopback_name(ohost) && oport == site.port;
+                    known_host(ohost) && oport == site.port;
     if (!ok)
       throw RequestError(403, "requests from other sites are refused (Origin " + shown(o) +
                                   "; this server is http://" + served_hosts(site) + ")");
   }
 
-  // The target: an absolute path; the query is ignored.
+  // The target: an absolute path; the query only carries a code.
   std::string_view target = req.target;
   if (target.empty() || target.front() != '/')
     throw RequestError(400,
                        "the request target must be a path starting with '/', not " + shown(target));
   target = target.substr(0, target.find_first_of("?#"));
-  std::string path;
-  path.reserve(target.size());
-  for (std::size_t i = 0; i < target.size(); ++i) {
-    if (target[i] != '%') {
-      path += target[i];
-      continue;
-    }
-    const int hi = i + 2 < target.size() ? hex_value(target[i + 1]) : -1;
-    const int lo = i + 2 < target.size() ? hex_value(target[i + 2]) : -1;
-    if (hi < 0 || lo < 0)
-      throw RequestError(400, "malformed percent-encoding in the path " + shown(target));
-    const char c = static_cast<char>(hi * 16 + lo);
-    if (c == '\0') throw RequestError(400, "the path has a NUL byte");
-    path += c;
-    i += 2;
+  if (target.find('\0') != std::string_view::npos)
+    throw RequestError(400, "the path has a NUL byte");
+  const std::optional<std::string> decoded = decode(target, false);
+  if (!decoded) {
+    for (std::size_t i = 0; i < target.size(); ++i)
+      if (target[i] == '%' &&
+          (i + 2 >= target.size() || hex_value(target[i + 1]) < 0 || hex_value(target[i + 2]) < 0))
+        throw RequestError(400, "malformed percent-encoding in the path " + shown(target));
+    throw RequestError(400, "the path has a NUL byte");
   }
+  const std::string& path = *decoded;
 
-  const bool get = req.method == "GET" || req.method == "HEAD";
-  if (path == "/api/run" && req.method == "POST") {
-    const std::string* type = req.header("Content-Type");
-    if (!type || !json_content_type(*type))
-      throw RequestError(415, "send the request as JSON (Content-Type: application/json, "
-                              "charset utf-8 if any), not " +
-                                  (type ? shown(*type) : std::string("without a Content-Type")));
-    const RunRequest run = parse_run_request(req.body, site.limits);
-    if (handlers.run) return handlers.run(run);
-    json echo = {{"scenario", run.scenario}, {"overrides", overrides(run)}};
-    return {200, "application/json", dump(echo), {}};
+  // The room: the join code off loopback, the trainer code on the trainer's routes.
+  Caller caller;
+  caller.peer = req.peer;
+  caller.local = loopback_peer(req.peer);
+  const std::string query_code = query_value(req.target, "code");
+  const auto header_or = [&](const char* name) {
+    const std::string* h = req.header(name);
+    return h ? *h : std::string();
+  };
+  const bool query_join = same_code(query_code, site.room.join_code);
+  const bool query_trainer = same_code(query_code, site.room.trainer_code);
+  caller.trainer = query_trainer ||
+                   same_code(header_or("X-Csei-Trainer"), site.room.trainer_code) ||
+                   same_code(cookie(req, "csei_trainer"), site.room.trainer_code);
+  const bool joined = caller.trainer || query_join ||
+                      same_code(header_or("X-Csei-Code"), site.room.join_code) ||
+                      same_code(cookie(req, "csei_code"), site.room.join_code);
+  const bool page = path.rfind("/api/", 0) != 0;
+  if (!caller.local && !joined) {
+    const std::string why =
+        query_code.empty() && header_or("X-Csei-Code").empty() && cookie(req, "csei_code").empty()
+            ? "This workshop needs its join code: open the join address the "
+              "trainer shows (it ends in ?code=...), or type the code here."
+            : "That join code is not right: ask the trainer for the code.";
+    if (page && req.method == "GET") return code_page(401, why, false);
+    throw RequestError(401, why);
   }
-  if (!get) {
-    HttpResponse r = error_response(405, "method " + shown(req.method) + " is not allowed here (" +
-                                             (path == "/api/run" ? "POST" : "GET") + " is)");
-    r.headers.emplace_back("Allow", path == "/api/run" ? "POST" : "GET, HEAD");
-    return r;
+  if (trainer_path(path) && !caller.trainer) {
+    const std::string why = "The trainer view needs the trainer code (printed in the trainer's "
+                            "terminal only).";
+    if (page && req.method == "GET") return code_page(401, why, true);
+    throw RequestError(401, why);
   }
-  if (handlers.get) return handlers.get(path);
-  return error_response(404, "not found: " + shown(path));
+  std::string participant = cookie(req, "csei_participant");
+  if (participant.empty()) participant = header_or("X-Csei-Participant");
+  if (participant.size() <= 64 &&
+      std::all_of(participant.begin(), participant.end(), [](char c) { return hex_value(c) >= 0; }))
+    caller.participant = participant;
+
+  HttpResponse response = route(req, path, site, handlers, caller);
+  if (query_trainer && response.status < 400)
+    response.headers.emplace_back("Set-Cookie", "csei_trainer=" + site.room.trainer_code +
+                                                    "; Path=/; HttpOnly; SameSite=Strict");
+  else if (query_join && response.status < 400)
+    response.headers.emplace_back("Set-Cookie", "csei_code=" + site.room.join_code +
+                                                    "; Path=/; HttpOnly; SameSite=Strict");
+  return response;
 }
 
 } // namespace
+
+std::string query_value(std::string_view target, std::string_view name) {
+  const auto q = target.find('?');
+  if (q == std::string_view::npos) return {};
+  std::string_view query = target.substr(q + 1);
+  query = query.substr(0, query.find('#'));
+  for (const auto item : split(query, '&')) {
+    const auto eq = item.find('=');
+    if (item.substr(0, eq) != name) continue;
+    if (eq == std::string_view::npos) return {};
+    return decode(item.substr(eq + 1), true).value_or(std::string());
+  }
+  return {};
+}
 
 HttpResponse handle_request(const HttpRequest& request, const Site& site,
                             const Handlers& handlers) noexcept {

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -107,6 +108,9 @@ struct HttpRequest {
   std::string target;                                       // as sent: path and query
   std::vector<std::pair<std::string, std::string>> headers; // names as sent, values trimmed
   std::string body;
+  /// The client's address as the server saw it ("127.0.0.2", "::1"); empty: unknown, taken as
+  /// loopback (requests built without a socket, in tests and fuzzing).
+  std::string peer;
   /// The value of the header `name` (case-insensitive); nullptr if absent.
   [[nodiscard]] const std::string* header(std::string_view name) const;
 };
@@ -169,28 +173,79 @@ private:
   HttpResponse error_;
 };
 
+/// The room of a workshop: who may come in. Off loopback (a peer other than 127.0.0.1 or ::1)
+/// every request must carry the join code (or the trainer code): `?code=` in the address, the
+/// cookie `csei_code` (set by an answer to a page asked for with a valid `?code=`) or the header
+/// `X-Csei-Code`. The trainer's routes (/trainer, /api/trainer/...) need the trainer code from
+/// everyone, loopback included: `?code=`, the cookie `csei_trainer` or the header
+/// `X-Csei-Trainer`. Empty codes open nothing.
+struct Room {
+  bool lan = false; // listening on every address: Host and Origin may also be IP literals
+  std::string join_code;
+  std::string trainer_code;
+};
+
+/// Who sent a request, once handle_request has let it in.
+struct Caller {
+  bool local = true;       // from 127.0.0.1 or ::1 (or an unknown address)
+  bool trainer = false;    // carried the trainer code
+  std::string participant; // the cookie `csei_participant` or header `X-Csei-Participant`
+  std::string peer;        // the client's address (for rate limits of callers without a name)
+};
+
+/// A random code of `length` characters from an alphabet without look-alikes (no 0/O, 1/I/L).
+[[nodiscard]] std::string random_code(std::size_t length);
+/// Whether `path` is one of the trainer's routes.
+[[nodiscard]] bool trainer_path(std::string_view path);
+/// Whether a peer address is loopback in the room's sense (127.0.0.1, ::1, ::ffff:127.0.0.1, "").
+[[nodiscard]] bool loopback_peer(std::string_view peer);
+/// The value of the cookie `name` in the request's Cookie headers ("" if absent).
+[[nodiscard]] std::string cookie(const HttpRequest& request, std::string_view name);
+/// The value of `name` in the query of a target ("/?code=AB12&x=1"), percent-decoded ("" if
+/// absent or malformed).
+[[nodiscard]] std::string query_value(std::string_view target, std::string_view name);
+
+/// Parses the JSON object of a POST body with the checks of parse_run_request (UTF-8, depth,
+/// numbers in range); throws RequestError(400).
+[[nodiscard]] nlohmann::json parse_json_object(std::string_view body);
+
 /// Where the server listens, for the checks of Host and Origin.
 struct Site {
   int port = 0;
   std::size_t max_body = 16 * 1024; // for the message of a 413
   Limits limits;
+  Room room;
 };
+
+/// The paths that take a POST with a JSON body besides /api/run (answered by Handlers::room).
+[[nodiscard]] const std::vector<std::string>& room_post_paths();
 
 /// What a valid request turns into. Empty functions give answers without running anything (for
 /// tests and fuzzing): run echoes the overrides, get answers 404.
 struct Handlers {
   std::function<HttpResponse(const RunRequest&)> run;       // POST /api/run
   std::function<HttpResponse(const std::string& path)> get; // GET or HEAD, path decoded
+  /// POST /api/run with the caller; used instead of `run` when set.
+  std::function<HttpResponse(const RunRequest&, const Caller&)> run_as;
+  /// Every other request with the caller (the POSTs of room_post_paths() and every GET or
+  /// HEAD), before `get`: nullopt passes the request on to `get`.
+  std::function<std::optional<HttpResponse>(const HttpRequest&, const std::string& path,
+                                            const Caller&)>
+      room;
 };
 
 /// Answers one complete request; never throws. Every request is checked here, in this order:
-/// Host must name this server on a loopback address (127.0.0.1, localhost, [::1]) and its port,
+/// Host must name this server on a loopback address (127.0.0.1, localhost, [::1]; with
+/// site.room.lan also any IP literal) and its port,
 /// an Origin header must be http:// with such a host (403 otherwise; DNS rebinding, cross-site
-/// posts); the target must be an absolute path (percent-decoding valid, no NUL; 400); POST only
-/// on /api/run, GET and HEAD on everything else (405); /api/run needs Content-Type
-/// application/json with optional parameters, charset only utf-8 (415), and a body that
-/// parse_run_request accepts (400). Exceptions of the handlers become their RequestError status,
-/// 503 when out of memory, 500 otherwise; every non-2xx answer is {"error": message}.
+/// posts); the target must be an absolute path (percent-decoding valid, no NUL; 400); then the
+/// room (Room above): off loopback without the join code, or on a trainer route without the
+/// trainer code, 401 (a page asking for the code where a page was asked for; a valid `?code=`
+/// sets its cookie in the answer); POST only on /api/run and room_post_paths(), GET and HEAD on
+/// everything else (405); a POST needs Content-Type application/json with optional parameters,
+/// charset only utf-8 (415), and /api/run a body that parse_run_request accepts (400). Exceptions
+/// of the handlers become their RequestError status, 503 when out of memory, 500 otherwise; every
+/// non-2xx answer is {"error": message}.
 [[nodiscard]] HttpResponse handle_request(const HttpRequest& request, const Site& site,
                                           const Handlers& handlers = {}) noexcept;
 

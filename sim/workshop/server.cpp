@@ -6,6 +6,7 @@
 
 #include "core/error.hpp"
 #include "scenario/load.hpp"
+#include "workshop/qr.hpp"
 #include "workshop/runner.hpp"
 
 #include <algorithm>
@@ -18,11 +19,15 @@
 #include <fcntl.h>
 #include <fstream>
 #include <future>
+#include <ifaddrs.h>
 #include <list>
 #include <map>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <nlohmann/json.hpp>
 #include <poll.h>
+#include <random>
+#include <set>
 #include <sstream>
 #include <stdlib.h>
 #include <sys/eventfd.h>
@@ -122,7 +127,113 @@ HttpResponse json_response(const json& body) {
 struct Remembered {
   std::string scenario;
   std::vector<std::string> overrides;
+  std::string owner; // the participant's token ("" for a caller without one)
 };
+
+/// A token bucket: `rate` per second, at most `burst`.
+struct Bucket {
+  double tokens = -1; // < 0: full
+  Clock::time_point at;
+  bool take(double rate, double burst, Clock::time_point now, double& wait_s) {
+    if (tokens < 0) {
+      tokens = burst;
+      at = now;
+    }
+    tokens = std::min(burst, tokens + rate * std::chrono::duration<double>(now - at).count());
+    at = now;
+    if (tokens >= 1) {
+      tokens -= 1;
+      return true;
+    }
+    wait_s = rate > 0 ? (1 - tokens) / rate : 60;
+    return false;
+  }
+};
+
+struct Participant {
+  std::string name;
+  Clock::time_point seen;
+  Bucket runs;
+};
+
+/// A run of the session, as the trainer sees it.
+struct SessionRun {
+  std::string id, owner, who, scenario;
+  json params;
+  std::vector<double> share; // the first innovation's adopters / organisations, per step
+  double final_share = 0;
+  std::int64_t steps_to_50 = -1;
+  double steps_per_year = 12;
+  std::uint64_t seed = 0;
+  std::int64_t steps = 0, organisations = 0;
+  bool kept = false;
+  double at = 0; // seconds into the session
+};
+
+/// A name or group as given: trimmed, 1 to 40 bytes of valid UTF-8 without control characters.
+std::string participant_name(const json& body) {
+  const auto it = body.find("name");
+  if (it == body.end() || !it->is_string())
+    throw RequestError(400, "give a name or group: {\"name\": \"Group A\"}");
+  std::string name = valid_utf8(it->get_ref<const std::string&>());
+  for (auto& c : name)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) c = ' ';
+  const auto a = name.find_first_not_of(' ');
+  if (a == std::string::npos) throw RequestError(400, "the name is empty: give a name or group");
+  name = name.substr(a, name.find_last_not_of(' ') - a + 1);
+  if (name.size() > 40) throw RequestError(400, "the name is longer than 40 bytes: shorten it");
+  return name;
+}
+
+std::string random_token() {
+  std::random_device device;
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (int i = 0; i < 32; ++i)
+    out += kHex[device() % 16];
+  return out;
+}
+
+/// A CSV field: quoted where needed; text that a spreadsheet would take for a formula is
+/// prefixed with an apostrophe.
+std::string csv_field(const std::string& text) {
+  std::string t = text;
+  if (!t.empty() && std::string_view("=+-@\t\r").find(t.front()) != std::string_view::npos)
+    t.insert(t.begin(), '\'');
+  if (t.find_first_of(",\"\r\n") == std::string::npos) return t;
+  std::string out = "\"";
+  for (const char c : t) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string csv_number(double v) {
+  if (!std::isfinite(v)) return "";
+  std::ostringstream o;
+  o.precision(10);
+  o << v;
+  return o.str();
+}
+
+/// The machine's first up, non-loopback IPv4 address; "" if none.
+std::string lan_address() {
+  ifaddrs* list = nullptr;
+  if (::getifaddrs(&list) != 0) return {};
+  std::string found;
+  for (const ifaddrs* a = list; a; a = a->ifa_next) {
+    if (!a->ifa_addr || a->ifa_addr->sa_family != AF_INET) continue;
+    if ((a->ifa_flags & IFF_UP) == 0 || (a->ifa_flags & IFF_LOOPBACK) != 0) continue;
+    char text[INET_ADDRSTRLEN] = "";
+    ::inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(a->ifa_addr)->sin_addr, text,
+                sizeof text);
+    found = text;
+    break;
+  }
+  ::freeifaddrs(list);
+  return found;
+}
 
 } // namespace
 
@@ -139,6 +250,18 @@ struct Server::Impl {
   std::mutex runs_mutex; // guards runs and order
   std::map<std::string, Remembered> runs;
   std::list<std::string> order;
+  // The room (guarded by room_mutex).
+  std::mutex room_mutex;
+  std::map<std::string, Participant> participants; // by token
+  std::map<std::string, Bucket> peer_buckets;      // runs of callers without a name, by address
+  std::deque<SessionRun> session;
+  std::string room_scenario; // "": every scenario
+  std::set<std::string> locked;
+  bool reveal = false;
+  std::uint64_t session_number = 1;
+  Clock::time_point session_start = Clock::now();
+  std::string join_address;         // the host of the join URL
+  std::string qr_svg_text;          // of the join URL
   std::mutex h5_mutex;              // HDF5 is used by one run at a time
   std::filesystem::path export_dir; // private (0700) folder for export files, made on first use
 
@@ -147,6 +270,13 @@ struct Server::Impl {
         pool(opt.workers > 0 ? opt.workers
                              : std::max<std::size_t>(1, std::thread::hardware_concurrency()),
              opt.max_queued) {
+    if (opt.join_code.empty()) opt.join_code = random_code(6);
+    if (opt.trainer_code.empty()) opt.trainer_code = random_code(12);
+    if (opt.lan) {
+      opt.host = "0.0.0.0";
+      join_address = lan_address();
+    }
+    if (join_address.empty()) join_address = "127.0.0.1";
     load_catalogue();
   }
 
@@ -235,10 +365,11 @@ struct Server::Impl {
     return series;
   }
 
-  std::string remember(const std::string& scenario, const std::vector<std::string>& overrides) {
+  std::string remember(const std::string& scenario, const std::vector<std::string>& overrides,
+                       const std::string& owner) {
     const std::string id = std::string("r").append(std::to_string(++next_id));
     std::lock_guard lock(runs_mutex);
-    runs[id] = {scenario, overrides};
+    runs[id] = {scenario, overrides, owner};
     order.push_back(id);
     while (order.size() > opt.remembered_runs) {
       runs.erase(order.front());
@@ -247,11 +378,55 @@ struct Server::Impl {
     return id;
   }
 
-  HttpResponse handle_run(const RunRequest& request) {
+  /// The participant of a caller ("" if it gave no name, or one this session does not know);
+  /// marks them seen. Needs room_mutex.
+  Participant* known(const Caller& caller) {
+    if (caller.participant.empty()) return nullptr;
+    const auto it = participants.find(caller.participant);
+    if (it == participants.end()) return nullptr;
+    it->second.seen = Clock::now();
+    return &it->second;
+  }
+
+  /// The room's checks of a run before it is queued: joined (with --lan), the rate limit, the
+  /// scenario and the locked sliders. Returns the name the run is tagged with.
+  std::string admit(const RunRequest& request, const Caller& caller) {
+    std::lock_guard lock(room_mutex);
+    Participant* p = known(caller);
+    if (opt.lan && !p && !caller.trainer)
+      throw RequestError(403, "join the workshop first: give your name or group on the page");
+    double wait_s = 0;
+    // Named participants and other addresses have a rate; this computer without a name
+    // (workshop mode without a room) has the queue's bounds only.
+    Bucket* bucket = p ? &p->runs : caller.local ? nullptr : &peer_buckets[caller.peer];
+    if (bucket && !bucket->take(opt.runs_per_minute / 60.0, opt.run_burst, Clock::now(), wait_s)) {
+      char msg[160];
+      std::snprintf(msg, sizeof msg,
+                    "too many runs: at most %g a minute for each participant; please wait "
+                    "%.0f s",
+                    opt.runs_per_minute, std::ceil(wait_s));
+      throw RequestError(429, msg);
+    }
+    if (!room_scenario.empty() && request.scenario != room_scenario)
+      throw RequestError(403,
+                         "the trainer has set the room to the scenario '" + room_scenario + "'");
+    for (const auto& [name, value] : request.params) {
+      if (!locked.count(name)) continue;
+      const double fixed = defaults.at(request.scenario).at(name);
+      if (value != fixed)
+        throw RequestError(403, "the trainer has locked '" + name + "' at " +
+                                    toml_number(fixed, find_slider(name)->integer));
+    }
+    if (p) return p->name;
+    return caller.local ? "this computer" : caller.peer;
+  }
+
+  HttpResponse handle_run(const RunRequest& request, const Caller& caller) {
+    const std::string who = admit(request, caller);
     const auto ov = overrides(request);
     double queued_s = 0;
     const RunSeries s = run_queued(request.scenario, ov, nullptr, queued_s);
-    const std::string id = remember(request.scenario, ov);
+    const std::string id = remember(request.scenario, ov, caller.participant);
 
     json params = json::object();
     for (const auto& [name, value] : defaults.at(request.scenario))
@@ -294,7 +469,9 @@ struct Server::Impl {
              {"cluster_advantage", number_or_null(r.cluster_advantage)},
              {"abandoned", r.abandoned}}}});
     }
+    record(id, who, caller, request, params, s);
     return json_response({{"id", id},
+                          {"who", who},
                           {"scenario", request.scenario},
                           {"params", params},
                           {"seed", s.seed},
@@ -308,12 +485,12 @@ struct Server::Impl {
                           {"seconds", {{"queued", queued_s}, {"run", s.seconds}}}});
   }
 
-  HttpResponse handle_export(const std::string& id) {
+  HttpResponse handle_export(const std::string& id, const Caller& caller) {
     Remembered run;
     {
       std::lock_guard lock(runs_mutex);
       const auto it = runs.find(id);
-      if (it == runs.end())
+      if (it == runs.end() || (it->second.owner != caller.participant && !caller.trainer))
         return error_response(404, "no run '" + id + "' here (only recent runs can be exported)");
       run = it->second;
     }
@@ -355,6 +532,262 @@ struct Server::Impl {
     }
   }
 
+  [[nodiscard]] std::string join_url() const {
+    return "http://" + join_address + ":" + std::to_string(port) + "/?code=" + opt.join_code;
+  }
+
+  /// Keeps a run for the trainer (and the class, once revealed).
+  void record(const std::string& id, const std::string& who, const Caller& caller,
+              const RunRequest& request, const json& params, const RunSeries& s) {
+    SessionRun r;
+    r.id = id;
+    r.owner = caller.participant;
+    r.who = who;
+    r.scenario = request.scenario;
+    r.params = params;
+    if (!s.innovations.empty()) {
+      r.share = s.innovations.front().share;
+      r.final_share = s.innovations.front().summary.final_share;
+      r.steps_to_50 = s.innovations.front().summary.steps_to_50;
+    }
+    r.steps_per_year = s.steps_per_year;
+    r.seed = s.seed;
+    r.steps = s.steps;
+    r.organisations = s.organisations;
+    std::lock_guard lock(room_mutex);
+    r.at = std::chrono::duration<double>(Clock::now() - session_start).count();
+    session.push_back(std::move(r));
+    while (session.size() > opt.session_runs)
+      session.pop_front();
+  }
+
+  static json run_json(const SessionRun& r, bool series) {
+    json j = {{"id", r.id},
+              {"who", r.who},
+              {"scenario", r.scenario},
+              {"params", r.params},
+              {"seed", r.seed},
+              {"steps", r.steps},
+              {"steps_per_year", r.steps_per_year},
+              {"organisations", r.organisations},
+              {"final_share", number_or_null(r.final_share)},
+              {"steps_to_50", step_or_null(r.steps_to_50)},
+              {"kept", r.kept},
+              {"at", r.at}};
+    if (series) j["share"] = series_json(r.share);
+    return j;
+  }
+
+  /// The room as a participant sees it. Needs room_mutex.
+  json room_json(const Caller& caller) {
+    const Participant* p = known(caller);
+    json locked_list = json::array();
+    for (const auto& name : locked)
+      locked_list.push_back(name);
+    return {{"lan", opt.lan},
+            {"joined", p != nullptr},
+            {"name", p ? json(p->name) : json(nullptr)},
+            {"must_join", opt.lan && !p && !caller.trainer},
+            {"scenario", room_scenario.empty() ? json(nullptr) : json(room_scenario)},
+            {"locked", locked_list},
+            {"reveal", reveal},
+            {"session", session_number}};
+  }
+
+  HttpResponse trainer_state() {
+    std::lock_guard lock(room_mutex);
+    const auto now = Clock::now();
+    json people = json::array();
+    for (const auto& [token, p] : participants) {
+      const double ago = std::chrono::duration<double>(now - p.seen).count();
+      std::size_t n = 0;
+      for (const auto& r : session)
+        n += r.owner == token ? 1 : 0;
+      people.push_back({{"name", p.name},
+                        {"seen_seconds_ago", ago},
+                        {"connected", ago <= opt.connected_seconds},
+                        {"runs", n}});
+    }
+    json list = json::array();
+    for (const auto& r : session)
+      list.push_back(run_json(r, true));
+    Caller none;
+    json room = room_json(none);
+    return json_response({{"join_url", join_url()},
+                          {"join_code", opt.join_code},
+                          {"qr_svg", qr_svg_text},
+                          {"connected_seconds", opt.connected_seconds},
+                          {"participants", people},
+                          {"runs", list},
+                          {"room", room}});
+  }
+
+  HttpResponse export_csv() {
+    std::ostringstream out;
+    out << "run,who,scenario,kept,seed,steps,steps_per_year,organisations,final_share,"
+           "steps_to_50,years_to_50,params,at_seconds\r\n";
+    std::lock_guard lock(room_mutex);
+    for (const auto& r : session) {
+      std::string params;
+      for (const auto& [k, v] : r.params.items())
+        params += (params.empty() ? "" : "; ") + k + "=" + v.dump();
+      out << r.id << ',' << csv_field(r.who) << ',' << r.scenario << ','
+          << (r.kept ? "true" : "false") << ',' << r.seed << ',' << r.steps << ','
+          << csv_number(r.steps_per_year) << ',' << r.organisations << ','
+          << csv_number(r.final_share) << ','
+          << (r.steps_to_50 < 0 ? std::string() : std::to_string(r.steps_to_50)) << ','
+          << (r.steps_to_50 < 0 ? std::string()
+                                : csv_number(static_cast<double>(r.steps_to_50) / r.steps_per_year))
+          << ',' << csv_field(params) << ',' << csv_number(r.at) << "\r\n";
+    }
+    return {200,
+            "text/csv; charset=utf-8",
+            out.str(),
+            {{"Content-Disposition", "attachment; filename=\"workshop_session_" +
+                                         std::to_string(session_number) + ".csv\""}}};
+  }
+
+  HttpResponse join(const json& body, const Caller& caller) {
+    const std::string name = participant_name(body);
+    std::lock_guard lock(room_mutex);
+    std::string token = caller.participant;
+    auto it = participants.find(token);
+    if (it == participants.end()) {
+      if (participants.size() >= opt.max_participants)
+        throw RequestError(503, "the room is full (" + std::to_string(opt.max_participants) +
+                                    " names): ask the trainer");
+      token = random_token();
+      it = participants.emplace(token, Participant{}).first;
+    }
+    it->second.name = name;
+    it->second.seen = Clock::now();
+    HttpResponse r = json_response({{"name", name}});
+    r.headers.emplace_back("Set-Cookie",
+                           "csei_participant=" + token + "; Path=/; HttpOnly; SameSite=Strict");
+    return r;
+  }
+
+  HttpResponse keep(const json& body, const Caller& caller) {
+    const auto id = body.find("id");
+    const auto kept = body.find("kept");
+    if (id == body.end() || !id->is_string() || (kept != body.end() && !kept->is_boolean()))
+      throw RequestError(400, "send {\"id\": \"r1\", \"kept\": true}");
+    std::lock_guard lock(room_mutex);
+    known(caller);
+    for (auto& r : session)
+      if (r.id == id->get_ref<const std::string&>() &&
+          (r.owner == caller.participant || caller.trainer)) {
+        r.kept = kept == body.end() || kept->get<bool>();
+        return json_response({{"id", r.id}, {"kept", r.kept}});
+      }
+    return error_response(404, "no run " + shown(id->get_ref<const std::string&>()) +
+                                   " of yours in this session");
+  }
+
+  HttpResponse set_room(const json& body) {
+    for (const auto& [key, value] : body.items())
+      if (key != "scenario" && key != "locked" && key != "reveal")
+        throw RequestError(400,
+                           "unknown field " + shown(key) + " (fields: scenario, locked, reveal)");
+    std::lock_guard lock(room_mutex);
+    if (const auto it = body.find("scenario"); it != body.end()) {
+      if (it->is_null() || (it->is_string() && it->get_ref<const std::string&>().empty())) {
+        room_scenario.clear();
+      } else if (!it->is_string() || !find_scenario(it->get_ref<const std::string&>())) {
+        throw RequestError(400, "'scenario' must be the id of a teaching scenario, or null");
+      } else {
+        room_scenario = it->get<std::string>();
+      }
+    }
+    if (const auto it = body.find("locked"); it != body.end()) {
+      if (!it->is_array()) throw RequestError(400, "'locked' must be a list of slider names");
+      std::set<std::string> names;
+      for (const auto& v : *it) {
+        if (!v.is_string() || !find_slider(v.get_ref<const std::string&>()))
+          throw RequestError(400, "'locked' must name sliders, not " +
+                                      shown(v.is_string() ? v.get<std::string>() : v.dump()));
+        names.insert(v.get<std::string>());
+      }
+      locked = std::move(names);
+    }
+    if (const auto it = body.find("reveal"); it != body.end()) {
+      if (!it->is_boolean()) throw RequestError(400, "'reveal' must be true or false");
+      reveal = it->get<bool>();
+    }
+    Caller none;
+    return json_response(room_json(none));
+  }
+
+  HttpResponse reset() {
+    {
+      std::lock_guard lock(room_mutex);
+      session.clear();
+      locked.clear();
+      reveal = false;
+      room_scenario.clear();
+      ++session_number;
+      session_start = Clock::now();
+      for (auto& [token, p] : participants)
+        p.runs = {};
+      peer_buckets.clear();
+    }
+    {
+      std::lock_guard lock(runs_mutex);
+      runs.clear();
+      order.clear();
+    }
+    return json_response({{"session", session_number}});
+  }
+
+  HttpResponse runs_of(const Caller& caller) {
+    std::lock_guard lock(room_mutex);
+    known(caller);
+    json own = json::array(), all = json::array();
+    const bool class_view = reveal || caller.trainer;
+    for (const auto& r : session) {
+      if (r.owner == caller.participant) own.push_back(run_json(r, false));
+      if (class_view) all.push_back(run_json(r, true));
+    }
+    return json_response(
+        {{"own", own}, {"class", class_view ? all : json(nullptr)}, {"reveal", reveal}});
+  }
+
+  /// The routes that need the caller (handle_request checked the codes).
+  std::optional<HttpResponse> room(const HttpRequest& request, const std::string& path,
+                                   const Caller& caller) {
+    if (request.method == "POST") {
+      const json body = parse_json_object(request.body);
+      if (path == "/api/join") return join(body, caller);
+      if (path == "/api/keep") return keep(body, caller);
+      if (path == "/api/trainer/room") return set_room(body);
+      if (path == "/api/trainer/reset") return reset();
+      return std::nullopt;
+    }
+    if (path == "/api/room") {
+      std::lock_guard lock(room_mutex);
+      return json_response(room_json(caller));
+    }
+    if (path == "/api/runs") return runs_of(caller);
+    if (path == "/api/trainer/state") return trainer_state();
+    if (path == "/api/trainer/export.csv") return export_csv();
+    if (path == "/trainer") return get("/trainer.html");
+    constexpr std::string_view kExport = "/api/export/";
+    if (path.rfind(kExport, 0) == 0) {
+      const std::string_view rest = std::string_view(path).substr(kExport.size());
+      const bool ok = rest.size() >= 5 && rest.size() <= 22 && rest.front() == 'r' &&
+                      rest.substr(rest.size() - 3) == ".h5" &&
+                      std::all_of(rest.begin() + 1, rest.end() - 3,
+                                  [](char c) { return c >= '0' && c <= '9'; });
+      if (ok) return handle_export(std::string(rest.substr(0, rest.size() - 3)), caller);
+      return error_response(404, "not found: " + shown(path));
+    }
+    {
+      std::lock_guard lock(room_mutex);
+      known(caller);
+    }
+    return std::nullopt;
+  }
+
   // ---------------------------------------------------------------------------------------------
   // Routes of GET and HEAD (Host, Origin, method and path were checked by handle_request).
 
@@ -366,16 +799,6 @@ struct Server::Impl {
                             {"running", pool.running()},
                             {"max_queued", opt.max_queued},
                             {"connections", open_connections.load()}});
-    constexpr std::string_view kExport = "/api/export/";
-    if (path.rfind(kExport, 0) == 0) {
-      const std::string_view rest = std::string_view(path).substr(kExport.size());
-      const bool ok = rest.size() >= 5 && rest.size() <= 22 && rest.front() == 'r' &&
-                      rest.substr(rest.size() - 3) == ".h5" &&
-                      std::all_of(rest.begin() + 1, rest.end() - 3,
-                                  [](char c) { return c >= '0' && c <= '9'; });
-      if (ok) return handle_export(std::string(rest.substr(0, rest.size() - 3)));
-      return error_response(404, "not found: " + shown(path));
-    }
     const auto it = files.find(path == "/" ? "/index.html" : path);
     if (it == files.end()) return error_response(404, "not found: " + shown(path));
     HttpResponse r{200, it->second.type, it->second.content, {}};
@@ -391,8 +814,14 @@ struct Server::Impl {
     site.port = port;
     site.max_body = opt.max_body;
     site.limits = opt.limits;
+    site.room.lan = opt.lan;
+    site.room.join_code = opt.join_code;
+    site.room.trainer_code = opt.trainer_code;
     Handlers handlers;
-    handlers.run = [this](const RunRequest& r) { return handle_run(r); };
+    handlers.run_as = [this](const RunRequest& r, const Caller& c) { return handle_run(r, c); };
+    handlers.room = [this](const HttpRequest& r, const std::string& path, const Caller& c) {
+      return room(r, path, c);
+    };
     handlers.get = [this](const std::string& path) { return get(path); };
     return handle_request(request, site, handlers);
   }
@@ -639,6 +1068,7 @@ struct Server::Impl {
       return;
     }
     HttpRequest request = c.parser.take_request();
+    request.peer = c.peer;
     c.head = request.method == "HEAD";
     const bool slow = (request.method == "POST") || request.target.rfind("/api/export/", 0) == 0;
     if (!slow) {
@@ -847,6 +1277,7 @@ int Server::bind() {
   i.port = ntohs(addr.sin_port);
   i.wake_fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (i.wake_fd < 0) throw std::runtime_error("cannot make an eventfd");
+  i.qr_svg_text = qr_svg(qr_encode(i.join_url()));
   return i.port;
 }
 
@@ -872,7 +1303,23 @@ void Server::stop() {
 }
 
 std::string Server::url() const {
-  return "http://" + impl_->opt.host + ":" + std::to_string(impl_->port) + "/";
+  const std::string host = impl_->opt.host == "0.0.0.0" ? "127.0.0.1" : impl_->opt.host;
+  return "http://" + host + ":" + std::to_string(impl_->port) + "/";
+}
+
+std::string Server::join_url() const {
+  return impl_->join_url();
+}
+
+std::string Server::trainer_url() const {
+  return url() + "trainer?code=" + impl_->opt.trainer_code;
+}
+
+const std::string& Server::join_code() const {
+  return impl_->opt.join_code;
+}
+const std::string& Server::trainer_code() const {
+  return impl_->opt.trainer_code;
 }
 
 } // namespace csei::workshop

@@ -36,13 +36,34 @@ class WorkshopServer:
         self.url = line.split("open ", 1)[1].split()[0]
         self.host, port = self.url.removeprefix("http://").rstrip("/").split(":")
         self.port = int(port)
+        self.lines = [line]
+        self.join_url = self.join_code = self.trainer_code = None
 
-    def connection(self, timeout=30):
-        return http.client.HTTPConnection(self.host, self.port, timeout=timeout)
+    def read_codes(self):
+        """Reads the lines up to the trainer's ("... trainer view URL (trainer code CODE ...)"),
+        with the join URL and code before it under --lan; returns those lines."""
+        while True:
+            line = self.proc.stdout.readline()
+            if not line:
+                raise RuntimeError(f"no trainer code in {self.lines!r}")
+            self.lines.append(line)
+            if "participants join at " in line:
+                self.join_url = line.split("join at ", 1)[1].split()[0]
+                self.join_code = line.split("(join code ", 1)[1].split(")")[0]
+            if "trainer view " in line:
+                self.trainer_code = line.split("(trainer code ", 1)[1].split(":")[0]
+                return self.lines
 
-    def request(self, method, path, body=None, headers=None, timeout=30):
+    def connection(self, timeout=30, source=None):
+        """A connection to the server; with source (an address such as "127.0.0.2"), bound to
+        that address, so the server sees another host."""
+        return http.client.HTTPConnection(
+            self.host, self.port, timeout=timeout,
+            source_address=(source, 0) if source else None)
+
+    def request(self, method, path, body=None, headers=None, timeout=30, source=None):
         """(status, headers, body bytes) of one request on a fresh connection."""
-        conn = self.connection(timeout)
+        conn = self.connection(timeout, source)
         try:
             conn.request(method, path, body=body, headers=headers or {})
             res = conn.getresponse()

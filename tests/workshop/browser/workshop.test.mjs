@@ -69,7 +69,30 @@ try {
     });
     assert.deepEqual(await lineValues('current'), expected.innovations[0].share);
     await page.click('#keep');
-    await page.locator('#runs-table tbody tr[data-role="kept"]').waitFor();
+    // Kept and still current: one row, one line, one map (not the same run twice).
+    await page.locator('#runs-table tbody tr[data-role="current"]', { hasText: 'kept' }).waitFor();
+    assert.equal(await page.locator('#runs-table tbody tr').count(), 1);
+    assert.equal(await page.locator('#chart polyline.run-line').count(), 1);
+    assert.equal(await page.locator('#maps figure').count(), 1);
+    assert.equal(await page.locator('#legend li').count(), 1);
+  });
+
+  await check('the members checkbox: only with clusters, its lines in the legend', async () => {
+    assert.equal(await page.locator('#members-toggle').isVisible(), true);
+    await page.check('#show-members');
+    assert.equal(await page.locator('#chart polyline.members-line').count(), 2);
+    assert.equal(await page.locator('#legend li.members-key').count(), 2);
+    await page.uncheck('#show-members');
+    await page.selectOption('#scenario', 'word_of_mouth');
+    assert.equal(await page.locator('#members-toggle').isVisible(), false, 'no clusters here');
+    await page.click('#run');
+    await page.locator('#status', { hasText: 'Run 2 done' }).waitFor();
+    // Grid territories are numbered on the tiles and in the text, never G00003.
+    assert.equal(await page.locator('#maps figure g.tile text').first().textContent(), '1');
+    await page.focus('#maps figure >> nth=0 >> g.tile >> nth=3');
+    assert.match(await page.locator('#map-readout').textContent(), /^Region 4: /);
+    assert.doesNotMatch(await page.locator('#results').textContent(), /G0000/);
+    await page.selectOption('#scenario', 'clusters_matter');
   });
 
   await check('move sliders with the keyboard and run again', async () => {
@@ -81,7 +104,7 @@ try {
     assert.equal(await page.locator('#o-cost_subsidy').textContent(), '0.50');
     await page.focus('#run');
     await page.keyboard.press('Enter');
-    await page.locator('#status', { hasText: 'Run 2 done' }).waitFor();
+    await page.locator('#status', { hasText: 'Run 3 done' }).waitFor();
 
     const expected = await api({
       scenario: 'clusters_matter',
@@ -110,7 +133,7 @@ try {
   await check('the EU scenario draws the EU-27 map from the shipped shapes', async () => {
     await page.selectOption('#scenario', 'eu_clusters');
     await page.click('#run');
-    await page.locator('#status', { hasText: 'Run 3 done' }).waitFor();
+    await page.locator('#status', { hasText: 'Run 4 done' }).waitFor();
     const data = await page.evaluate(() => window.workshop.runs.eu_clusters.current);
     const areas = page.locator('#maps figure').first().locator('path.area');
     assert.equal(await areas.count(), 27);
