@@ -22,6 +22,7 @@ from pathlib import Path
 __all__ = [
     "Scenario",
     "Result",
+    "Replicates",
     "ScenarioError",
     "OutputError",
     "load_scenario",
@@ -30,6 +31,7 @@ __all__ = [
     "summary",
     "export",
     "model",
+    "replicate_seeds",
 ]
 
 
@@ -201,13 +203,34 @@ class Result:
                 f"{self.organisations:,} organisations, {self.scenario.steps} steps>")
 
 
-def run(scenario, seed: int | None = None, threads: int = 0, output=None) -> Result:
+def replicate_seeds(seed: int, replicates: int) -> list[int]:
+    """The seeds of `csei run --replicates R --seed S`: S itself for one replicate, else a
+    sweep's common seeds (SplitMix64 hashes of S and r; output/SCHEMA.md, "Replicate files")."""
+    if replicates < 1:
+        raise ValueError(f"replicates: must be at least 1, not {replicates!r}")
+    if replicates == 1:
+        return [seed]
+    return [_core.replicate_seed(seed, r) for r in range(replicates)]
+
+
+def run(scenario, seed: int | None = None, threads: int = 0, output=None,
+        replicates: int | None = None):
     """Runs a scenario (a Scenario or a path) with `seed` (default: the scenario's) on `threads`
     worker threads (0: every core), releasing the GIL; with `output`, also writes the run file
-    that `csei run -o` would. Ctrl-C stops the run (KeyboardInterrupt)."""
+    that `csei run -o` would. Ctrl-C stops the run (KeyboardInterrupt).
+
+    With `replicates=R`, runs the R replicates of `csei run --replicates R` (the same seeds,
+    each bit-identical to its single run) one after the other and returns a Replicates."""
     s = _scenario(scenario)
     if seed is not None and (not isinstance(seed, int) or seed < 0):
         raise ValueError(f"seed: must be a non-negative integer, not {seed!r}")
+    if replicates is not None:
+        if output:
+            raise ValueError("output= writes one run; for a replicate file use "
+                             "`csei run --replicates`")
+        base = s.seed if seed is None else seed
+        seeds = replicate_seeds(base, int(replicates))
+        return Replicates([run(s, seed=x, threads=threads) for x in seeds], base)
     if seed is not None and seed != s.seed:
         # Reloaded with the seed as an override, exactly as `csei run --seed` does.
         core = _core.load_scenario(s._core.path, list(s._core.overrides) + [f"seed={seed}"])
@@ -216,13 +239,80 @@ def run(scenario, seed: int | None = None, threads: int = 0, output=None) -> Res
     return Result(result, s)
 
 
+class Replicates:
+    """Replicates of one scenario (`run(..., replicates=R)`): `results` (a Result each), `seeds`,
+    `to_xarray()` (a leading `replicate` dimension, as csei.open of `csei run --replicates`'
+    file), `summary()` (index: replicate seed, innovation) and `metrics` (means)."""
+
+    def __init__(self, results: list, base_seed: int):
+        self.results = results
+        self.base_seed = base_seed
+        self.seeds = [r.seed for r in results]
+
+    def __len__(self) -> int:
+        return len(self.results)
+
+    def __getitem__(self, i) -> Result:
+        return self.results[i]
+
+    @property
+    def metrics(self) -> dict:
+        """Each metric's mean over the replicates (NaN where any replicate never got there)."""
+        import numpy as np
+
+        names = self.results[0].metrics.keys()
+        return {n: float(np.mean([r.metrics[n] for r in self.results])) for n in names}
+
+    def summary(self, real: bool = False):
+        return _concat_summaries([r.summary(real) for r in self.results], self.seeds)
+
+    def to_xarray(self):
+        import numpy as np
+
+        each = [r.to_xarray() for r in self.results]
+        first = each[0]
+        C = max(ds.sizes["cluster"] for ds in each)
+        arrays = {}
+        for name, var in first.data_vars.items():
+            parts = []
+            for ds in each:
+                a = ds[name].values
+                if "cluster" in var.dims:
+                    axis = var.dims.index("cluster")
+                    pad = [(0, 0)] * a.ndim
+                    pad[axis] = (0, C - a.shape[axis])
+                    a = np.pad(a, pad)
+                parts.append(a)
+            arrays[name] = (("replicate",) + var.dims, np.stack(parts), var.attrs["units"],
+                            var.attrs["description"])
+        names = []
+        for ds in each:
+            own = list(ds["cluster"].values)
+            names += own + [f"slot-{c}" for c in range(len(own), C)]
+        info = self.results[0]._info
+        coords = dict(steps=info["steps"], steps_per_year=info["steps_per_year"],
+                      innovation=list(info["innovation"]), territory=list(info["territory"]),
+                      territory_name=list(info["territory_name"]),
+                      cluster=[f"slot-{c}" for c in range(C)], legal_form=list(_LEGAL_FORMS),
+                      event=list(info["event"]), replicate=self.seeds, cluster_name=names)
+        attrs = dict(scenario_name=info["name"], seed=self.base_seed, steps=info["steps"],
+                     steps_per_year=info["steps_per_year"], represents=info["represents"],
+                     organisations=self.results[0].organisations, replicates=len(self.results))
+        return _dataset(arrays, coords, attrs)
+
+    def __repr__(self) -> str:
+        return f"<csei.Replicates {len(self.results)} of {self.results[0].scenario.name!r}>"
+
+
 # -- reading run files -------------------------------------------------------------------------
 
 _LEGAL_FORMS = tuple(_core.legal_forms)
 
 
 def _dataset(arrays: dict, coords: dict, attrs: dict):
-    """One Dataset layout for runs in memory and run files."""
+    """One Dataset layout for runs in memory and run files. A replicate file (or several
+    replicates in memory) adds `replicate` (the seeds) and `cluster_name` [replicate, cluster]
+    to the coordinates."""
     import numpy as np
     import xarray as xr
 
@@ -237,13 +327,17 @@ def _dataset(arrays: dict, coords: dict, attrs: dict):
         "legal_form": ("legal_form", np.array(coords["legal_form"], dtype=object)),
         "event": ("event", np.array(coords["event"], dtype=object)),
     }
-    units = {"step": "step", "year": "year"}
+    if "replicate" in coords:
+        c["replicate"] = ("replicate", np.asarray(coords["replicate"], dtype=np.int64))
+        names = np.array(coords["cluster_name"], dtype=object).reshape(
+            len(coords["replicate"]), len(coords["cluster"]))
+        c["cluster_name"] = (("replicate", "cluster"), names)
     data_vars = {}
     for name, (dims, data, unit, description) in arrays.items():
         data_vars[name] = xr.Variable(dims, data, {"units": unit, "description": description})
     ds = xr.Dataset(data_vars, coords=c, attrs=attrs)
-    for name, unit in units.items():
-        ds[name].attrs["units"] = unit
+    ds["step"].attrs["units"] = "step"
+    ds["year"].attrs["units"] = "year"
     return ds
 
 
@@ -277,38 +371,59 @@ def _read(path):
 
 def open(path):
     """A run file as an xarray.Dataset: the same layout as Result.to_xarray() (schema 3 and
-    later, whose series have named dimensions)."""
+    later, whose series have named dimensions); a replicate file (`csei run --replicates`) as
+    Replicates.to_xarray(), with the leading dimension `replicate` whose coordinate is the
+    seeds."""
+    import h5py
     import numpy as np
 
-    with _read(path) as r:
-        schema = int(r.attrs.get("schema_version", 0))
+    from csei_analysis.io import RunFileError, open_runs
+
+    try:  # validated as the analysis package validates run files, each replicate
+        runs = open_runs(path)
+    except RunFileError as err:
+        raise ScenarioError(str(err)) from err
+    for r in runs:
+        r.close()
+    replicated = len(runs) > 1
+    with h5py.File(path, "r") as f:
+        schema = int(f.attrs.get("schema_version", 0))
         if schema < 3:
             raise ScenarioError(f"{path}: schema {schema} has no named dimensions; rerun it with "
                                 f"`csei run --from {path}`")
         arrays = {}
         for group in ("series", "policy"):
-            if group not in r._file:
+            if group not in f:
                 continue
-            for name, ds in r._file[group].items():
-                if name in ("step", "year", "innovation", "territory", "territory_name",
-                            "cluster", "legal_form", "event", "action", "from_step", "to_step"):
-                    continue
-                dims = ("step",) + tuple(d[0].name.rsplit("/", 1)[-1] for d in list(ds.dims)[1:])
+            for name, ds in f[group].items():
+                dims = tuple(d[0].name.rsplit("/", 1)[-1] if len(d) else "" for d in ds.dims)
+                step_axis = 1 if replicated else 0
+                if len(dims) <= step_axis or dims[step_axis] != "step" or name in ("step", "year"):
+                    continue  # a coordinate, not a series
                 arrays[name] = (dims, np.asarray(ds[()]), _decode(ds.attrs.get("units", "")),
                                 _decode(ds.attrs.get("description", "")))
-        def strings(name):
-            return [_decode(v) for v in r._file[name][()]] if name in r._file else []
 
-        coords = dict(steps=r.steps, steps_per_year=r.steps_per_year,
-                      innovation=r.innovation_names, territory=r.territory_codes,
-                      territory_name=r.territory_names, cluster=strings("series/cluster"),
+        def strings(name):
+            return [_decode(v) for v in np.ravel(f[name][()])] if name in f else []
+
+        a = {k: (_decode(v) if isinstance(v, bytes) else v) for k, v in f.attrs.items()}
+        coords = dict(steps=int(a["steps"]), steps_per_year=float(a["steps_per_year"]),
+                      innovation=strings("innovations/name"),
+                      territory=strings("territories/code"),
+                      territory_name=strings("territories/name"),
+                      cluster=strings("series/cluster"),
                       legal_form=strings("series/legal_form") or list(_LEGAL_FORMS),
                       event=strings("policy/event"))
-        a = r.attrs
-        attrs = dict(scenario_name=a["scenario_name"], seed=int(a["seed"]), steps=int(a["steps"]),
-                     steps_per_year=float(a["steps_per_year"]),
+        attrs = dict(scenario_name=_decode(a["scenario_name"]), seed=int(a["seed"]),
+                     steps=int(a["steps"]), steps_per_year=float(a["steps_per_year"]),
                      represents=float(a.get("represents", 1.0)),
-                     organisations=int(a["organisations"]), links=int(a["links"]))
+                     organisations=int(a["organisations"]))
+        if replicated:
+            coords["replicate"] = [int(v) for v in f["series/replicate"][()]]
+            coords["cluster_name"] = strings("series/cluster_name")
+            attrs["replicates"] = len(coords["replicate"])
+        else:
+            attrs["links"] = int(a["links"])
     return _dataset(arrays, coords, attrs)
 
 
@@ -317,17 +432,36 @@ def _decode(v):
 
 
 def summary(path, real: bool = False):
-    """A run file's summary metrics as a DataFrame (as Result.summary())."""
-    with _read(path) as r:
-        g = r._file["summary"]
-        values, meta = {}, {}
-        from_declared = _core.summary_metrics()
-        for m in from_declared:
-            if m["name"] in g:
-                values[m["name"]] = list(g[m["name"]][()])
-                meta[m["name"]] = (m["units"], m["step"], m["real"])
-        return _summary_frame(r.innovation_names, values, meta,
-                              float(r.attrs.get("represents", 1.0)) if real else 1.0)
+    """A run file's summary metrics as a DataFrame (as Result.summary()); a replicate file's with
+    the index (replicate, innovation), the replicate being its seed (as Replicates.summary())."""
+    from csei_analysis.io import RunFileError, open_runs
+
+    frames, seeds = [], []
+    try:
+        runs = open_runs(path)
+    except RunFileError as err:
+        raise ScenarioError(str(err)) from err
+    for run in runs:
+        with run as r:
+            values, meta = {}, {}
+            for m in _core.summary_metrics():
+                if r.has(f"summary/{m['name']}"):
+                    values[m["name"]] = list(r.read(f"summary/{m['name']}"))
+                    meta[m["name"]] = (m["units"], m["step"], m["real"])
+            frames.append(_summary_frame(r.innovation_names, values, meta,
+                                         float(r.attrs.get("represents", 1.0)) if real else 1.0))
+            seeds.append(int(r.attrs["seed"]))
+    if len(frames) == 1:
+        return frames[0]
+    return _concat_summaries(frames, seeds)
+
+
+def _concat_summaries(frames, seeds):
+    import pandas as pd
+
+    out = pd.concat(frames, keys=seeds, names=["replicate", "innovation"])
+    out.attrs = dict(frames[0].attrs)
+    return out
 
 
 def export(path, out_dir=None, format: str = "csv") -> list[Path]:
@@ -349,7 +483,8 @@ def model(base, outputs, *, seed: int = 1, replicates: int = 1, threads: int = 0
     """A callable from a dict of parameter values (any `--set` key) to a dict of outcomes, for
     external samplers and exploratory modelling (SALib, scipy.stats.qmc, an EMA-workbench-style
     model). `outputs` are metric names ("community_energy.final_share", from Result.metrics);
-    each outcome is the mean over `replicates` runs with seeds seed, seed+1, ...
+    each outcome is the mean over the `replicates` runs of `csei run --replicates R --seed seed`
+    (the same seeds: replicate_seeds(seed, R); for R = 1 the seed itself).
 
         f = csei.model("scenarios/teaching/word_of_mouth.toml", ["word_of_mouth.final_share"])
         f({"innovations[0].q": 0.4})   # -> {"word_of_mouth.final_share": 0.87}
@@ -359,6 +494,7 @@ def model(base, outputs, *, seed: int = 1, replicates: int = 1, threads: int = 0
     if replicates < 1:
         raise ValueError("replicates: must be at least 1")
     fixed = dict(set or {})
+    seeds = replicate_seeds(seed, replicates)
     known = load_scenario(base, fixed)
     names = set_of_metrics(known)
     unknown = [o for o in outputs if o not in names]
@@ -369,8 +505,8 @@ def model(base, outputs, *, seed: int = 1, replicates: int = 1, threads: int = 0
     def evaluate(params: dict | None = None) -> dict:
         scenario = load_scenario(base, {**fixed, **(params or {})})
         totals = {o: 0.0 for o in outputs}
-        for r in range(replicates):
-            m = run(scenario, seed=seed + r, threads=threads).metrics
+        for x in seeds:
+            m = run(scenario, seed=x, threads=threads).metrics
             for o in outputs:
                 totals[o] += m[o]
         return {o: v / replicates for o, v in totals.items()}

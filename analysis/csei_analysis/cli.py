@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .io import RunFileError, open_run
+from .io import RunFileError, open_run, open_runs, replicate_count
 
 EXIT_RUN_FILE_ERROR = 2
 COMMANDS = []
@@ -70,6 +70,41 @@ def _level_argument(parser) -> None:
                         "countries)")
 
 
+def _replicate_argument(parser) -> None:
+    parser.add_argument("--replicate", type=int, metavar="R",
+                        help="for a replicate file (csei run --replicates): the replicate to "
+                        "show, 0 .. replicates - 1 (default 0)")
+
+
+def _open_one(path, replicate):
+    """The run at `path`, or one replicate of a replicate file (default the first, with a note
+    saying so)."""
+    count = replicate_count(path)
+    if count == 1:
+        if replicate not in (None, 0):
+            raise RunFileError(path, f"--replicate {replicate}: not a replicate file")
+        return open_run(path)
+    if replicate is None:
+        replicate = 0
+        run = open_run(path, 0)
+        _notes([f"{path} holds {count} replicates: showing replicate 0 (seed "
+                f"{run.attrs['seed']}); --replicate R for another"])
+        return run
+    if not 0 <= replicate < count:
+        raise RunFileError(path, f"--replicate {replicate}: the file holds replicates 0 to "
+                           f"{count - 1}")
+    return open_run(path, replicate)
+
+
+def _enter_runs(stack, paths) -> list:
+    """Every run of the files at `paths`, a replicate file as the list of its replicates, each
+    closed when `stack` closes."""
+    runs = []
+    for path in paths:
+        runs += [stack.enter_context(run) for run in open_runs(path)]
+    return runs
+
+
 def _notes(notes) -> None:
     for note in notes:
         print(f"note: {note}", file=sys.stderr)
@@ -87,6 +122,7 @@ def _add_plot(commands) -> None:
     _step_argument(plot)
     _level_argument(plot)
     plot.add_argument("--no-gif", action="store_true", help="skip the animated map (GIF)")
+    _replicate_argument(plot)
     plot.set_defaults(handler=_plot)
 
 
@@ -95,7 +131,7 @@ def _plot(args) -> int:
     from .plots import plot_run  # matplotlib is slow to import; only some commands need it
 
     outdir = args.outdir or args.run.parent / f"{args.run.stem}_plots"
-    with open_run(args.run) as run:
+    with _open_one(args.run, args.replicate) as run:
         paths, notes = plot_run(at_level(run, args.level), outdir, args.step,
                                 gif=not args.no_gif)
     for path in paths:
@@ -112,8 +148,10 @@ def _add_compare(commands) -> None:
     compare = commands.add_parser(
         "compare",
         help="compare a base scenario with variants (optionally with replicates)",
-        description="Either BASE.h5 VARIANT.h5 [VARIANT.h5 ...] (one run each), or replicate "
-        "sets: --base B1.h5 B2.h5 ... --variant V1.h5 V2.h5 ... [--variant W1.h5 ...].",
+        description="Either BASE.h5 VARIANT.h5 [VARIANT.h5 ...] (one file each), or replicate "
+        "sets: --base B1.h5 B2.h5 ... --variant V1.h5 V2.h5 ... [--variant W1.h5 ...]. A "
+        "replicate file (csei run --replicates) counts as its replicates: compare B.h5 V.h5 "
+        "with two replicate files pairs their replicates by seed.",
     )
     compare.add_argument("runs", type=Path, nargs="*", metavar="RUN.h5",
                          help="base run, then one run per variant")
@@ -161,7 +199,7 @@ def _compare(args) -> int:
 
     outdir = args.outdir or sets[0][0].parent / f"{sets[0][0].stem}_compare"
     with ExitStack() as stack:
-        groups = make_groups([[stack.enter_context(open_run(p)) for p in s] for s in sets])
+        groups = make_groups([_enter_runs(stack, s) for s in sets])
         table = compare_metrics(groups)
         outdir.mkdir(parents=True, exist_ok=True)
         plot_compare(groups, outdir / COMPARE_PNG)
@@ -217,6 +255,7 @@ def _add_territories(commands) -> None:
                       "their adoption curves and the country's")
     terr.add_argument("-o", "--outdir", type=Path,
                       help="output directory (default: <run directory>/<run stem>_territories)")
+    _replicate_argument(terr)
     terr.set_defaults(handler=_territories, parser=terr)
 
 
@@ -227,7 +266,7 @@ def _territories(args) -> int:
     if args.within and args.level != "territory":
         args.parser.error("--within compares the regions of a country: use it without --level")
     outdir = args.outdir or args.run.parent / f"{args.run.stem}_territories"
-    with open_run(args.run) as run:
+    with _open_one(args.run, args.replicate) as run:
         view = at_level(run, args.level)
         table = territory_metrics(view, args.years)
         figure = None

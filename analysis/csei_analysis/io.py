@@ -12,6 +12,13 @@ Schema 3 has the datasets of schema 2 and describes its own series: each
 coordinates) and `units` and `description` attributes. Its series and their
 dimensions are taken from the file (`Run.series_names`, `Run.series_dims`,
 `Run.units`); for schema 1 and 2 files the same come from the table below.
+
+Schema 5 is a replicate file (`csei run --replicates R`): the datasets of schema 4 with a
+leading `replicate` axis (series, summaries, legal-form counts) or, for `/clusters` and
+`/events`, one table over the replicates with a `replicate` column. Such a file is read as the
+list of its replicate runs (`open_runs`): each is a `Run` of the file and one replicate index,
+whose datasets are that replicate's slice and whose `seed`, `links` and `policy_spending` are
+that replicate's, so it reads exactly like the single run `csei run --seed <seed>` writes.
 """
 
 from __future__ import annotations
@@ -22,7 +29,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-SUPPORTED_SCHEMA_VERSIONS = (1, 2, 3, 4)
+SUPPORTED_SCHEMA_VERSIONS = (1, 2, 3, 4, 5)
 
 REQUIRED_ATTRS = ("steps", "steps_per_year")
 TERRITORY_DATASETS = (
@@ -109,16 +116,55 @@ class RunFileError(Exception):
         super().__init__(f"{path}: {what}")
 
 
-def open_run(path) -> Run:
-    """Open and validate a run file; use as a context manager to close it."""
-    return Run(path)
+def open_run(path, replicate: int | None = None) -> Run:
+    """Open and validate a run file; use as a context manager to close it. A replicate file
+    needs `replicate` (its index, 0 .. replicates - 1); see `open_runs`."""
+    return Run(path, replicate)
+
+
+def replicate_count(path) -> int:
+    """The replicates a run file holds: its `replicates` attribute, 1 for a single run."""
+    path = Path(path)
+    if not path.is_file() or not h5py.is_hdf5(path):
+        return 1  # Run() gives the reason
+    try:
+        with h5py.File(path, "r") as f:
+            raw = _decode(f.attrs.get("replicates", 1))
+    except OSError as err:
+        raise RunFileError(path, f"cannot open HDF5 file: {err}") from err
+    try:
+        count = int(raw)
+    except (TypeError, ValueError):
+        raise RunFileError(path, f"replicates is not an integer: {raw!r}") from None
+    if count < 1:
+        raise RunFileError(path, f"invalid replicates {count}")
+    return count
+
+
+def open_runs(path) -> list[Run]:
+    """The runs of a run file: [the run] for a single run, one per replicate for a replicate
+    file (in replicate order). Close each (or enter each in an ExitStack)."""
+    count = replicate_count(path)
+    if count == 1:
+        return [Run(path)]
+    runs: list[Run] = []
+    try:
+        for r in range(count):
+            runs.append(Run(path, r))
+    except BaseException:
+        for run in runs:
+            run.close()
+        raise
+    return runs
 
 
 class Run:
     """A validated, open run file; datasets are read lazily and cached."""
 
-    def __init__(self, path):
+    def __init__(self, path, replicate: int | None = None):
         self.path = Path(path)
+        self.replicate = replicate
+        self.replicates = 1
         self.datasets_read: list[str] = []
         self._cache: dict[str, np.ndarray] = {}
         if not self.path.exists():
@@ -150,8 +196,30 @@ class Run:
 
     @cached_property
     def attrs(self) -> dict:
-        """All root attributes, with strings decoded."""
-        return {key: _decode(value) for key, value in self._file.attrs.items()}
+        """All root attributes, with strings decoded; for a replicate, its own `seed`, `links`
+        and `policy_spending`, and `replicate` (its index)."""
+        attrs = {key: _decode(value) for key, value in self._file.attrs.items()}
+        if self.replicated:
+            r = self.replicate
+            attrs["base_seed"] = attrs.get("seed")
+            attrs["seed"] = int(self._file["series/replicate"][r])
+            attrs["replicate"] = r
+            for name in ("links", "policy_spending"):
+                if f"replicates/{name}" in self._file:
+                    attrs[name] = self._file[f"replicates/{name}"][r].item()
+        return attrs
+
+    @property
+    def replicated(self) -> bool:
+        """Whether this run is one replicate of a replicate file."""
+        return self.replicates > 1
+
+    @property
+    def label(self) -> str:
+        """The file name, with the replicate for one replicate of a replicate file."""
+        if self.replicated:
+            return f"{self.path.name} [replicate {self.replicate}]"
+        return self.path.name
 
     @property
     def scenario_name(self) -> str:
@@ -226,11 +294,12 @@ class Run:
             if name not in self._datasets:
                 raise self._error(f"missing dataset '/{name}'")
             try:
-                value = self._datasets[name][()]
+                value = self._load(name)
             except OSError as err:
                 raise self._error(f"cannot read dataset '/{name}': {err}") from err
             if value.dtype.kind in "OS":
-                value = np.array([_decode(v) for v in value], dtype=object)
+                value = np.array([_decode(v) for v in np.ravel(value)],
+                                 dtype=object).reshape(value.shape)
             self._cache[name] = value
             self.datasets_read.append(name)
         return self._cache[name]
@@ -242,7 +311,84 @@ class Run:
     # -- internals ----------------------------------------------------------
 
     def _error(self, what: str) -> RunFileError:
-        return RunFileError(self.path, what)
+        where = (f"replicate {self.replicate}: "
+                 if self.replicates > 1 and self.replicate is not None else "")
+        return RunFileError(self.path, where + what)
+
+    # -- replicate files: this replicate's part of each dataset ----------------
+
+    def _rows(self, name: str):
+        """For /clusters and /events of a replicate file: this replicate's rows, else None."""
+        if not self.replicated or not name.startswith(("clusters/", "events/")):
+            return None
+        group = name.split("/")[0]
+        if group not in self._row_cache:
+            column = self._file.get(f"{group}/replicate")
+            if not isinstance(column, h5py.Dataset) or column.ndim != 1:
+                raise self._error(f"missing dataset '/{group}/replicate'")
+            self._row_cache[group] = np.flatnonzero(column[()] == self.replicate)
+        return self._row_cache[group]
+
+    def _per_replicate(self, name: str, dataset: h5py.Dataset) -> bool:
+        """Whether `name` has a leading replicate axis (in a replicate file)."""
+        if not self.replicated:
+            return False
+        if name.startswith("summary/") or name == "legal_forms/organisations":
+            return True
+        if name.startswith(("series/", "policy/")) and dataset.ndim >= 1:
+            dim = dataset.dims[0]
+            return len(dim) > 0 and dim[0].name == "/series/replicate"
+        return False
+
+    @cached_property
+    def _own_slots(self):
+        """A replicate's own cluster slots (`/replicates/cluster_slots`), or None."""
+        if not self.replicated or "replicates/cluster_slots" not in self._file:
+            return None
+        return int(self._file["replicates/cluster_slots"][self.replicate])
+
+    def _cluster_last(self, name: str, dataset: h5py.Dataset) -> bool:
+        """Whether the last axis of a replicated series is the cluster axis."""
+        dim = dataset.dims[dataset.ndim - 1] if dataset.ndim else ()
+        return len(dim) > 0 and dim[0].name == "/series/cluster"
+
+    def _shape(self, dataset: h5py.Dataset) -> tuple:
+        """The shape of this run's part of a dataset."""
+        name = dataset.name.lstrip("/")
+        rows = self._rows(name)
+        if rows is not None:
+            return (len(rows),) + dataset.shape[1:]
+        slots = self._own_slots
+        if name == "series/cluster" and slots is not None:
+            return (slots,)
+        if self._per_replicate(name, dataset):
+            if dataset.shape[0] != self.replicates:
+                raise self._error(f"dataset '/{name}' has {dataset.shape[0]} replicates, "
+                                  f"expected {self.replicates}")
+            shape = dataset.shape[1:]
+            if slots is not None and self._cluster_last(name, dataset):
+                if slots > shape[-1]:
+                    raise self._error(f"replicate has {slots} cluster slots, '/{name}' "
+                                      f"{shape[-1]}")
+                shape = shape[:-1] + (slots,)
+            return shape
+        return dataset.shape
+
+    def _load(self, name: str) -> np.ndarray:
+        dataset = self._datasets[name]
+        rows = self._rows(name)
+        if rows is not None:
+            return dataset[()][rows]
+        slots = self._own_slots
+        if name == "series/cluster" and slots is not None:
+            # The replicate's cluster names, as its single run's scale holds them.
+            return self._file["series/cluster_name"][self.replicate][:slots]
+        if self._per_replicate(name, dataset):
+            value = dataset[self.replicate]
+            if slots is not None and self._cluster_last(name, dataset):
+                value = value[..., :slots]
+            return value
+        return dataset[()]
 
     def _validate(self) -> None:
         attrs = self._file.attrs
@@ -270,6 +416,28 @@ class Run:
                 f"and {_decode(attrs['steps_per_year'])!r}") from None
         if self.steps < 0:
             raise self._error(f"invalid steps {self.steps}")
+        self._row_cache: dict[str, np.ndarray] = {}
+        raw = _decode(attrs.get("replicates", 1))
+        try:
+            self.replicates = int(raw)
+        except (TypeError, ValueError):
+            raise self._error(f"replicates is not an integer: {raw!r}") from None
+        if self.replicates < 1 or (self.replicates > 1 and self.schema_version < 5):
+            raise self._error(f"invalid replicates {self.replicates} for schema "
+                              f"{self.schema_version}")
+        if self.replicates > 1:
+            if self.replicate is None:
+                raise self._error(f"holds {self.replicates} replicates: open one of them "
+                                  "(open_run(path, replicate)) or all (open_runs(path))")
+            if not 0 <= self.replicate < self.replicates:
+                raise self._error(f"no replicate {self.replicate} (it holds "
+                                  f"{self.replicates})")
+            seeds = self._file.get("series/replicate")
+            if not isinstance(seeds, h5py.Dataset) or seeds.shape != (self.replicates,):
+                raise self._error("dataset '/series/replicate' is missing or not "
+                                  f"[{self.replicates}]")
+        elif self.replicate not in (None, 0):
+            raise self._error(f"no replicate {self.replicate}: a single run")
         if not np.isfinite(self.steps_per_year) or self.steps_per_year <= 0:
             raise self._error(f"invalid steps_per_year {self.steps_per_year}")
 
@@ -293,7 +461,7 @@ class Run:
                 if source in self._file:
                     sizes[letter] = self._length(self._dataset(source))
             if "series/cluster_members" in self._file:
-                shape = self._dataset("series/cluster_members").shape
+                shape = self._shape(self._dataset("series/cluster_members"))
                 sizes["K"] = shape[-1] if len(shape) == 2 else -1
                 if "C" in sizes and sizes["K"] < sizes["C"]:
                     raise self._error(
@@ -314,10 +482,10 @@ class Run:
                     self._series_dims[name] = tuple(DIMENSION_NAMES[x] for x in letters.split())
 
         for name, shape in expected.items():
-            if datasets[name].shape != shape:
+            if self._shape(datasets[name]) != shape:
                 raise self._error(
-                    f"dataset '/{name}' has shape {datasets[name].shape}, expected {shape}"
-                )
+                    f"dataset '/{name}' has shape {self._shape(datasets[name])}, expected "
+                    f"{shape}")
         for name in SERIES_DATASETS + ("territories/organisations",):
             if datasets[name].dtype.kind not in "iu":
                 raise self._error(
@@ -338,6 +506,7 @@ class Run:
         group = self._file["series"]
         members = {name: obj for name, obj in group.items() if isinstance(obj, h5py.Dataset)}
         scales = {name: obj for name, obj in members.items() if _is_scale(obj)}
+        scales.pop("replicate", None)  # a replicate file's: this run is one replicate
         for letter, dim in DIMENSION_NAMES.items():
             if dim not in scales:
                 raise self._error(f"missing dimension scale '/series/{dim}'")
@@ -355,7 +524,7 @@ class Run:
         for obj in members.values():
             coordinates.update(str(_decode(obj.attrs.get("coordinates", ""))).split())
         for name, obj in members.items():
-            if name in scales:
+            if name in scales or (self.replicated and name in ("replicate", "cluster_name")):
                 continue
             dims = []
             for axis, dim in enumerate(obj.dims):
@@ -363,6 +532,10 @@ class Run:
                     raise self._error(
                         f"dataset '/series/{name}' has no dimension scale on axis {axis}")
                 dims.append(dim[0].name.rsplit("/", 1)[-1])
+            if self.replicated and dims and dims[0] == "replicate":
+                dims = dims[1:]  # this replicate's part: the leading replicate axis is taken
+            elif self.replicated and name not in coordinates:
+                raise self._error(f"dataset '/series/{name}' has no replicate axis")
             full = f"series/{name}"
             datasets[full] = obj
             expected[full] = tuple(self._length(scales[d]) if d in scales else -1 for d in dims)
@@ -420,9 +593,10 @@ class Run:
         return obj
 
     def _length(self, dataset: h5py.Dataset) -> int:
-        if dataset.ndim != 1:
-            raise self._error(f"dataset '{dataset.name}' has shape {dataset.shape}, expected 1-D")
-        return dataset.shape[0]
+        shape = self._shape(dataset)
+        if len(shape) != 1:
+            raise self._error(f"dataset '{dataset.name}' has shape {shape}, expected 1-D")
+        return shape[0]
 
     def _strings(self, name: str) -> list[str]:
         return [str(v) for v in self.read(name)]

@@ -1,7 +1,7 @@
 """A single self-contained HTML report of one or more runs.
 
-Runs whose scenarios differ only in seed are replicates of one scenario; the first scenario
-is the base and the others are compared with it. Each scenario gets its description in plain
+Runs whose scenarios differ only in seed are replicates of one scenario (a replicate file,
+`csei run --replicates`, counts as its replicates); the first scenario is the base and the others are compared with it. Each scenario gets its description in plain
 words, provenance, summary table and figures (of its first replicate). Figures are embedded
 as base64 PNGs, styles are inline, and nothing is fetched: the file opens anywhere.
 """
@@ -20,7 +20,7 @@ import pandas as pd
 from .compare import (Group, compare_metrics, format_comparison, make_groups, pairing,
                       plot_compare)
 from .describe import describe, scenario_diff, scenario_key
-from .io import RunFileError, open_run
+from .io import RunFileError, open_runs
 from .levels import at_level
 from .metrics import format_table, real_figures, represents, summary_table
 from .returns import ILLUSTRATIVE, format_returns, plot_returns, returns_table, spending
@@ -51,7 +51,7 @@ def write_report(paths, output, step=None, level="territory") -> list[str]:
 def build_report(paths, step=None, level="territory") -> tuple[str, list[str]]:
     """The report page as a string, and notes on what was left out."""
     with ExitStack() as stack:
-        runs = [stack.enter_context(open_run(path)) for path in paths]
+        runs = [stack.enter_context(run) for path in paths for run in open_runs(path)]
         by_scenario: dict[str, list] = {}
         for run in runs:
             by_scenario.setdefault(scenario_key(run), []).append(run)
@@ -135,7 +135,7 @@ def _scenario(group: Group, k: int, step, notes: list[str], level="territory") -
     rows = []
     for r in group.runs:
         a = r.attrs
-        rows.append({"file": r.path.name, "seed": a.get("seed", ""),
+        rows.append({"file": r.label, "seed": a.get("seed", ""),
                      "csei version": a.get("version", ""), "created": a.get("created", ""),
                      "schema": r.schema_version, "threads": a.get("threads", "")})
     parts.append(_table(pd.DataFrame(rows), index=False))

@@ -6,6 +6,7 @@
 #include "cli/sweep_command.hpp"
 #include "core/error.hpp"
 #include "core/files.hpp"
+#include "core/memory.hpp"
 #include "core/sha256.hpp"
 #include "core/text.hpp"
 #include "kernel/simulation.hpp"
@@ -15,6 +16,8 @@
 #include "output/run_writer.hpp"
 #include "output/schema.hpp"
 #include "scenario/load.hpp"
+#include "sweep/runner.hpp"
+#include "sweep/spec.hpp"
 #include "world/world.hpp"
 
 #include <atomic>
@@ -25,6 +28,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <mutex>
 #include <sstream>
 #include <tbb/global_control.h>
 #include <tbb/info.h>
@@ -96,7 +100,9 @@ int guarded(F&& body) {
 
 /// The scenario stored in a run file, read with the input files the file embeds (each checked
 /// against its SHA-256), so that it reruns without the original files.
-Scenario scenario_from_run(const std::string& file, const std::vector<std::string>& overrides) {
+/// `replicates` receives the file's replicate count (1 for a single run).
+Scenario scenario_from_run(const std::string& file, const std::vector<std::string>& overrides,
+                           std::int64_t& replicates) {
   std::unique_ptr<h5::File> f;
   try {
     f = std::make_unique<h5::File>(file, h5::File::Mode::read);
@@ -106,6 +112,11 @@ Scenario scenario_from_run(const std::string& file, const std::vector<std::strin
   if (!f->has_attribute("scenario"))
     throw InputError({file, 0, 0, "scenario"}, "not a csei run file: missing root attribute");
   const std::string source = f->string_attribute("scenario");
+  replicates = f->has_attribute("replicates") ? f->int_attribute("replicates") : 1;
+  if (replicates < 1 || replicates > kMaxReplicates)
+    throw InputError({file, 0, 0, "replicates"},
+                     "root attribute replicates = " + std::to_string(replicates) +
+                         " is out of range (1 to " + std::to_string(kMaxReplicates) + ")");
   std::vector<std::string> role, path, content, hash;
   try {
     const h5::Group in(*f, "inputs", false);
@@ -154,6 +165,167 @@ Scenario scenario_from_run(const std::string& file, const std::vector<std::strin
   return s;
 }
 
+/// The "innovations" array of `csei run`'s JSON: per innovation its summary, metrics and real
+/// figures.
+void print_innovations_json(const Scenario& s, const std::vector<InnovationSummary>& results) {
+  const double scale = s.organisations.represents;
+  const auto code_or_null = [&](int t) {
+    return t < 0 ? std::string("null")
+                 : quote_text(s.territories[static_cast<std::size_t>(t)].code);
+  };
+  for (std::size_t k = 0; k < results.size(); ++k) {
+    const auto& r = results[k];
+    std::cout << (k ? ", " : "") << "{\"name\": " << quote_text(r.name)
+              << ", \"adopters\": " << r.adopters
+              << ", \"final_share\": " << json_number(r.final_share) << ", \"steps_to_50\": "
+              << (r.steps_to_50 < 0 ? "null" : std::to_string(r.steps_to_50))
+              << ", \"first_territory_10\": " << code_or_null(r.first_territory_10)
+              << ", \"first_territory_50\": " << code_or_null(r.first_territory_50)
+              << ", \"metrics\": {";
+    const auto values = metric_values(r);
+    const auto defs = summary_metrics();
+    for (std::size_t m = 0; m < values.size(); ++m)
+      std::cout << (m ? ", " : "") << '"' << metric_names()[m]
+                << "\": " << json_metric(defs[m], values[m]);
+    // Real-world figures: model figures x the real entities a model organisation stands for.
+    std::cout << "}, \"real\": {";
+    bool first = true;
+    for (std::size_t m = 0; m < values.size(); ++m) {
+      if (!defs[m].real) continue;
+      std::cout << (first ? "" : ", ") << '"' << metric_names()[m]
+                << "\": " << json_number(values[m] * scale);
+      first = false;
+    }
+    std::cout << "}}";
+  }
+}
+
+/// Cluster slots a replicate may have, at most about (declared, generated, emergence, founded):
+/// the memory plan's share of the cluster series.
+std::size_t planned_cluster_slots(const Scenario& s) {
+  double slots = static_cast<double>(s.clusters.size());
+  if (s.generation.density > 0)
+    slots += s.generation.density * static_cast<double>(s.organisation_count()) / 1000.0 +
+             static_cast<double>(s.territories.size());
+  if (s.rules.emergence) slots += static_cast<double>(s.rules.max_new_clusters);
+  for (const auto& e : s.events)
+    if (e.action == EventSpec::Action::found_cluster)
+      slots += static_cast<double>(e.to - e.from + 1);
+  return static_cast<std::size_t>(std::min(slots, 1e12));
+}
+
+/// `csei run --replicates R` (R > 1): R runs of seeds derived from the scenario's, at once as
+/// far as threads and memory allow, into one replicate file.
+int run_replicates(const RunOptions& o, const Scenario& s, std::int64_t replicates, int threads,
+                   const std::filesystem::path& target, const std::string& out, bool json,
+                   std::chrono::steady_clock::time_point t0) {
+  const auto R = static_cast<std::size_t>(replicates);
+  // Memory: every replicate's series stay in memory until the file is written, and each
+  // replicate running holds its world.
+  const double record = ReplicateRecord::planned_bytes(s, planned_cluster_slots(s));
+  const double records = record * static_cast<double>(R), world_need = world_bytes(s);
+  const double have = static_cast<double>(memory_limit_bytes());
+  const SourceLocation where{"command line (--replicates " + std::to_string(replicates) + ")", 0, 0,
+                             ""};
+  if (records + world_need > have)
+    throw InputError(
+        where, std::to_string(replicates) + " replicates need at least " +
+                   format_bytes(records + world_need) + " of memory (" + format_bytes(record) +
+                   " of series each, kept until the file is "
+                   "written, and " +
+                   format_bytes(world_need) + " for a world), more than the " + format_bytes(have) +
+                   " there is (physical memory, or CSEI_MEMORY_LIMIT): lower "
+                   "--replicates or time.steps");
+  const auto fit =
+      static_cast<std::size_t>(std::max(1.0, std::floor((have - records) / world_need)));
+  const std::size_t at_once = std::min({R, static_cast<std::size_t>(threads), fit});
+
+  std::vector<std::uint64_t> seeds(R);
+  for (std::size_t r = 0; r < R; ++r)
+    seeds[r] = sweep::replicate_seed(s.seed, -1, static_cast<std::int64_t>(r));
+  const bool terminal = o.progress && is_terminal(2);
+  ProgressBar bar("replicates", replicates, terminal);
+  std::mutex done_mutex;
+  std::int64_t done = 0;
+  std::vector<std::optional<ReplicateRecord>> slots(R);
+  const auto t1 = std::chrono::steady_clock::now();
+  const bool whole = sweep::run_many(
+      R, threads,
+      [&](std::size_t r, const std::function<bool()>& stop) {
+        Scenario sr = s;
+        sr.seed = seeds[r];
+        const World world = build_world(sr, stop);
+        ReplicateRecord rec(sr, world, seeds[r]);
+        rec.result = run_simulation(
+            sr, world, [&](const StepCounts& c) { rec.record(c); }, stop);
+        slots[r].emplace(std::move(rec));
+        const std::lock_guard lock(done_mutex);
+        bar.update(++done);
+      },
+      stop_requested, at_once);
+  bar.finish();
+  if (!whole || stop_requested()) throw Interrupted();
+  const double run_s = seconds_since(t1);
+  std::vector<ReplicateRecord> reps;
+  reps.reserve(R);
+  for (auto& x : slots)
+    reps.push_back(std::move(*x));
+  write_replicate_file(target, s, {s.seed, threads, CSEI_VERSION, utc_now()}, reps);
+  const double total_s = seconds_since(t0);
+
+  if (json) {
+    std::cout << "{\"output\": " << quote_text(out) << ", \"scenario\": " << quote_text(s.name)
+              << ", \"seed\": " << s.seed << ", \"replicates\": " << replicates
+              << ", \"threads\": " << threads << ", \"at_once\": " << at_once
+              << ", \"organisations\": " << s.organisation_count()
+              << ", \"represents\": " << json_number(s.organisations.represents)
+              << ", \"steps\": " << s.steps << ", \"seconds\": {\"run\": " << json_number(run_s)
+              << ", \"total\": " << json_number(total_s) << "}, \"runs\": [";
+    for (std::size_t r = 0; r < R; ++r) {
+      std::cout << (r ? ", " : "") << "{\"replicate\": " << r << ", \"seed\": " << reps[r].seed
+                << ", \"links\": " << reps[r].links << ", \"policy_spending_eur\": "
+                << json_number(std::round(reps[r].result.policy_spending))
+                << ", \"innovations\": [";
+      print_innovations_json(s, reps[r].result.summaries);
+      std::cout << "]}";
+    }
+    std::cout << "]}\n";
+    return kExitOk;
+  }
+  std::printf("csei %s | scenario %s | seed %llu | %lld replicates | %d threads\n", CSEI_VERSION,
+              s.name.c_str(), static_cast<unsigned long long>(s.seed),
+              static_cast<long long>(replicates), threads);
+  std::printf("world: %s organisations in %zu territories; seeds derived from %llu, as a "
+              "sweep's common seeds (/series/replicate)\n",
+              with_commas(s.organisation_count()).c_str(), s.territories.size(),
+              static_cast<unsigned long long>(s.seed));
+  std::printf("run:   %lld replicates of %lld steps in %.2f s (%zu at once)\n\n",
+              static_cast<long long>(replicates), static_cast<long long>(s.steps), run_s, at_once);
+  std::printf("%-26s %9s %17s %11s %15s\n", "innovation", "share", "min - max", "suited",
+              "50% reached in");
+  for (std::size_t k = 0; k < s.innovations.size(); ++k) {
+    double sum = 0, suited = 0, lo = INFINITY, hi = -INFINITY;
+    std::int64_t reached = 0;
+    for (const auto& rep : reps) {
+      const InnovationSummary& x = rep.result.summaries[k];
+      sum += x.final_share;
+      suited += x.suited_share;
+      lo = std::min(lo, x.final_share);
+      hi = std::max(hi, x.final_share);
+      reached += x.steps_to_50 >= 0 ? 1 : 0;
+    }
+    char range[40], at50[48];
+    std::snprintf(range, sizeof range, "%.3f - %.3f", lo, hi);
+    std::snprintf(at50, sizeof at50, "%lld of %lld", static_cast<long long>(reached),
+                  static_cast<long long>(replicates));
+    std::printf("%-26s %9.3f %17s %11.3f %15s\n", s.innovations[k].name.c_str(),
+                sum / static_cast<double>(R), range, suited / static_cast<double>(R), at50);
+  }
+  std::printf("\n(share and suited: means over the replicates)\n");
+  std::printf("\noutput: %s (%.2f s in all)\n", out.c_str(), total_s);
+  return kExitOk;
+}
+
 } // namespace
 
 void install_stop_handlers() {
@@ -197,8 +369,10 @@ int command_run(const RunOptions& o) {
     const auto t0 = std::chrono::steady_clock::now();
     std::vector<std::string> overrides = o.overrides;
     if (o.seed) overrides.push_back("seed=" + std::to_string(*o.seed));
+    std::int64_t stored_replicates = 1;
     const Scenario s = o.from.empty() ? load_scenario(o.scenario, overrides)
-                                      : scenario_from_run(o.from, overrides);
+                                      : scenario_from_run(o.from, overrides, stored_replicates);
+    const std::int64_t replicates = o.replicates.value_or(stored_replicates);
 
     const int threads = o.threads > 0 ? o.threads : tbb::info::default_concurrency();
     tbb::global_control limit(tbb::global_control::max_allowed_parallelism,
@@ -209,6 +383,7 @@ int command_run(const RunOptions& o) {
       inputs.push_back({path, role});
     const std::filesystem::path target = files::check_output(out, inputs);
     const bool json = o.format == "json" || (o.format == "auto" && !is_terminal(1));
+    if (replicates > 1) return run_replicates(o, s, replicates, threads, target, out, json, t0);
 
     const bool terminal = o.progress && is_terminal(2);
     if (terminal)
@@ -236,10 +411,6 @@ int command_run(const RunOptions& o) {
 
     if (json) {
       const double scale = s.organisations.represents;
-      const auto code_or_null = [&](int t) {
-        return t < 0 ? std::string("null")
-                     : quote_text(s.territories[static_cast<std::size_t>(t)].code);
-      };
       std::cout << "{\"output\": " << quote_text(out) << ", \"scenario\": " << quote_text(s.name)
                 << ", \"seed\": " << s.seed << ", \"threads\": " << threads
                 << ", \"organisations\": " << world.organisation_count()
@@ -250,31 +421,7 @@ int command_run(const RunOptions& o) {
                 << ", \"seconds\": {\"build\": " << json_number(build_s)
                 << ", \"run\": " << json_number(run_s) << ", \"total\": " << json_number(total_s)
                 << "}, \"innovations\": [";
-      for (std::size_t k = 0; k < results.size(); ++k) {
-        const auto& r = results[k];
-        std::cout << (k ? ", " : "") << "{\"name\": " << quote_text(r.name)
-                  << ", \"adopters\": " << r.adopters
-                  << ", \"final_share\": " << json_number(r.final_share) << ", \"steps_to_50\": "
-                  << (r.steps_to_50 < 0 ? "null" : std::to_string(r.steps_to_50))
-                  << ", \"first_territory_10\": " << code_or_null(r.first_territory_10)
-                  << ", \"first_territory_50\": " << code_or_null(r.first_territory_50)
-                  << ", \"metrics\": {";
-        const auto values = metric_values(r);
-        const auto defs = summary_metrics();
-        for (std::size_t m = 0; m < values.size(); ++m)
-          std::cout << (m ? ", " : "") << '"' << metric_names()[m]
-                    << "\": " << json_metric(defs[m], values[m]);
-        // Real-world figures: model figures x the real entities a model organisation stands for.
-        std::cout << "}, \"real\": {";
-        bool first = true;
-        for (std::size_t m = 0; m < values.size(); ++m) {
-          if (!defs[m].real) continue;
-          std::cout << (first ? "" : ", ") << '"' << metric_names()[m]
-                    << "\": " << json_number(values[m] * scale);
-          first = false;
-        }
-        std::cout << "}}";
-      }
+      print_innovations_json(s, results);
       std::cout << "]}\n";
     } else {
       std::printf("csei %s | scenario %s | seed %llu | %d threads\n", CSEI_VERSION, s.name.c_str(),
@@ -355,11 +502,33 @@ int command_info(const std::string& file) {
         throw bad("steps", "steps = " + std::to_string(steps) + " is out of range");
       const h5::Group terr(*f, "territories", false), inn(*f, "innovations", false),
           series(*f, "series", false);
+      // A replicate file (schema 5): R replicates along a leading axis.
+      const std::int64_t replicates =
+          f->has_attribute("replicates") ? f->int_attribute("replicates") : 1;
+      if (replicates < 1 || replicates > kMaxReplicates || (replicates > 1 && schema < 5))
+        throw bad("replicates", "replicates = " + std::to_string(replicates) +
+                                    " is out of range for schema " + std::to_string(schema));
+      const bool replicated = replicates > 1;
       const h5::Dataset adopters_ds(series, "adopters");
-      const auto dims = adopters_ds.dims();
-      if (dims.size() != 3)
+      auto dims = adopters_ds.dims();
+      const std::size_t want_rank = replicated ? 4 : 3;
+      if (dims.size() != want_rank)
         throw bad("series/adopters", "has " + std::to_string(dims.size()) +
-                                         " dimensions; expected 3 (step, innovation, territory)");
+                                         " dimensions; expected " + std::to_string(want_rank) +
+                                         (replicated ? " (replicate, step, innovation, territory)"
+                                                     : " (step, innovation, territory)"));
+      std::vector<std::int64_t> seeds;
+      if (replicated) {
+        if (dims[0] != static_cast<hsize_t>(replicates))
+          throw bad("series/adopters", "has " + std::to_string(dims[0]) +
+                                           " replicates; the file says " +
+                                           std::to_string(replicates));
+        seeds = h5::read_int64(series, "replicate");
+        if (seeds.size() != static_cast<std::size_t>(replicates))
+          throw bad("series/replicate", "has " + std::to_string(seeds.size()) + " seeds for " +
+                                            std::to_string(replicates) + " replicates");
+        dims.erase(dims.begin());
+      }
       const auto codes = h5::read_strings(terr, "code");
       const auto names = h5::read_strings(inn, "name");
       const auto orgs = h5::read_int64(terr, "organisations");
@@ -380,17 +549,22 @@ int command_info(const std::string& file) {
                     v < 0 ? "negative organisation count " + std::to_string(v)
                           : std::string("organisation counts add up past the integer range"));
       const auto adopters = h5::read_int64(series, "adopters");
-      const std::size_t T = dims[2], rows = dims[0];
-      std::vector<std::int64_t> final_adopters(names.size(), 0);
-      for (std::size_t k = 0; k < names.size() && rows > 0; ++k)
-        for (std::size_t t = 0; t < T; ++t) {
-          const std::int64_t a = adopters[((rows - 1) * names.size() + k) * T + t];
-          if (a < 0 || a > orgs[t])
-            throw bad("series/adopters", "innovation '" + names[k] + "' has " + std::to_string(a) +
-                                             " adopters in territory '" + codes[t] + "' of " +
-                                             std::to_string(orgs[t]) + " organisations");
-          final_adopters[k] += a;
-        }
+      const std::size_t T = dims[2], rows = dims[0], I = names.size();
+      const auto R = static_cast<std::size_t>(replicates);
+      // Final adopters per replicate and innovation.
+      std::vector<std::int64_t> final_adopters(R * I, 0);
+      for (std::size_t r = 0; r < R && rows > 0; ++r)
+        for (std::size_t k = 0; k < I; ++k)
+          for (std::size_t t = 0; t < T; ++t) {
+            const std::int64_t a = adopters[((r * rows + rows - 1) * I + k) * T + t];
+            if (a < 0 || a > orgs[t])
+              throw bad("series/adopters",
+                        "innovation '" + names[k] + "' has " + std::to_string(a) +
+                            " adopters in territory '" + codes[t] + "' of " +
+                            std::to_string(orgs[t]) + " organisations" +
+                            (replicated ? " in replicate " + std::to_string(r) : ""));
+            final_adopters[r * I + k] += a;
+          }
       const double per_year = f->double_attribute("steps_per_year");
       if (!std::isfinite(per_year) || per_year <= 0)
         throw bad("steps_per_year", "is not a positive number");
@@ -399,19 +573,62 @@ int command_info(const std::string& file) {
       std::printf("schema:        %lld\n", static_cast<long long>(schema));
       std::printf("csei version:  %s\n", f->string_attribute("version").c_str());
       std::printf("created:       %s\n", f->string_attribute("created").c_str());
-      std::printf("seed:          %lld\n", static_cast<long long>(f->int_attribute("seed")));
+      std::printf("seed:          %lld%s\n", static_cast<long long>(f->int_attribute("seed")),
+                  replicated ? " (the base seed of the replicates)" : "");
+      if (replicated) {
+        std::printf("replicates:    %lld, seeds", static_cast<long long>(replicates));
+        for (std::size_t r = 0; r < R; ++r) {
+          if (r == 8 && R > 10) {
+            std::printf(" ... %lld", static_cast<long long>(seeds.back()));
+            break;
+          }
+          std::printf(" %lld", static_cast<long long>(seeds[r]));
+        }
+        std::printf(" (/series/replicate)\n");
+      }
       std::printf("threads:       %lld\n", static_cast<long long>(f->int_attribute("threads")));
       std::printf("steps:         %lld (%g per year)\n", static_cast<long long>(steps), per_year);
       std::printf("organisations: %s in %zu territories\n", with_commas(n).c_str(), codes.size());
       std::printf("complete:      %s\n", f->has_attribute("complete") ? "yes" : "no");
-      std::printf("series:        /series/adopters [%llu, %llu, %llu]\n\n",
-                  static_cast<unsigned long long>(dims[0]),
-                  static_cast<unsigned long long>(dims[1]),
-                  static_cast<unsigned long long>(dims[2]));
-      std::printf("%-24s %12s %11s\n", "innovation", "adopters", "final share");
-      for (std::size_t k = 0; k < names.size() && rows > 0; ++k)
-        std::printf("%-24s %12s %11.3f\n", names[k].c_str(), with_commas(final_adopters[k]).c_str(),
-                    n > 0 ? static_cast<double>(final_adopters[k]) / static_cast<double>(n) : 0.0);
+      if (replicated)
+        std::printf("series:        /series/adopters [%lld, %llu, %llu, %llu] (replicate, step, "
+                    "innovation, territory)\n\n",
+                    static_cast<long long>(replicates), static_cast<unsigned long long>(dims[0]),
+                    static_cast<unsigned long long>(dims[1]),
+                    static_cast<unsigned long long>(dims[2]));
+      else
+        std::printf("series:        /series/adopters [%llu, %llu, %llu]\n\n",
+                    static_cast<unsigned long long>(dims[0]),
+                    static_cast<unsigned long long>(dims[1]),
+                    static_cast<unsigned long long>(dims[2]));
+      const auto share = [&](std::int64_t a) {
+        return n > 0 ? static_cast<double>(a) / static_cast<double>(n) : 0.0;
+      };
+      if (!replicated) {
+        std::printf("%-24s %12s %11s\n", "innovation", "adopters", "final share");
+        for (std::size_t k = 0; k < I && rows > 0; ++k)
+          std::printf("%-24s %12s %11.3f\n", names[k].c_str(),
+                      with_commas(final_adopters[k]).c_str(), share(final_adopters[k]));
+      } else {
+        std::printf("%-24s %12s %11s %17s\n", "innovation", "adopters", "final share", "min - max");
+        for (std::size_t k = 0; k < I && rows > 0; ++k) {
+          std::int64_t sum = 0, lo = INT64_MAX, hi = INT64_MIN;
+          for (std::size_t r = 0; r < R; ++r) {
+            const std::int64_t a = final_adopters[r * I + k];
+            sum += a;
+            lo = std::min(lo, a);
+            hi = std::max(hi, a);
+          }
+          const double mean = static_cast<double>(sum) / static_cast<double>(R);
+          char range[48];
+          std::snprintf(range, sizeof range, "%.3f - %.3f", share(lo), share(hi));
+          std::printf("%-24s %12s %11.3f %17s\n", names[k].c_str(),
+                      with_commas(std::llround(mean)).c_str(),
+                      n > 0 ? mean / static_cast<double>(n) : 0.0, range);
+        }
+        std::printf("\n(adopters and final share: means over the %lld replicates)\n",
+                    static_cast<long long>(replicates));
+      }
     } catch (const OutputError& e) {
       throw InputError({file, 0, 0, ""}, std::string("not a readable csei run file: ") + e.what());
     }

@@ -12,12 +12,14 @@ namespace csei {
 
 struct RunOptions {
   std::string scenario;
-  std::string from;                   // a run file whose stored scenario and inputs to rerun
-  std::string output;                 // empty: output/<scenario name>.h5
-  std::optional<std::uint64_t> seed;  // overrides the scenario's seed
-  int threads = 0;                    // 0: every core
-  std::vector<std::string> overrides; // key.path=value
-  std::string format = "auto";        // auto | table | json
+  std::string from;                       // a run file whose stored scenario and inputs to rerun
+  std::string output;                     // empty: output/<scenario name>.h5
+  std::optional<std::uint64_t> seed;      // overrides the scenario's seed
+  std::optional<std::int64_t> replicates; // runs of derived seeds in one file (default 1; with
+                                          // --from, the file's)
+  int threads = 0;                        // 0: every core
+  std::vector<std::string> overrides;     // key.path=value
+  std::string format = "auto";            // auto | table | json
   bool progress = true;
 };
 

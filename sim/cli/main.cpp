@@ -2,6 +2,7 @@
 #include "cli/calibrate_command.hpp"
 #include "cli/commands.hpp"
 #include "cli/sweep_command.hpp"
+#include "output/run_writer.hpp"
 
 #include <CLI/CLI.hpp>
 #include <iostream>
@@ -25,6 +26,13 @@ int main(int argc, char** argv) {
   run_cmd->add_option("-o,--output", run.output,
                       "Output file (default: output/<scenario name>.h5)");
   auto* seed_opt = run_cmd->add_option("--seed", seed, "Random seed (overrides the scenario's)");
+  std::int64_t replicates = 1;
+  auto* replicates_opt =
+      run_cmd
+          ->add_option("--replicates", replicates,
+                       "Runs of seeds derived from the base seed, in one file (default 1; "
+                       "with --from, the file's)")
+          ->check(CLI::Range(std::int64_t{1}, kMaxReplicates));
   run_cmd->add_option("--threads", run.threads, "Worker threads (0: every core)")
       ->check(CLI::Range(0, 4096));
   run_cmd->add_option("--set", run.overrides, "Override a scenario value: key.path=value")
@@ -100,6 +108,7 @@ int main(int argc, char** argv) {
       return kExitBadInput;
     }
     if (*seed_opt) run.seed = seed;
+    if (*replicates_opt) run.replicates = replicates;
     install_stop_handlers();
     return command_run(run);
   }

@@ -178,4 +178,51 @@ inline void remove_stale_partials(const std::filesystem::path& final_path) {
   }
 }
 
+/// Prepares writing `path`: its folder, stale partial files of dead processes gone, a fresh
+/// temporary file (returned; moved to `path` when complete by commit_partial).
+inline std::filesystem::path begin_partial(const std::filesystem::path& path) {
+  if (path.has_parent_path()) {
+    std::error_code ec;
+    std::filesystem::create_directories(path.parent_path(), ec);
+    if (ec)
+      throw OutputError(path.parent_path().string() + ": cannot create directory: " + ec.message());
+  }
+  auto temp = partial_name(path);
+  remove_stale_partials(path);
+  create_exclusive(temp); // the folder's problems, with the system's reason
+  return temp;
+}
+
+/// Moves the finished temporary file `temp` to `path`; if that fails, removes it and throws
+/// OutputError naming `path` and the system's reason.
+inline void commit_partial(const std::filesystem::path& temp, const std::filesystem::path& path) {
+  std::error_code ec;
+  std::filesystem::rename(temp, path, ec);
+  if (ec) {
+    const std::string why = ec.message();
+    std::filesystem::remove(temp, ec);
+    throw OutputError(path.string() + ": cannot move the finished file into place: " + why);
+  }
+}
+
+/// Writes a file whole under its temporary name: runs `write()`, which creates and fills `temp`,
+/// then moves it to `path` (commit_partial). On any failure `temp` is removed; an OutputError
+/// is rethrown as "<temp>: cannot write the <what>: <reason>".
+template <class F>
+void write_partial(const std::filesystem::path& temp, const std::filesystem::path& path,
+                   const std::string& what, F&& write) {
+  try {
+    write();
+  } catch (const OutputError& e) {
+    std::error_code ec;
+    std::filesystem::remove(temp, ec);
+    throw OutputError(temp.string() + ": cannot write the " + what + ": " + e.what());
+  } catch (...) {
+    std::error_code ec;
+    std::filesystem::remove(temp, ec);
+    throw;
+  }
+  commit_partial(temp, path);
+}
+
 } // namespace csei::files

@@ -64,12 +64,12 @@ public:
   void commit() {
     out_.close();
     if (!out_) throw WriteError(temp_.string() + ": cannot write: " + files::reason(errno));
-    std::error_code ec;
-    std::filesystem::rename(temp_, path_, ec);
-    if (ec)
-      throw WriteError(path_.string() +
-                       ": cannot move the finished file into place: " + ec.message());
-    done_ = true;
+    done_ = true; // commit_partial removes the temporary file if the move fails
+    try {
+      files::commit_partial(temp_, path_);
+    } catch (const OutputError& e) {
+      throw WriteError(e.what());
+    }
   }
 
 private:
@@ -132,11 +132,31 @@ std::vector<std::filesystem::path> export_csv(const std::filesystem::path& run_f
       }
     }
     const auto rows = static_cast<std::size_t>(steps + 1);
+    // A replicate file (schema 5): a leading replicate axis, whose coordinate holds the seeds,
+    // and per replicate the names of its cluster slots.
+    const bool replicated = f->has_attribute("replicates");
+    std::vector<std::int64_t> seeds;
+    std::vector<std::string> cluster_names;
+    if (replicated) {
+      seeds = h5::read_int64(series, "replicate");
+      if (seeds.empty() ||
+          static_cast<std::int64_t>(seeds.size()) != f->int_attribute("replicates"))
+        throw bad("series/replicate", "has " + std::to_string(seeds.size()) +
+                                          " seeds for the file's replicates attribute");
+      if (exists(series, "cluster_name")) cluster_names = h5::read_strings(series, "cluster_name");
+      const auto C = labels[static_cast<std::size_t>(SeriesDim::cluster)].size();
+      if (!cluster_names.empty() && cluster_names.size() != seeds.size() * C)
+        throw bad("series/cluster_name", "has " + std::to_string(cluster_names.size()) +
+                                             " names for " + std::to_string(seeds.size()) +
+                                             " replicates x " + std::to_string(C) + " slots");
+    }
+    const std::size_t reps = replicated ? seeds.size() : 1, lead_axes = replicated ? 2 : 1;
+    const std::string lead_header = replicated ? "replicate," : "";
 
     {
       CsvFile csv(series_target);
       auto& out = csv.out();
-      out << "step,year,innovation,territory,group,variable,value,units\n";
+      out << lead_header << "step,year,innovation,territory,group,variable,value,units\n";
       const auto write_series = [&](const h5::Location& g, const std::string& gname,
                                     const SeriesDef& def) {
         const std::string name(def.name);
@@ -144,18 +164,21 @@ std::vector<std::filesystem::path> export_csv(const std::filesystem::path& run_f
         const std::string key = gname + "/" + name;
         const h5::Dataset ds(g, name);
         const auto dims = ds.dims();
-        if (dims.size() != def.rank + 1)
+        if (dims.size() != def.rank + lead_axes)
           throw bad(key, "has " + std::to_string(dims.size()) + " dimensions; expected " +
-                             std::to_string(def.rank + 1));
-        if (dims[0] != rows)
-          throw bad(key, "has " + std::to_string(dims[0]) + " steps; the file says " +
+                             std::to_string(def.rank + lead_axes));
+        if (replicated && dims[0] != reps)
+          throw bad(key, "has " + std::to_string(dims[0]) + " replicates; the file says " +
+                             std::to_string(reps));
+        if (dims[lead_axes - 1] != rows)
+          throw bad(key, "has " + std::to_string(dims[lead_axes - 1]) + " steps; the file says " +
                              std::to_string(steps) + " (+1 for step 0)");
         std::size_t cells = 1;
         for (std::size_t a = 0; a < def.rank; ++a) {
           const auto& l = labels[static_cast<std::size_t>(def.dims[a])];
-          if (dims[a + 1] != l.size())
+          if (dims[a + lead_axes] != l.size())
             throw bad(key, "axis " + std::string(dim_name(def.dims[a])) + " has " +
-                               std::to_string(dims[a + 1]) + " entries for " +
+                               std::to_string(dims[a + lead_axes]) + " entries for " +
                                std::to_string(l.size()) + " labels");
           cells *= l.size();
         }
@@ -166,33 +189,39 @@ std::vector<std::filesystem::path> export_csv(const std::filesystem::path& run_f
           ints = h5::read_int64(g, name);
         else
           reals = h5::read_double(g, name);
-        if ((def.type == SeriesType::int64 ? ints.size() : reals.size()) != rows * cells)
+        if ((def.type == SeriesType::int64 ? ints.size() : reals.size()) != reps * rows * cells)
           throw bad(key, "holds a different number of values than its shape");
-        for (std::size_t r = 0; r < rows; ++r) {
-          const std::string lead =
-              std::to_string(r) + "," + number(static_cast<double>(r) / per_year) + ",";
-          for (std::size_t c = 0; c < cells; ++c) {
-            // The labels of cell c, innermost axis last.
-            std::string innovation, territory, group;
-            std::size_t rest = c;
-            for (std::size_t a = def.rank; a-- > 0;) {
-              const auto d = static_cast<std::size_t>(def.dims[a]);
-              const std::string& l = labels[d][rest % labels[d].size()];
-              rest /= labels[d].size();
-              if (def.dims[a] == SeriesDim::innovation)
-                innovation = l;
-              else if (def.dims[a] == SeriesDim::territory)
-                territory = l;
-              else
-                group = l;
+        const std::size_t C = labels[static_cast<std::size_t>(SeriesDim::cluster)].size();
+        for (std::size_t rep = 0; rep < reps; ++rep)
+          for (std::size_t r = 0; r < rows; ++r) {
+            const std::string lead = (replicated ? std::to_string(seeds[rep]) + "," : "") +
+                                     std::to_string(r) + "," +
+                                     number(static_cast<double>(r) / per_year) + ",";
+            for (std::size_t c = 0; c < cells; ++c) {
+              // The labels of cell c, innermost axis last.
+              std::string innovation, territory, group;
+              std::size_t rest = c;
+              for (std::size_t a = def.rank; a-- > 0;) {
+                const auto d = static_cast<std::size_t>(def.dims[a]);
+                const std::size_t at = rest % labels[d].size();
+                rest /= labels[d].size();
+                const std::string& l = def.dims[a] == SeriesDim::cluster && !cluster_names.empty()
+                                           ? cluster_names[rep * C + at]
+                                           : labels[d][at];
+                if (def.dims[a] == SeriesDim::innovation)
+                  innovation = l;
+                else if (def.dims[a] == SeriesDim::territory)
+                  territory = l;
+                else
+                  group = l;
+              }
+              const std::size_t i = (rep * rows + r) * cells + c;
+              out << lead << field(innovation) << ',' << field(territory) << ',' << field(group)
+                  << ',' << name << ','
+                  << (def.type == SeriesType::int64 ? std::to_string(ints[i]) : number(reals[i]))
+                  << ',' << units << '\n';
             }
-            const std::size_t i = r * cells + c;
-            out << lead << field(innovation) << ',' << field(territory) << ',' << field(group)
-                << ',' << name << ','
-                << (def.type == SeriesType::int64 ? std::to_string(ints[i]) : number(reals[i]))
-                << ',' << units << '\n';
           }
-        }
       };
       for (const SeriesDef& def : kSeries)
         write_series(series, "series", def);
@@ -207,22 +236,24 @@ std::vector<std::filesystem::path> export_csv(const std::filesystem::path& run_f
     {
       CsvFile csv(summary_target);
       auto& out = csv.out();
-      out << "innovation,metric,value,units,real_value,represents\n";
+      out << lead_header << "innovation,metric,value,units,real_value,represents\n";
       const h5::Group summary(*f, "summary", false);
       const auto& innovations = labels[static_cast<std::size_t>(SeriesDim::innovation)];
       for (const MetricDef& m : summary_metrics()) {
         const std::string name(m.name);
         if (!exists(summary, name)) continue;
         const auto values = h5::read_double(summary, name);
-        if (values.size() != innovations.size())
+        if (values.size() != reps * innovations.size())
           throw bad("summary/" + name, "has " + std::to_string(values.size()) + " values for " +
+                                           std::to_string(reps) + " x " +
                                            std::to_string(innovations.size()) + " innovations");
-        for (std::size_t k = 0; k < values.size(); ++k) {
+        for (std::size_t i = 0; i < values.size(); ++i) {
+          const std::size_t rep = i / innovations.size(), k = i % innovations.size();
           // Steps: -1 is "never", written as an empty field like NaN.
-          const double v = m.step && values[k] < 0 ? NAN : values[k];
-          out << field(innovations[k]) << ',' << name << ',' << number(v) << ','
-              << field(std::string(m.units)) << ',' << (m.real ? number(v * represents) : "") << ','
-              << number(represents) << '\n';
+          const double v = m.step && values[i] < 0 ? NAN : values[i];
+          out << (replicated ? std::to_string(seeds[rep]) + "," : "") << field(innovations[k])
+              << ',' << name << ',' << number(v) << ',' << field(std::string(m.units)) << ','
+              << (m.real ? number(v * represents) : "") << ',' << number(represents) << '\n';
         }
       }
       csv.commit();

@@ -4,12 +4,14 @@
 // objects from what this module returns.
 #include "core/error.hpp"
 #include "core/files.hpp"
+#include "core/memory.hpp"
 #include "kernel/series.hpp"
 #include "kernel/simulation.hpp"
 #include "kernel/summary.hpp"
 #include "output/export.hpp"
 #include "output/run_writer.hpp"
 #include "scenario/load.hpp"
+#include "sweep/spec.hpp"
 #include "world/world.hpp"
 
 #include <Python.h>
@@ -126,6 +128,22 @@ PyResult run(const PyScenario& ps, std::optional<std::uint64_t> seed, int thread
       r.territory_organisations.push_back(world.territory_begin[t + 1] - world.territory_begin[t]);
     auto storage = std::make_shared<Storage>();
     const auto rows = static_cast<std::size_t>(s.steps + 1);
+    // The series stay in memory (the arrays of the result): checked before allocating, against
+    // what the machine has beside the world.
+    double bytes = 0;
+    for (std::size_t i = 0; i < kAllSeries; ++i)
+      bytes += static_cast<double>(rows) * static_cast<double>(r.extents.cells(series_def(i))) *
+               static_cast<double>(value_bytes(series_def(i).type));
+    const double have = static_cast<double>(memory_limit_bytes()) / 2;
+    if (bytes > have)
+      throw InputError(SourceLocation{s.file, 0, 0, "time.steps"},
+                       "the run's series need " + format_bytes(bytes) + " in memory (" +
+                           std::to_string(rows) + " steps x " + std::to_string(r.extents.clusters) +
+                           " cluster slots x " + std::to_string(r.extents.innovations) +
+                           " innovations...), more than half the " + format_bytes(have * 2) +
+                           " there is: lower time.steps or the cluster slots "
+                           "(cluster_rules.emergence.max_new_clusters), or run it with `csei run`, "
+                           "which streams the series to its file");
     for (std::size_t i = 0; i < kAllSeries; ++i) {
       const SeriesDef& def = series_def(i);
       if (def.type == SeriesType::int64)
@@ -343,6 +361,13 @@ PYBIND11_MODULE(_core, m) {
       py::arg("scenario"), py::arg("seed") = py::none(), py::arg("threads") = 0,
       py::arg("output") = "");
 
+  m.def(
+      "replicate_seed",
+      [](std::uint64_t seed, std::int64_t replicate) {
+        return sweep::replicate_seed(seed, -1, replicate);
+      },
+      py::arg("seed"), py::arg("replicate"),
+      "The seed of replicate r of `csei run --replicates` with base seed `seed`");
   m.def(
       "export_csv",
       [](const std::string& run_file, const std::string& out_dir) {

@@ -756,15 +756,8 @@ Scenario build(Context& ctx, toml::table& root, const std::string& default_name)
     // What the world and the kernel's state need, at least (bytes per organisation: attributes
     // and cluster state, per innovation its thresholds and adoption state, per link end its
     // target and the network build's temporaries), against the memory there is.
-    double links = 0; // link ends per organisation
-    if (s.network.kind == NetworkSpec::Kind::partners)
-      links = 2.0 * std::min(s.network.partners, kMaxPartners);
-    else if (s.network.kind == NetworkSpec::Kind::erdos_renyi)
-      links = s.network.mean_degree;
-    if (s.generation.density > 0 || !s.clusters.empty())
-      links += 2.0 * std::max(0, s.generation.internal_links);
-    const double per_org = 48.0 + 32.0 * static_cast<double>(s.innovations.size()) + 10.0 * links;
-    const double need = per_org * static_cast<double>(n);
+    const double links = link_ends_per_organisation(s);
+    const double need = world_bytes(s);
     const double have = static_cast<double>(memory_limit_bytes());
     if (need > have)
       ctx.error(top.location("organisations"),
@@ -887,6 +880,23 @@ toml::table resolve_extends(toml::table root, const std::string& label,
 }
 
 } // namespace
+
+double link_ends_per_organisation(const Scenario& s) {
+  double links = 0;
+  if (s.network.kind == NetworkSpec::Kind::partners)
+    links = 2.0 * std::min(s.network.partners, kMaxPartners);
+  else if (s.network.kind == NetworkSpec::Kind::erdos_renyi)
+    links = s.network.mean_degree;
+  if (s.generation.density > 0 || !s.clusters.empty())
+    links += 2.0 * std::max(0, s.generation.internal_links);
+  return links;
+}
+
+double world_bytes(const Scenario& s) {
+  const double per_org = 48.0 + 32.0 * static_cast<double>(s.innovations.size()) +
+                         10.0 * link_ends_per_organisation(s);
+  return per_org * static_cast<double>(s.organisation_count());
+}
 
 Scenario load_scenario_text(std::string_view text, const std::string& label,
                             const std::filesystem::path& base_dir,

@@ -118,40 +118,54 @@ RunRecord Runner::run(std::int64_t index, const std::function<bool()>& should_st
   return rec;
 }
 
-bool Runner::run_all(const std::vector<std::int64_t>& indices, int threads,
-                     const std::function<void(RunRecord&&)>& done,
-                     const std::function<bool()>& should_stop) const {
+bool run_many(std::size_t count, int threads,
+              const std::function<void(std::size_t, const std::function<bool()>&)>& body,
+              const std::function<bool()>& should_stop, std::size_t at_once) {
   std::atomic<bool> stopped{false};
-  const auto stop = [&] {
+  const std::function<bool()> stop = [&] {
     if (stopped.load(std::memory_order_relaxed)) return true;
     if (should_stop && should_stop()) stopped.store(true);
     return stopped.load(std::memory_order_relaxed);
   };
-  // One arena sized to --threads: the runs are its outer level and each run's own parallel
+  // One arena sized to --threads: the calls are its outer level and each call's own parallel
   // loops nest inside it, so the process never has more busy threads than the arena allows.
-  tbb::task_arena arena(std::max(1, threads));
+  // `lanes` calls go at once, each lane taking the next index when its call ends.
+  const std::size_t width = static_cast<std::size_t>(std::max(1, threads));
+  const std::size_t lanes = std::min(count, at_once > 0 ? std::min(at_once, width) : width);
+  std::atomic<std::size_t> next{0};
+  tbb::task_arena arena(static_cast<int>(width));
   arena.execute([&] {
     tbb::parallel_for(
-        tbb::blocked_range<std::size_t>(0, indices.size(), 1),
+        tbb::blocked_range<std::size_t>(0, lanes, 1),
         [&](const tbb::blocked_range<std::size_t>& r) {
-          for (std::size_t i = r.begin(); i < r.end(); ++i) {
-            if (stop()) return;
-            RunRecord rec;
-            try {
-              // Isolated: while a run waits on its own inner loops its thread may help only
-              // with those, never start another run (which would hold a second world in
-              // memory on the same thread).
-              tbb::this_task_arena::isolate([&] { rec = run(indices[i], stop); });
-            } catch (const Interrupted&) {
-              stopped.store(true);
-              return;
+          for (std::size_t lane = r.begin(); lane < r.end(); ++lane)
+            for (std::size_t i = next++; i < count; i = next++) {
+              if (stop()) return;
+              try {
+                // Isolated: while a call waits on its own inner loops its thread may help only
+                // with those, never start another call (a second world on the same thread).
+                tbb::this_task_arena::isolate([&] { body(i, stop); });
+              } catch (const Interrupted&) {
+                stopped.store(true);
+                return;
+              }
             }
-            done(std::move(rec));
-          }
         },
         tbb::simple_partitioner());
   });
   return !stopped.load();
+}
+
+bool Runner::run_all(const std::vector<std::int64_t>& indices, int threads,
+                     const std::function<void(RunRecord&&)>& done,
+                     const std::function<bool()>& should_stop) const {
+  return run_many(
+      indices.size(), threads,
+      [&](std::size_t i, const std::function<bool()>& stop) {
+        RunRecord rec = run(indices[i], stop);
+        done(std::move(rec));
+      },
+      should_stop);
 }
 
 } // namespace csei::sweep

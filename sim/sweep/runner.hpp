@@ -28,6 +28,17 @@ struct RunRecord {
   friend bool operator==(const RunRecord& a, const RunRecord& b);
 };
 
+/// Calls body(i, stop) for every i in [0, count), at most `at_once` (0: `threads`) at once, in
+/// order of i as calls free up, in one task arena of `threads` threads: each call is isolated
+/// (while it waits on its own parallel loops its thread helps only with those, never starts another
+/// call, which would hold a second world on the same thread), and its own parallel loops nest in
+/// the same threads. `stop` becomes true once should_stop() has been or a call has thrown
+/// Interrupted; no new call starts then. Returns false if it stopped early; the calls that returned
+/// normally ran whole. The sweep's runs and `csei run --replicates` both go through it.
+bool run_many(std::size_t count, int threads,
+              const std::function<void(std::size_t, const std::function<bool()>&)>& body,
+              const std::function<bool()>& should_stop = {}, std::size_t at_once = 0);
+
 class Runner {
 public:
   /// Keeps references: spec and design must outlive the runner.

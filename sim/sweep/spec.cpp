@@ -174,11 +174,15 @@ std::int64_t SweepSpec::points() const {
   return 0;
 }
 
-std::uint64_t SweepSpec::run_seed(std::int64_t point, std::int64_t rep) const {
+std::uint64_t replicate_seed(std::uint64_t seed, std::int64_t point, std::int64_t rep) {
   const std::uint64_t key = mix64(mix64(seed ^ 0x243F6A8885A308D3ULL) + 0x13198A2E03707344ULL);
-  const std::uint64_t p = common_seeds ? 0 : static_cast<std::uint64_t>(point) + 1;
+  const std::uint64_t p = point < 0 ? 0 : static_cast<std::uint64_t>(point) + 1;
   const std::uint64_t r = static_cast<std::uint64_t>(rep);
   return mix64(mix64(key ^ (p * 0xA4093822299F31D1ULL)) ^ (r * 0x082EFA98EC4E6C89ULL + 1)) >> 1;
+}
+
+std::uint64_t SweepSpec::run_seed(std::int64_t point, std::int64_t rep) const {
+  return replicate_seed(seed, common_seeds ? -1 : point, rep);
 }
 
 std::string SweepSpec::fingerprint() const {

@@ -99,6 +99,12 @@ struct SweepSpec {
                                                    std::uint64_t seed) const;
 };
 
+/// The simulation seed of replicate `rep` at design point `point` of a sweep whose simulation
+/// seed is `seed` (SplitMix64 hashes, never above 2^63 - 1); `point` -1: common seeds, the same
+/// at every point. SweepSpec::run_seed and `csei run --replicates` (with point -1) both use it.
+[[nodiscard]] std::uint64_t replicate_seed(std::uint64_t seed, std::int64_t point,
+                                           std::int64_t rep);
+
 /// Reads and validates a sweep file (and its base scenario). Throws InputError listing every
 /// problem with file, line, column and key path.
 [[nodiscard]] SweepSpec load_sweep(const std::filesystem::path& file);

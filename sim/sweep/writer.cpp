@@ -78,18 +78,10 @@ void write_sweep_file(const std::filesystem::path& path, const SweepHeader& h,
                       const std::vector<RunRecord>& records, const SweepWriteInfo& info) {
   if (records.size() != static_cast<std::size_t>(h.runs))
     throw std::logic_error("write_sweep_file: one record per run expected");
-  if (path.has_parent_path()) {
-    std::error_code ec;
-    std::filesystem::create_directories(path.parent_path(), ec);
-    if (ec)
-      throw OutputError(path.parent_path().string() + ": cannot create directory: " + ec.message());
-  }
-  const std::filesystem::path temp = files::partial_name(path);
-  files::remove_stale_partials(path);
-  files::create_exclusive(temp); // the folder's problems, with the system's reason
+  const std::filesystem::path temp = files::begin_partial(path);
   const auto P = static_cast<hsize_t>(h.keys.size()), N = static_cast<hsize_t>(h.points),
              R = static_cast<hsize_t>(h.runs), M = static_cast<hsize_t>(h.outcomes.size());
-  try {
+  files::write_partial(temp, path, "sweep file", [&] {
     h5::File f(temp.string(), h5::File::Mode::create);
     std::int64_t ok = 0, failed = 0, pending = 0;
     for (const auto& r : records) {
@@ -210,22 +202,7 @@ void write_sweep_file(const std::filesystem::path& path, const SweepHeader& h,
     }
     f.attribute("complete", std::int64_t{1});
     f.flush();
-  } catch (const OutputError& e) {
-    std::error_code ec;
-    std::filesystem::remove(temp, ec);
-    throw OutputError(temp.string() + ": cannot write the sweep file: " + e.what());
-  } catch (...) {
-    std::error_code ec;
-    std::filesystem::remove(temp, ec);
-    throw;
-  }
-  std::error_code ec;
-  std::filesystem::rename(temp, path, ec);
-  if (ec) {
-    const std::string why = ec.message();
-    std::filesystem::remove(temp, ec);
-    throw OutputError(path.string() + ": cannot move the finished file into place: " + why);
-  }
+  });
 }
 
 SweepFile read_sweep_file(const std::filesystem::path& path) {

@@ -229,9 +229,9 @@ BAD_FILES = {
         lambda path: write_run(path, omit=("schema_version",)),
         "missing root attribute 'schema_version'",
     ),
-    "schema-version-4": (
-        lambda path: write_run(path, schema_version=5),
-        "unsupported schema_version 5",
+    "schema-version-6": (
+        lambda path: write_run(path, schema_version=6),
+        "unsupported schema_version 6",
     ),
     "schema-3-without-scales": (
         lambda path: write_run(path, schema_version=3),
@@ -293,7 +293,7 @@ def test_module_exit_status_for_bad_file(tmp_path):
         text=True,
     )
     assert result.returncode == 2
-    assert result.stderr == f"error: {path}: unsupported schema_version 0 (supported: 1, 2, 3, 4)\n"
+    assert result.stderr == f"error: {path}: unsupported schema_version 0 (supported: 1, 2, 3, 4, 5)\n"
     assert result.stdout == ""
 
 

@@ -60,7 +60,7 @@ TEST_CASE("a run file holds the series, tables and provenance", "[output]") {
   CHECK_FALSE(partial_left(path));
 
   const h5::File f(path.string(), h5::File::Mode::read);
-  CHECK(f.int_attribute("schema_version") == kSchemaVersion);
+  CHECK(f.int_attribute("schema_version") == kSingleRunSchemaVersion);
   CHECK(f.int_attribute("seed") == 9);
   CHECK(f.int_attribute("threads") == 3);
   CHECK(f.string_attribute("version") == "test-version");

@@ -1,5 +1,6 @@
 """The Python library: scenarios with the CLI's checks, runs bit-identical to `csei run`, NumPy
 series without copies, xarray and pandas views, the tidy export and the model function."""
+import json
 import os
 import subprocess
 import sys
@@ -22,6 +23,13 @@ TEACHING = REPO / "scenarios" / "teaching"
 POLICY = REPO / "scenarios" / "policy" / "fund_facilitators.toml"
 SMALL = {"organisations.scale": 0.002, "time.steps": 36}
 SMALL_ARGS = [a for k, v in SMALL.items() for a in ("--set", f"{k}={v}")]
+
+
+def cli_run(csei_bin, path, seed, *extra):
+    """`csei run` of the small policy variant with `seed` into `path`; its stdout."""
+    return subprocess.run([csei_bin, "run", str(POLICY), "--seed", str(seed), "-o", str(path),
+                           *extra, *SMALL_ARGS], check=True, capture_output=True,
+                          text=True).stdout
 
 
 def test_the_package_is_the_one_under_test():
@@ -88,8 +96,7 @@ def _series_of_file(path):
 @pytest.mark.parametrize("threads", [1, 2])
 def test_runs_are_bit_identical_to_the_cli(csei_bin, tmp_path, threads):
     cli = tmp_path / "cli.h5"
-    subprocess.run([csei_bin, "run", str(POLICY), "--seed", "5", "--threads", str(threads),
-                    "-o", str(cli), *SMALL_ARGS], check=True, capture_output=True)
+    cli_run(csei_bin, cli, 5, "--threads", str(threads))
     r = csei.run(csei.load_scenario(POLICY, set=SMALL), seed=5, threads=3 - threads)
     assert r.organisations > 2 * 8192  # more than one parallel block of the decide pass
     series, summary = _series_of_file(cli)
@@ -110,8 +117,7 @@ def test_runs_are_bit_identical_to_the_cli(csei_bin, tmp_path, threads):
 
 def test_run_output_is_the_cli_file(csei_bin, tmp_path):
     cli, py = tmp_path / "cli.h5", tmp_path / "py.h5"
-    subprocess.run([csei_bin, "run", str(POLICY), "--seed", "2", "-o", str(cli), *SMALL_ARGS],
-                   check=True, capture_output=True)
+    cli_run(csei_bin, cli, 2)
     csei.run(csei.load_scenario(POLICY, set=SMALL), seed=2, output=py)
     a, b = _series_of_file(cli), _series_of_file(py)
     for name in a[0]:
@@ -136,8 +142,7 @@ def test_series_share_the_runs_memory_and_are_read_only():
 
 def test_to_xarray_has_named_dimensions_coordinates_and_units(csei_bin, tmp_path):
     path = tmp_path / "run.h5"
-    subprocess.run([csei_bin, "run", str(POLICY), "--seed", "3", "-o", str(path), *SMALL_ARGS],
-                   check=True, capture_output=True)
+    cli_run(csei_bin, path, 3)
     r = csei.run(csei.load_scenario(POLICY, set=SMALL), seed=3)
     ds = r.to_xarray()
     assert ds["adopters"].dims == ("step", "innovation", "territory")
@@ -157,8 +162,7 @@ def test_to_xarray_has_named_dimensions_coordinates_and_units(csei_bin, tmp_path
 
 def test_summaries_as_data_frames(csei_bin, tmp_path):
     path = tmp_path / "run.h5"
-    subprocess.run([csei_bin, "run", str(POLICY), "--seed", "3", "-o", str(path), *SMALL_ARGS],
-                   check=True, capture_output=True)
+    cli_run(csei_bin, path, 3)
     r = csei.run(csei.load_scenario(POLICY, set=SMALL), seed=3)
     frame = r.summary()
     assert isinstance(frame, pd.DataFrame) and list(frame.index) == r.scenario.innovations
@@ -200,8 +204,7 @@ def test_the_gil_is_released_while_running():
 
 def test_export_csv_is_tidy_and_matches_the_file(csei_bin, tmp_path):
     path = tmp_path / "run.h5"
-    subprocess.run([csei_bin, "run", str(POLICY), "--seed", "4", "-o", str(path), *SMALL_ARGS],
-                   check=True, capture_output=True)
+    cli_run(csei_bin, path, 4)
     series_csv, summary_csv = csei.export(path, tmp_path / "py")
     table = pd.read_csv(series_csv, keep_default_na=False)
     assert list(table.columns) == ["step", "year", "innovation", "territory", "group", "variable",
@@ -252,8 +255,10 @@ def test_model_function_for_samplers():
     f = csei.model(base, ["shared_van.final_share"], seed=1, replicates=3,
                    set={"time.steps": 24})
     out = f({"innovations[0].q": 0.9})
+    seeds = csei.replicate_seeds(1, 3)
+    assert len(set(seeds)) == 3 and csei.replicate_seeds(1, 1) == [1]
     runs = [csei.run(csei.load_scenario(base, set={"time.steps": 24, "innovations[0].q": 0.9}),
-                     seed=s).metrics["shared_van.final_share"] for s in (1, 2, 3)]
+                     seed=s).metrics["shared_van.final_share"] for s in seeds]
     assert out == {"shared_van.final_share": pytest.approx(np.mean(runs), abs=0)}
     # More word of mouth, more adopters (same seeds).
     assert f({"innovations[0].q": 1.5})["shared_van.final_share"] > \
@@ -273,3 +278,81 @@ def test_the_examples_run(example):
                        capture_output=True, text=True, env=env, timeout=120)
     assert p.returncode == 0, p.stderr
     assert "shared_van" in p.stdout or "final_share" in p.stdout
+
+
+def test_series_that_do_not_fit_in_memory_are_refused_before_allocating():
+    env = dict(os.environ, CSEI_MEMORY_LIMIT="20M")
+    code = ("import csei, sys\n"
+            f"s = csei.load_scenario({str(TEACHING / 'eu_clusters.toml')!r}, "
+            "set={'time.steps': 6000})\n"
+            "try:\n    csei.run(s)\nexcept csei.ScenarioError as e:\n"
+            "    print(e.problems[0]['key'], e)\n")
+    env["PYTHONPATH"] = os.environ.get("CSEI_PYTHONPATH") or str(REPO / "analysis")
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                       timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.startswith("time.steps ") and "in memory" in p.stdout, p.stdout
+
+
+def test_replicates_are_the_cli_replicate_file(csei_bin, tmp_path):
+    path = tmp_path / "reps.h5"
+    out = cli_run(csei_bin, path, 7, "--replicates", "3", "--format", "json")
+    cli_seeds = [r["seed"] for r in json.loads(out)["runs"]]
+    reps = csei.run(csei.load_scenario(POLICY, set=SMALL), seed=7, replicates=3, threads=1)
+    assert reps.seeds == cli_seeds == csei.replicate_seeds(7, 3)
+    ds = reps.to_xarray()
+    assert ds["adopters"].dims == ("replicate", "step", "innovation", "territory")
+    assert list(ds["replicate"].values) == cli_seeds
+    xr.testing.assert_identical(ds, csei.open(path))
+    pd.testing.assert_frame_equal(reps.summary(), csei.summary(path))
+    # Each replicate is its single run.
+    one = csei.run(csei.load_scenario(POLICY, set=SMALL), seed=cli_seeds[1])
+    np.testing.assert_array_equal(ds["adopters"].sel(replicate=cli_seeds[1]).values,
+                                  one.series["adopters"])
+    name = reps[0].scenario.innovations[0]
+    assert reps.metrics[f"{name}.final_share"] == pytest.approx(
+        np.mean([r.metrics[f"{name}.final_share"] for r in reps.results]))
+
+
+def test_export_of_a_replicate_file_has_a_replicate_column(csei_bin, tmp_path):
+    path = tmp_path / "reps.h5"
+    subprocess.run([csei_bin, "run", str(TEACHING / "word_of_mouth.toml"), "--replicates", "2",
+                    "-o", str(path)], check=True, capture_output=True)
+    series_csv, summary_csv = csei.export(path)
+    table = pd.read_csv(series_csv, keep_default_na=False)
+    ds = csei.open(path)
+    assert list(table.columns)[0] == "replicate"
+    assert sorted(table.replicate.unique()) == sorted(ds["replicate"].values)
+    assert len(table) == sum(ds[v].size for v in ds.data_vars)
+    last = table[(table.variable == "adopters") & (table.step == 60)]
+    for seed in ds["replicate"].values:
+        assert last[last.replicate == seed].value.sum() == \
+            int(ds["adopters"].sel(replicate=seed).isel(step=-1).sum())
+    summary = pd.read_csv(summary_csv)
+    assert len(summary) == 2 * len(csei._core.summary_metrics())
+
+
+def test_ctrl_c_stops_a_run_with_keyboard_interrupt(tmp_path):
+    import signal
+
+    out = tmp_path / "never.h5"
+    # The baseline over 200 years: about 10 s on one thread, and it never settles.
+    code = ("import csei, sys\n"
+            f"s = csei.load_scenario({str(REPO / 'scenarios' / 'baseline_eu27.toml')!r}, "
+            "set={'time.steps': 2400})\n"
+            "print('running', flush=True)\n"
+            f"csei.run(s, threads=1, output={str(out)!r})\n"
+            "print('finished', flush=True)\n")
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.environ.get("CSEI_PYTHONPATH") or str(REPO / "analysis")
+    p = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True, env=env)
+    assert p.stdout.readline().strip() == "running"
+    time.sleep(1.0)
+    t0 = time.perf_counter()
+    p.send_signal(signal.SIGINT)
+    rest, err = p.communicate(timeout=60)
+    assert "finished" not in rest, "the run ended before it could be interrupted"
+    assert time.perf_counter() - t0 < 5
+    assert "KeyboardInterrupt" in err and p.returncode != 0
+    assert not out.exists() and not list(tmp_path.glob("*partial*"))

@@ -8,6 +8,7 @@
 #include "sweep/writer.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <fstream>
@@ -252,4 +253,37 @@ TEST_CASE("a sweep file gives back its header and records", "[sweep][output]") {
 
   CHECK_THROWS_AS(read_sweep_file(test::source_dir() / "tests" / "data" / "small.toml"),
                   InputError);
+}
+
+TEST_CASE("run_many calls each index once, at most at_once at a time, and stops when asked",
+          "[sweep][runner]") {
+  for (const std::size_t at_once : {std::size_t{0}, std::size_t{1}, std::size_t{2}}) {
+    std::mutex m;
+    std::vector<int> calls(20, 0);
+    std::atomic<int> running{0}, most{0};
+    const bool whole = run_many(
+        calls.size(), 3,
+        [&](std::size_t i, const std::function<bool()>&) {
+          const int now = ++running;
+          int seen = most.load();
+          while (now > seen && !most.compare_exchange_weak(seen, now)) {
+          }
+          ::usleep(2000);
+          --running;
+          const std::lock_guard lock(m);
+          ++calls[i];
+        },
+        {}, at_once);
+    CHECK(whole);
+    CHECK(std::all_of(calls.begin(), calls.end(), [](int c) { return c == 1; }));
+    CHECK(most.load() <= static_cast<int>(at_once == 0 ? 3 : at_once));
+    CHECK(most.load() >= 1);
+  }
+  // A stop request ends it early: no new call starts, and it says so.
+  std::atomic<int> started{0};
+  const bool whole = run_many(
+      50, 2, [&](std::size_t, const std::function<bool()>&) { ++started; },
+      [&] { return started.load() >= 5; }, 1);
+  CHECK_FALSE(whole);
+  CHECK(started.load() == 5);
 }

@@ -202,6 +202,11 @@ TEST_CASE("run seeds derive from the sweep seed, the point and the replicate", "
   s.common_seeds = true; // common random numbers: the same seed for a replicate at every point
   CHECK(s.run_seed(3, 1) == s.run_seed(17, 1));
   CHECK(s.run_seed(3, 1) != s.run_seed(3, 0));
+  // `csei run --replicates` uses the same derivation with common seeds (point -1).
+  CHECK(s.run_seed(3, 1) == replicate_seed(8, -1, 1));
+  s.common_seeds = false;
+  CHECK(s.run_seed(3, 1) == replicate_seed(8, 3, 1));
+  CHECK(replicate_seed(8, -1, 1) != replicate_seed(9, -1, 1));
 
   // The fingerprint follows what determines the results.
   const SweepSpec a = sweep_from(kSweep), b = sweep_from(replaced(kSweep, "2.0]", "2.5]"));
