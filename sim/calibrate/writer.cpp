@@ -4,26 +4,16 @@
 #include "core/files.hpp"
 #include "output/h5.hpp"
 
-#include <system_error>
-
 namespace csei::calibrate {
 
 void write_calibration_file(const std::filesystem::path& path, const CalibrationSpec& spec,
                             const Result& res, const WriteInfo& info) {
-  if (path.has_parent_path()) {
-    std::error_code ec;
-    std::filesystem::create_directories(path.parent_path(), ec);
-    if (ec)
-      throw OutputError(path.parent_path().string() + ": cannot create directory: " + ec.message());
-  }
-  const std::filesystem::path temp = files::partial_name(path);
-  files::remove_stale_partials(path);
-  files::create_exclusive(temp);
+  const std::filesystem::path temp = files::begin_partial(path);
   const auto P = static_cast<hsize_t>(spec.parameters.size());
   const auto K = static_cast<hsize_t>(spec.targets.size());
   const auto G = static_cast<hsize_t>(res.generations.size());
   const auto N = static_cast<hsize_t>(spec.method.particles);
-  try {
+  files::write_partial(temp, path, "calibration file", [&] {
     h5::File f(temp.string(), h5::File::Mode::create);
     f.attribute("schema_version", kCalibrationSchemaVersion);
     f.attribute("kind", std::string("calibration"));
@@ -181,22 +171,7 @@ void write_calibration_file(const std::filesystem::path& path, const Calibration
     }
     f.attribute("complete", std::int64_t{1});
     f.close();
-  } catch (const OutputError& e) {
-    std::error_code ec;
-    std::filesystem::remove(temp, ec);
-    throw OutputError(temp.string() + ": cannot write the calibration file: " + e.what());
-  } catch (...) {
-    std::error_code ec;
-    std::filesystem::remove(temp, ec);
-    throw;
-  }
-  std::error_code ec;
-  std::filesystem::rename(temp, path, ec);
-  if (ec) {
-    const std::string why = ec.message();
-    std::filesystem::remove(temp, ec);
-    throw OutputError(path.string() + ": cannot move the finished file into place: " + why);
-  }
+  });
 }
 
 } // namespace csei::calibrate
