@@ -277,6 +277,7 @@ struct Server::Impl {
       join_address = lan_address();
     }
     if (join_address.empty()) join_address = "127.0.0.1";
+    load_teaching_scenarios(opt.scenario_dir);
     load_catalogue();
   }
 
@@ -285,8 +286,8 @@ struct Server::Impl {
     for (const auto& ts : teaching_scenarios()) {
       const Scenario s = load_scenario(opt.scenario_dir / (ts.id + ".toml"));
       json sl = json::array();
-      for (const auto& name : ts.sliders) {
-        const Slider& slider = *find_slider(name);
+      for (const auto& slider : ts.specs) {
+        const std::string& name = slider.name;
         const double value = slider_default(slider, s);
         defaults[ts.id][name] = value;
         sl.push_back({{"name", slider.name},
@@ -414,8 +415,9 @@ struct Server::Impl {
       if (!locked.count(name)) continue;
       const double fixed = defaults.at(request.scenario).at(name);
       if (value != fixed)
-        throw RequestError(403, "the trainer has locked '" + name + "' at " +
-                                    toml_number(fixed, find_slider(name)->integer));
+        throw RequestError(
+            403, "the trainer has locked '" + name + "' at " +
+                     toml_number(fixed, find_scenario(request.scenario)->slider(name)->integer));
     }
     if (p) return p->name;
     return caller.local ? "this computer" : caller.peer;
