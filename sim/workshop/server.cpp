@@ -1072,7 +1072,10 @@ struct Server::Impl {
     HttpRequest request = c.parser.take_request();
     request.peer = c.peer;
     c.head = request.method == "HEAD";
-    const bool slow = (request.method == "POST") || request.target.rfind("/api/export/", 0) == 0;
+    // Runs, exports and the answers that list a session's runs go to the handler threads.
+    const bool slow = (request.method == "POST") || request.target.rfind("/api/export/", 0) == 0 ||
+                      request.target.rfind("/api/trainer/", 0) == 0 ||
+                      request.target.rfind("/api/runs", 0) == 0;
     if (!slow) {
       respond(c, answer(request), false);
       return;
