@@ -703,7 +703,7 @@ std::string cookie(const HttpRequest& request, std::string_view name) {
     for (const auto part : split(v, ';')) {
       const std::string_view item = trim(part);
       const auto eq = item.find('=');
-      if (eq != std::string_view::npos && item.substr(0, eq) == name)
+      if (eq != std::string_view::npos && trim(item.substr(0, eq)) == name)
         return std::string(trim(item.substr(eq + 1)));
     }
   }
