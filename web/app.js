@@ -160,7 +160,8 @@ async function run(event) {
     r.current = data;
     render();
     const inn = data.innovations[0];
-    $('status').textContent = `${data.label} done in ${Math.round(data.ms)} ms: ${pct(inn.summary.final_share)} adopted after ${fmtYears(years(data.steps, data.steps_per_year))}.`;
+    const cost = data.policy_spending > 0 ? ` Policy spending: €${Math.round(data.policy_spending).toLocaleString('en')}.` : '';
+    $('status').textContent = `${data.label} done in ${Math.round(data.ms)} ms: ${pct(inn.summary.final_share)} adopted after ${fmtYears(years(data.steps, data.steps_per_year))}.${cost}`;
   } catch (err) {
     $('status').textContent = '';
     $('error').textContent = `Could not run: ${err.message}`;
@@ -561,7 +562,12 @@ async function loadRoom() {
   const changed = JSON.stringify(state.room) !== JSON.stringify(room);
   state.room = room;
   $('join').hidden = !room.must_join;
-  $('who').textContent = room.joined ? `You are ${room.name}.` : '';
+  let note = room.joined ? `You are ${room.name}.` : '';
+  if (room.challenge) {
+    const c = room.challenge;
+    note += ` Challenge: ${Math.round(100 * c.goal_share)} % adopted within ${c.goal_years} years, with at most €${Math.round(c.budget).toLocaleString('en')} of policy.`;
+  }
+  $('who').textContent = note.trim();
   $('run').disabled = room.must_join;
   const select = $('scenario');
   select.disabled = Boolean(room.scenario);

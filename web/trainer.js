@@ -54,6 +54,14 @@ function buildControls() {
     wrap.append(input, ` ${label}`);
     box.append(wrap);
   }
+  $('challenge-set').addEventListener('click', () => setRoom({
+    challenge: {
+      goal_share: Number($('goal-share').value) / 100,
+      goal_years: Number($('goal-years').value),
+      budget: Number($('budget').value),
+    },
+  }));
+  $('challenge-end').addEventListener('click', () => setRoom({ challenge: null }));
   $('reveal').addEventListener('change', () => setRoom({ reveal: $('reveal').checked }));
   $('reset-session').addEventListener('click', async () => {
     if (!window.confirm('Forget every run of this session, unlock the sliders and hide the class\'s results?')) return;
@@ -155,12 +163,35 @@ function drawRoom(state) {
   $('reveal').checked = state.room.reveal;
 }
 
+const euros = (x) => `€${Math.round(x).toLocaleString('en')}`;
+
+function drawRanking(state) {
+  $('ranking').hidden = !state.ranking;
+  if (!state.ranking) return;
+  const c = state.room.challenge;
+  $('ranking-title').textContent = `Challenge: ${Math.round(100 * c.goal_share)} % adopted within ${c.goal_years} years, budget ${euros(c.budget)}: each group's best run within it`;
+  const body = $('ranking-table').querySelector('tbody');
+  body.replaceChildren();
+  const { by_outcome: outcome, by_return: ret } = state.ranking;
+  for (let i = 0; i < outcome.length; ++i) {
+    const o = outcome[i];
+    const r = ret[i];
+    body.append(el('tr', {}));
+    const tr = body.lastChild;
+    tr.append(el('th', { scope: 'row' }, `${i + 1}. ${o.who}${o.reached ? ' (goal reached)' : ''}`),
+      el('td', { class: 'num' }, pct(o.share_at_goal)), el('td', { class: 'num' }, euros(o.policy_spending)),
+      el('td', {}, `${i + 1}. ${r.who}`),
+      el('td', { class: 'num' }, r.adopters_per_million === null ? 'nothing spent' : Math.round(r.adopters_per_million).toLocaleString('en')));
+  }
+}
+
 async function refresh() {
   try {
     const state = await api('/api/trainer/state');
     trainer.state = state;
     drawRoom(state);
     drawPeople(state);
+    drawRanking(state);
     const runs = shownRuns(state.runs);
     drawChart(runs);
     drawTable(runs);

@@ -629,13 +629,125 @@ std::string apply_override(toml::table& root, const std::string& assignment) {
   return walked;
 }
 
+/// The `[workshop]` table: title, summary and the sliders of workshop mode, each checked (ranges,
+/// steps, a key path that names a value of this scenario or a default).
+void read_workshop(Context& ctx, Reader& top, const toml::table& root, Scenario& s) {
+  const toml::table* t = top.table("workshop", false);
+  if (!t) return;
+  WorkshopSpec& w = s.workshop;
+  w.present = true;
+  Reader r(ctx, *t, "workshop", {"title", "summary", "order", "sliders"});
+  w.title = r.string("title", std::nullopt).value_or("");
+  if (r.has("title") && w.title.empty()) r.error("title", "must not be empty");
+  w.summary = r.string("summary", std::string{}).value_or("");
+  w.order = r.integer("order", 0, -1'000'000, 1'000'000).value_or(0);
+  const toml::array* a = r.array("sliders", false);
+  if (!a) return;
+  constexpr double kBig = 1e12;
+  for (std::size_t i = 0; i < a->size(); ++i) {
+    const std::string path = "workshop.sliders[" + std::to_string(i) + "]";
+    const toml::table* st = a->get(i)->as_table();
+    if (!st) {
+      ctx.error(*a->get(i), path, "must be a table (a [[workshop.sliders]] entry)");
+      continue;
+    }
+    Reader sr(ctx, *st, path,
+              {"name", "key", "label", "help", "min", "max", "step", "integer", "default"});
+    WorkshopSlider sl;
+    sl.name = sr.string("name", std::nullopt).value_or("");
+    const bool name_ok = !sl.name.empty() && sl.name.size() <= 40 &&
+                         std::all_of(sl.name.begin(), sl.name.end(), [](char c) {
+                           return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+                         });
+    if (sr.has("name") && !name_ok)
+      sr.error("name", "must be 1 to 40 of a-z, 0-9 and _ (the API's name of the slider)");
+    for (const auto& other : w.sliders)
+      if (name_ok && other.name == sl.name)
+        sr.error("name", "a second slider named '" + sl.name + "'");
+    sl.key = sr.string("key", std::nullopt).value_or("");
+    sl.label = sr.string("label", std::nullopt).value_or("");
+    if (sr.has("label") && sl.label.empty()) sr.error("label", "must not be empty");
+    sl.help = sr.string("help", std::string{}).value_or("");
+    const auto lo = sr.number("min", std::nullopt, -kBig, kBig);
+    const auto hi = sr.number("max", std::nullopt, -kBig, kBig);
+    sl.integer = sr.boolean("integer", false).value_or(false);
+    const auto def = sr.number("default", 0.0, -kBig, kBig);
+    if (!lo || !hi) continue;
+    sl.min = *lo;
+    sl.max = *hi;
+    if (sl.max <= sl.min) {
+      sr.error("max", "must be greater than min (" + fmt(sl.min) + "), got " + fmt(sl.max));
+      continue;
+    }
+    sl.step = sr.number("step", (sl.max - sl.min) / 10, 0, kBig).value_or(0);
+    if (sl.step <= 0 || sl.step > sl.max - sl.min)
+      sr.error(sr.has("step") ? "step" : "max", "step must be in (0, max - min] = (0, " +
+                                                    fmt(sl.max - sl.min) + "], got " +
+                                                    fmt(sl.step));
+    if (sl.integer)
+      for (const auto& [key, v] :
+           {std::pair<const char*, double>{"min", sl.min}, {"max", sl.max}, {"step", sl.step}})
+        if (v != std::floor(v))
+          sr.error(sr.has(key) ? key : "integer",
+                   std::string("must be a whole number for an integer "
+                               "slider, got ") +
+                       fmt(v));
+    // The scenario's own value: at the key path, else the default.
+    std::optional<double> value;
+    if (sl.key == "events.subsidise_cost") {
+      value = def.value_or(0);
+    } else if (sr.has("key")) {
+      std::vector<PathPart> parts;
+      try {
+        parts = parse_key_path(sl.key, sr.location("key"));
+      } catch (const InputError& e) {
+        for (const auto& p : e.problems())
+          ctx.error(sr.location("key"), p.message);
+        continue;
+      }
+      const toml::node* cur = &root;
+      for (const auto& part : parts) {
+        if (!cur) break;
+        if (part.index) {
+          const auto* arr = cur->as_array();
+          cur = arr && *part.index < arr->size() ? arr->get(*part.index) : nullptr;
+        } else {
+          const auto* tbl = cur->as_table();
+          cur = tbl ? tbl->get(part.key) : nullptr;
+        }
+      }
+      if (cur && cur->as_integer())
+        value = static_cast<double>(cur->as_integer()->get());
+      else if (cur && cur->as_floating_point())
+        value = cur->as_floating_point()->get();
+      else if (cur)
+        sr.error("key",
+                 "'" + sl.key + "' is " + type_name(*cur) + " in this scenario, not a number");
+      else if (sr.has("default"))
+        value = def;
+      else
+        sr.error("key", "'" + sl.key +
+                            "' is not set in this scenario: give the slider a default (the "
+                            "value the scenario has without it)");
+    }
+    if (value) {
+      sl.value = *value;
+      if (sl.value < sl.min || sl.value > sl.max)
+        sr.error(sr.has("default") && sl.key != "events.subsidise_cost" ? "default" : "key",
+                 "the scenario's value " + fmt(sl.value) + " is outside [" + fmt(sl.min) + ", " +
+                     fmt(sl.max) + "]");
+    }
+    w.sliders.push_back(std::move(sl));
+  }
+}
+
 Scenario build(Context& ctx, toml::table& root, const std::string& default_name) {
   Scenario s;
   s.file = ctx.file;
   Reader top(ctx, root, "",
              {"name", "description", "seed", "time", "territories", "organisations", "network",
               "innovations", "awareness", "abandonment", "policy", "cluster_rules", "clusters",
-              "cluster_generation", "events", "outcomes", "policy_costs"});
+              "cluster_generation", "events", "outcomes", "policy_costs", "workshop"});
   s.name = top.string("name", default_name).value_or(default_name);
   if (s.name.empty() || s.name.find_first_of("/\\") != std::string::npos)
     ctx.error(top.location("name"), "must be a non-empty name without slashes");
@@ -710,6 +822,8 @@ Scenario build(Context& ctx, toml::table& root, const std::string& default_name)
     euros("bridging_pair_year", c.bridging_pair_year);
     euros("seeded_adopter", c.seeded_adopter);
   }
+
+  read_workshop(ctx, top, root, s);
 
   if (!ctx.problems.empty()) return s; // cross-field checks need sound single fields
   detail::check_unused(ctx, root, s);

@@ -328,6 +328,26 @@ struct PolicyCosts {
   double seeded_adopter = 10'000;       // one seeded adopter
 };
 
+/// A slider of workshop mode, declared in a teaching scenario's `[workshop]` table.
+struct WorkshopSlider {
+  std::string name;  // the API's name ("peer_weight")
+  std::string key;   // the scenario key path it sets ("cluster_rules.peer_weight.weight"), or
+                     // "events.subsidise_cost" (a subsidise_cost event at step 0)
+  std::string label; // shown next to the control
+  std::string help;  // one sentence for the participant
+  double min = 0.0, max = 1.0, step = 0.1;
+  bool integer = false;
+  double value = 0.0; // the scenario's own value (at `key`, else the slider's `default`)
+};
+
+/// The `[workshop]` table: the scenario as workshop mode offers it.
+struct WorkshopSpec {
+  bool present = false;
+  std::string title, summary;
+  std::int64_t order = 0; // the page lists scenarios by order, then title
+  std::vector<WorkshopSlider> sliders;
+};
+
 struct Scenario {
   std::string name;
   std::string file;   // path of the scenario file as given
@@ -340,6 +360,7 @@ struct Scenario {
   std::uint64_t seed = 1;
   std::int64_t steps = 0;
   double steps_per_year = 12.0;
+  WorkshopSpec workshop; // [workshop]: sliders of workshop mode
 
   std::vector<Territory> territories;
   std::vector<TerritoryParent> parents; // empty when no territory has a parent

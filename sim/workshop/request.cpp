@@ -1,11 +1,16 @@
 // Workshop mode: the slider whitelist, the teaching scenarios and request validation.
 #include "workshop/request.hpp"
 
+#include "core/error.hpp"
+#include "scenario/load.hpp"
+
 #include <algorithm>
 #include <arpa/inet.h>
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <deque>
+#include <mutex>
 #include <netinet/in.h>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -91,35 +96,78 @@ std::string shown(std::string_view s) {
   return "'" + out + "'";
 }
 
-const std::vector<Slider>& sliders() {
-  static const std::vector<Slider> all = {
-      {"peer_weight", "Cluster peer weight",
-       "How much more a fellow cluster member's example counts than another partner's.",
-       "cluster_rules.peer_weight.weight", 1.0, 6.0, 0.5, false},
-      {"facilitation", "Facilitation (per year)",
-       "How fast a cluster's facilitator makes members aware of the innovation.",
-       "cluster_rules.facilitation.rate", 0.0, 6.0, 0.5, false},
-      {"bridging", "Bridging links",
-       "Links each cluster member draws to members of partner clusters elsewhere.",
-       "cluster_rules.bridging.links", 0.0, 6.0, 1.0, true},
-      {"cost_subsidy", "Cost subsidy (share)",
-       "Share of the innovation's cost paid by a public subsidy from the start.",
-       "events (subsidise_cost at step 0)", 0.0, 1.0, 0.05, false},
-      {"pioneers", "Pioneers", "Organisations that have adopted at the start.",
-       "innovations[0].pioneers", 0.0, 200.0, 1.0, true},
-      {"threshold_mean", "Mean threshold",
-       "Average share of adopting partners an organisation waits for before it adopts.",
-       "innovations[0].threshold.mean", 0.0, 0.5, 0.01, false},
-      {"threshold_sd", "Threshold spread",
-       "How different organisations are in how many adopters they wait for.",
-       "innovations[0].threshold.sd", 0.0, 0.3, 0.01, false},
-      {"word_of_mouth", "Word of mouth (per year)",
-       "How strongly partners who use the innovation convince others.", "innovations[0].q", 0.0,
-       3.0, 0.1, false},
-      {"media", "Media (per year)", "How strongly outside information alone leads to adoption.",
-       "innovations[0].p", 0.0, 0.5, 0.01, false},
-  };
+namespace {
+
+struct Catalogue {
+  std::vector<Slider> sliders;
+  std::vector<TeachingScenario> scenarios;
+};
+
+Catalogue read_catalogue(const std::filesystem::path& dir) {
+  namespace fs = std::filesystem;
+  Catalogue c;
+  std::vector<fs::path> files;
+  for (const auto& entry : fs::directory_iterator(dir))
+    if (entry.is_regular_file() && entry.path().extension() == ".toml")
+      files.push_back(entry.path());
+  std::sort(files.begin(), files.end());
+  std::vector<std::pair<std::int64_t, TeachingScenario>> found;
+  for (const auto& file : files) {
+    const Scenario s = load_scenario(file);
+    if (!s.workshop.present) continue;
+    TeachingScenario ts{file.stem().string(), s.workshop.title, s.workshop.summary, {}, {}};
+    for (const auto& w : s.workshop.sliders) {
+      Slider sl{w.name, w.label, w.help, w.key, w.min, w.max, w.step, w.integer};
+      ts.sliders.push_back(w.name);
+      ts.specs.push_back(sl);
+      if (std::none_of(c.sliders.begin(), c.sliders.end(),
+                       [&](const Slider& x) { return x.name == w.name; }))
+        c.sliders.push_back(sl);
+    }
+    found.emplace_back(s.workshop.order, std::move(ts));
+  }
+  if (found.empty())
+    throw InputError({dir.string(), 0, 0, ""},
+                     "no teaching scenario here: a scenario file with a [workshop] table");
+  std::stable_sort(found.begin(), found.end(), [](const auto& x, const auto& y) {
+    return x.first != y.first ? x.first < y.first : x.second.title < y.second.title;
+  });
+  for (auto& [order, ts] : found)
+    c.scenarios.push_back(std::move(ts));
+  return c;
+}
+
+std::mutex catalogue_mutex;
+// Every catalogue read stays alive, so references handed out stay valid.
+std::deque<Catalogue>& catalogues() {
+  static std::deque<Catalogue> all;
   return all;
+}
+
+const Catalogue& catalogue() {
+  std::lock_guard lock(catalogue_mutex);
+  auto& all = catalogues();
+  if (all.empty()) {
+    try {
+      all.push_back(
+          read_catalogue(std::filesystem::path(CSEI_SOURCE_DIR) / "scenarios" / "teaching"));
+    } catch (const std::exception&) {
+      all.emplace_back();
+    }
+  }
+  return all.back();
+}
+
+} // namespace
+
+void load_teaching_scenarios(const std::filesystem::path& dir) {
+  Catalogue c = read_catalogue(dir);
+  std::lock_guard lock(catalogue_mutex);
+  catalogues().push_back(std::move(c));
+}
+
+const std::vector<Slider>& sliders() {
+  return catalogue().sliders;
 }
 
 const Slider* find_slider(std::string_view name) {
@@ -128,30 +176,14 @@ const Slider* find_slider(std::string_view name) {
   return nullptr;
 }
 
+const Slider* TeachingScenario::slider(std::string_view name) const {
+  for (const auto& s : specs)
+    if (s.name == name) return &s;
+  return nullptr;
+}
+
 const std::vector<TeachingScenario>& teaching_scenarios() {
-  static const std::vector<TeachingScenario> all = {
-      {"word_of_mouth",
-       "1. Word of mouth",
-       "600 organisations in six regions hear of a new practice from the media and from partners "
-       "who already use it: the S-shaped curve.",
-       {"word_of_mouth", "media", "pioneers"}},
-      {"clusters_matter",
-       "2. Clusters matter",
-       "2,000 organisations in four regions, one in five in a cluster with a facilitator. The "
-       "innovation costs money and takes know-how: watch members and non-members.",
-       {"peer_weight", "facilitation", "bridging", "cost_subsidy", "pioneers"}},
-      {"tipping_points",
-       "3. Tipping points",
-       "1,000 organisations who all see each other adopt once enough others have: a small change "
-       "decides between everyone and almost no one.",
-       {"threshold_mean", "threshold_sd", "pioneers"}},
-      {"eu_clusters",
-       "4. Clusters across the EU",
-       "The social economy of the EU-27 in miniature (40,000 organisations, split by "
-       "population), with clusters in every country, starting in Germany: where does it spread?",
-       {"peer_weight", "facilitation", "bridging", "cost_subsidy", "pioneers"}},
-  };
-  return all;
+  return catalogue().scenarios;
 }
 
 const TeachingScenario* find_scenario(std::string_view id) {
@@ -161,18 +193,8 @@ const TeachingScenario* find_scenario(std::string_view id) {
 }
 
 double slider_default(const Slider& slider, const Scenario& s) {
-  const std::string& n = slider.name;
-  if (n == "peer_weight") return s.rules.weight;
-  if (n == "facilitation") return s.rules.facilitation ? s.rules.facilitation_rate : 0.0;
-  if (n == "bridging") return s.rules.bridging ? s.rules.bridge_links : 0.0;
-  if (n == "cost_subsidy") return 0.0;
-  if (s.innovations.empty()) return slider.min;
-  const InnovationSpec& inn = s.innovations.front();
-  if (n == "pioneers") return static_cast<double>(inn.pioneers);
-  if (n == "threshold_mean") return inn.threshold.mean;
-  if (n == "threshold_sd") return inn.threshold.sd;
-  if (n == "word_of_mouth") return inn.q;
-  if (n == "media") return inn.p;
+  for (const auto& w : s.workshop.sliders)
+    if (w.name == slider.name) return w.value;
   return slider.min;
 }
 
@@ -261,10 +283,8 @@ RunRequest parse_run_request(std::string_view body, const Limits& limits) {
   if (const auto params = doc.find("params"); params != doc.end()) {
     if (!params->is_object()) throw RequestError(400, "'params' must be an object");
     for (const auto& [key, value] : params->items()) {
-      const Slider* slider = find_slider(key);
-      const bool applies =
-          slider && std::find(ts->sliders.begin(), ts->sliders.end(), key) != ts->sliders.end();
-      if (!applies)
+      const Slider* slider = ts->slider(key);
+      if (!slider)
         throw RequestError(400, "unknown parameter " + shown(key) + " for scenario '" + ts->id +
                                     "' (parameters: " + join(ts->sliders) + ")");
       if (!value.is_number()) throw RequestError(400, "parameter '" + key + "' must be a number");
@@ -278,10 +298,9 @@ RunRequest parse_run_request(std::string_view body, const Limits& limits) {
       req.params.emplace_back(key, v);
     }
     // Whitelist order, so equal requests give equal override lists.
-    std::sort(req.params.begin(), req.params.end(), [](const auto& a, const auto& b) {
-      const auto& all = sliders();
+    std::sort(req.params.begin(), req.params.end(), [&](const auto& a, const auto& b) {
       const auto pos = [&](const std::string& n) {
-        return std::find_if(all.begin(), all.end(), [&](const Slider& s) { return s.name == n; });
+        return std::find(ts->sliders.begin(), ts->sliders.end(), n);
       };
       return pos(a.first) < pos(b.first);
     });
@@ -306,9 +325,13 @@ RunRequest parse_run_request(std::string_view body, const Limits& limits) {
 
 std::vector<std::string> overrides(const RunRequest& request) {
   std::vector<std::string> out;
+  const TeachingScenario* ts = find_scenario(request.scenario);
   for (const auto& [name, value] : request.params) {
-    const Slider& s = *find_slider(name);
-    if (name == "cost_subsidy") {
+    const Slider* found = ts ? ts->slider(name) : nullptr;
+    if (!found) found = find_slider(name);
+    if (!found) throw RequestError(400, "unknown parameter " + shown(name));
+    const Slider& s = *found;
+    if (s.key == "events.subsidise_cost") {
       if (value > 0)
         out.push_back("events=[{ step = 0, action = \"subsidise_cost\", value = " +
                       toml_number(value, false) + " }]");
@@ -680,7 +703,7 @@ std::string cookie(const HttpRequest& request, std::string_view name) {
     for (const auto part : split(v, ';')) {
       const std::string_view item = trim(part);
       const auto eq = item.find('=');
-      if (eq != std::string_view::npos && item.substr(0, eq) == name)
+      if (eq != std::string_view::npos && trim(item.substr(0, eq)) == name)
         return std::string(trim(item.substr(eq + 1)));
     }
   }

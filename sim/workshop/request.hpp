@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -30,29 +31,37 @@ private:
 };
 
 /// A parameter participants may set: an API name mapped to scenario values, within a range.
+/// Declared in the teaching scenario's `[workshop]` table (scenario.hpp, WorkshopSlider).
 struct Slider {
   std::string name;  // API name, e.g. "peer_weight"
   std::string label; // shown next to the control
   std::string help;  // one sentence for the participant
-  std::string key;   // the scenario key path it sets (for the record; see overrides())
+  std::string key;   // the scenario key path it sets ("events.subsidise_cost": see overrides())
   double min = 0.0, max = 1.0, step = 0.1;
   bool integer = false;
 };
 
-/// Every slider the workshop knows: the whitelist.
+/// Every slider of the teaching scenarios (the first declaration of each name): the whitelist.
 [[nodiscard]] const std::vector<Slider>& sliders();
 [[nodiscard]] const Slider* find_slider(std::string_view name);
 
-/// A teaching scenario (scenarios/teaching/<id>.toml) and the sliders that apply to it.
+/// A teaching scenario (<scenario folder>/<id>.toml with a `[workshop]` table) and its sliders.
 struct TeachingScenario {
   std::string id;
   std::string title;
   std::string summary;
-  std::vector<std::string> sliders;
+  std::vector<std::string> sliders; // names, in the file's order
+  std::vector<Slider> specs;        // the sliders as this scenario declares them
+  [[nodiscard]] const Slider* slider(std::string_view name) const;
 };
 
+/// The teaching scenarios, by their `order` then title: those of the folder last given to
+/// load_teaching_scenarios, else of the source tree's scenarios/teaching (none if unreadable).
 [[nodiscard]] const std::vector<TeachingScenario>& teaching_scenarios();
 [[nodiscard]] const TeachingScenario* find_scenario(std::string_view id);
+/// Reads every scenario file of `dir` with a `[workshop]` table; throws InputError (file, line,
+/// key) for an invalid one, or if none has the table.
+void load_teaching_scenarios(const std::filesystem::path& dir);
 
 /// The value a slider has in a loaded scenario (its default on the page).
 [[nodiscard]] double slider_default(const Slider& slider, const Scenario& scenario);

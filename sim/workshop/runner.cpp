@@ -103,6 +103,7 @@ RunSeries run_series(const std::filesystem::path& scenario_file,
   if (writer) writer->commit(result);
   for (std::size_t k = 0; k < I; ++k)
     out.innovations[k].summary = result.summaries[k];
+  out.policy_spending = result.policy_spending;
   out.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
   return out;
 }

@@ -44,7 +44,8 @@ struct RunSeries {
     InnovationSummary summary;
   };
   std::vector<Innovation> innovations;
-  double seconds = 0.0; // building and running
+  double policy_spending = 0.0; // real euros over the run (the [policy_costs] cost model)
+  double seconds = 0.0;         // building and running
 };
 
 /// Loads the scenario with the overrides, checks the run size against the limits and runs it,

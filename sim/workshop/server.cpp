@@ -167,7 +167,15 @@ struct SessionRun {
   std::uint64_t seed = 0;
   std::int64_t steps = 0, organisations = 0;
   bool kept = false;
-  double at = 0; // seconds into the session
+  double at = 0;              // seconds into the session
+  double policy_spending = 0; // real euros
+};
+
+/// A challenge: a goal (a share adopted within some years) and a policy budget in euros.
+struct Challenge {
+  double goal_share = 0.5;
+  double goal_years = 4;
+  double budget = 0;
 };
 
 /// A name or group as given: trimmed, 1 to 40 bytes of valid UTF-8 without control characters.
@@ -258,6 +266,7 @@ struct Server::Impl {
   std::string room_scenario; // "": every scenario
   std::set<std::string> locked;
   bool reveal = false;
+  std::optional<Challenge> challenge;
   std::uint64_t session_number = 1;
   Clock::time_point session_start = Clock::now();
   std::string join_address;         // the host of the join URL
@@ -277,6 +286,7 @@ struct Server::Impl {
       join_address = lan_address();
     }
     if (join_address.empty()) join_address = "127.0.0.1";
+    load_teaching_scenarios(opt.scenario_dir);
     load_catalogue();
   }
 
@@ -285,8 +295,8 @@ struct Server::Impl {
     for (const auto& ts : teaching_scenarios()) {
       const Scenario s = load_scenario(opt.scenario_dir / (ts.id + ".toml"));
       json sl = json::array();
-      for (const auto& name : ts.sliders) {
-        const Slider& slider = *find_slider(name);
+      for (const auto& slider : ts.specs) {
+        const std::string& name = slider.name;
         const double value = slider_default(slider, s);
         defaults[ts.id][name] = value;
         sl.push_back({{"name", slider.name},
@@ -414,8 +424,9 @@ struct Server::Impl {
       if (!locked.count(name)) continue;
       const double fixed = defaults.at(request.scenario).at(name);
       if (value != fixed)
-        throw RequestError(403, "the trainer has locked '" + name + "' at " +
-                                    toml_number(fixed, find_slider(name)->integer));
+        throw RequestError(
+            403, "the trainer has locked '" + name + "' at " +
+                     toml_number(fixed, find_scenario(request.scenario)->slider(name)->integer));
     }
     if (p) return p->name;
     return caller.local ? "this computer" : caller.peer;
@@ -479,6 +490,7 @@ struct Server::Impl {
                           {"steps_per_year", s.steps_per_year},
                           {"organisations", s.organisations},
                           {"members", s.members.empty() ? 0 : s.members.back()},
+                          {"policy_spending", s.policy_spending},
                           {"territories", territories},
                           {"innovations", innovations},
                           {"export", "/api/export/" + id + ".h5"},
@@ -554,6 +566,7 @@ struct Server::Impl {
     r.seed = s.seed;
     r.steps = s.steps;
     r.organisations = s.organisations;
+    r.policy_spending = s.policy_spending;
     std::lock_guard lock(room_mutex);
     r.at = std::chrono::duration<double>(Clock::now() - session_start).count();
     session.push_back(std::move(r));
@@ -573,6 +586,7 @@ struct Server::Impl {
               {"final_share", number_or_null(r.final_share)},
               {"steps_to_50", step_or_null(r.steps_to_50)},
               {"kept", r.kept},
+              {"policy_spending", r.policy_spending},
               {"at", r.at}};
     if (series) j["share"] = series_json(r.share);
     return j;
@@ -591,7 +605,63 @@ struct Server::Impl {
             {"scenario", room_scenario.empty() ? json(nullptr) : json(room_scenario)},
             {"locked", locked_list},
             {"reveal", reveal},
+            {"challenge", challenge_json()},
             {"session", session_number}};
+  }
+
+  json challenge_json() const {
+    if (!challenge) return nullptr;
+    return {{"goal_share", challenge->goal_share},
+            {"goal_years", challenge->goal_years},
+            {"budget", challenge->budget}};
+  }
+
+  /// Every group's best run within the budget, ranked by outcome (the share adopted at the
+  /// goal's year) and by return per euro (adopters then per million euros spent). Needs
+  /// room_mutex.
+  json ranking() const {
+    if (!challenge) return nullptr;
+    struct Entry {
+      const SessionRun* run;
+      double share;
+      double per_million; // < 0: nothing spent
+    };
+    std::map<std::string, Entry> best;
+    for (const auto& r : session) {
+      if (r.share.empty() || r.policy_spending > challenge->budget) continue;
+      const auto step = static_cast<std::size_t>(
+          std::clamp<double>(std::round(challenge->goal_years * r.steps_per_year), 0,
+                             static_cast<double>(r.share.size() - 1)));
+      const double share = std::isfinite(r.share[step]) ? r.share[step] : 0;
+      const double per_million =
+          r.policy_spending > 0
+              ? share * static_cast<double>(r.organisations) / (r.policy_spending / 1e6)
+              : -1;
+      const auto it = best.find(r.who);
+      if (it == best.end() || share > it->second.share) best[r.who] = {&r, share, per_million};
+    }
+    std::vector<Entry> list;
+    for (const auto& [who, e] : best)
+      list.push_back(e);
+    const auto rows = [&](const std::vector<Entry>& v) {
+      json out = json::array();
+      for (const auto& e : v)
+        out.push_back(
+            {{"who", e.run->who},
+             {"run", e.run->id},
+             {"scenario", e.run->scenario},
+             {"share_at_goal", e.share},
+             {"reached", e.share >= challenge->goal_share},
+             {"policy_spending", e.run->policy_spending},
+             {"adopters_per_million", e.per_million < 0 ? json(nullptr) : json(e.per_million)}});
+      return out;
+    };
+    std::vector<Entry> by_outcome = list, by_return = list;
+    std::stable_sort(by_outcome.begin(), by_outcome.end(),
+                     [](const Entry& a, const Entry& b) { return a.share > b.share; });
+    std::stable_sort(by_return.begin(), by_return.end(),
+                     [](const Entry& a, const Entry& b) { return a.per_million > b.per_million; });
+    return {{"by_outcome", rows(by_outcome)}, {"by_return", rows(by_return)}};
   }
 
   HttpResponse trainer_state() {
@@ -619,6 +689,7 @@ struct Server::Impl {
                           {"connected_seconds", opt.connected_seconds},
                           {"participants", people},
                           {"runs", list},
+                          {"ranking", ranking()},
                           {"room", room}});
   }
 
@@ -686,9 +757,37 @@ struct Server::Impl {
 
   HttpResponse set_room(const json& body) {
     for (const auto& [key, value] : body.items())
-      if (key != "scenario" && key != "locked" && key != "reveal")
-        throw RequestError(400,
-                           "unknown field " + shown(key) + " (fields: scenario, locked, reveal)");
+      if (key != "scenario" && key != "locked" && key != "reveal" && key != "challenge")
+        throw RequestError(400, "unknown field " + shown(key) +
+                                    " (fields: scenario, locked, reveal, challenge)");
+    std::optional<std::optional<Challenge>> new_challenge;
+    if (const auto it = body.find("challenge"); it != body.end()) {
+      if (it->is_null()) {
+        new_challenge.emplace(std::nullopt);
+      } else {
+        if (!it->is_object())
+          throw RequestError(400, "'challenge' must be {\"goal_share\", \"goal_years\", "
+                                  "\"budget\"} or null");
+        Challenge c;
+        const auto number = [&](const char* key, double lo, double hi, double& v) {
+          const auto f = it->find(key);
+          if (f == it->end() || !f->is_number() || !std::isfinite(f->get<double>()) ||
+              f->get<double>() < lo || f->get<double>() > hi)
+            throw RequestError(400, std::string("'challenge.") + key + "' must be a number in [" +
+                                        toml_number(lo, false) + ", " + toml_number(hi, false) +
+                                        "]");
+          v = f->get<double>();
+        };
+        for (const auto& [k, v] : it->items())
+          if (k != "goal_share" && k != "goal_years" && k != "budget")
+            throw RequestError(400, "unknown field " + shown(k) +
+                                        " in 'challenge' (goal_share, goal_years, budget)");
+        number("goal_share", 0, 1, c.goal_share);
+        number("goal_years", 0, 100, c.goal_years);
+        number("budget", 0, 1e15, c.budget);
+        new_challenge.emplace(c);
+      }
+    }
     std::lock_guard lock(room_mutex);
     if (const auto it = body.find("scenario"); it != body.end()) {
       if (it->is_null() || (it->is_string() && it->get_ref<const std::string&>().empty())) {
@@ -714,6 +813,7 @@ struct Server::Impl {
       if (!it->is_boolean()) throw RequestError(400, "'reveal' must be true or false");
       reveal = it->get<bool>();
     }
+    if (new_challenge) challenge = *new_challenge;
     Caller none;
     return json_response(room_json(none));
   }
@@ -724,6 +824,7 @@ struct Server::Impl {
       session.clear();
       locked.clear();
       reveal = false;
+      challenge.reset();
       room_scenario.clear();
       ++session_number;
       session_start = Clock::now();
@@ -1070,7 +1171,10 @@ struct Server::Impl {
     HttpRequest request = c.parser.take_request();
     request.peer = c.peer;
     c.head = request.method == "HEAD";
-    const bool slow = (request.method == "POST") || request.target.rfind("/api/export/", 0) == 0;
+    // Runs, exports and the answers that list a session's runs go to the handler threads.
+    const bool slow = (request.method == "POST") || request.target.rfind("/api/export/", 0) == 0 ||
+                      request.target.rfind("/api/trainer/", 0) == 0 ||
+                      request.target.rfind("/api/runs", 0) == 0;
     if (!slow) {
       respond(c, answer(request), false);
       return;

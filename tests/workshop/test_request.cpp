@@ -332,3 +332,101 @@ TEST_CASE("handle_request never throws and answers 4xx with a JSON message", "[w
     if (res.status >= 400) CHECK(mentions(res.body, "\"error\""));
   }
 }
+
+TEST_CASE("the room: the join code off loopback, the trainer code on the trainer's routes",
+          "[workshop][http][room]") {
+  Site site = test_site();
+  site.room.lan = true;
+  site.room.join_code = "K7M2QX";
+  site.room.trainer_code = "ADKPQVUFVJXP";
+  Caller seen;
+  Handlers handlers;
+  handlers.room = [&](const HttpRequest&, const std::string& path,
+                      const Caller& c) -> std::optional<HttpResponse> {
+    seen = c;
+    return HttpResponse{200, "text/plain", path, {}};
+  };
+  const auto get = [&](const std::string& target, const std::string& peer,
+                       std::vector<std::pair<std::string, std::string>> extra = {}) {
+    HttpRequest r = request("GET", target);
+    r.peer = peer;
+    for (auto& h : extra)
+      r.headers.push_back(h);
+    return handle_request(r, site, handlers);
+  };
+  // Loopback (and a request without a peer, as in fuzzing) needs no join code.
+  CHECK(get("/", "127.0.0.1").status == 200);
+  CHECK(get("/", "::1").status == 200);
+  CHECK(get("/", "").status == 200);
+  CHECK(seen.local);
+  // Another address: 401 without the code, a page asking for it where a page was asked for.
+  const HttpResponse page = get("/", "127.0.0.2");
+  CHECK(page.status == 401);
+  CHECK(page.content_type.rfind("text/html", 0) == 0);
+  CHECK(mentions(page.body, "<form"));
+  CHECK(get("/api/scenarios", "10.0.0.5").status == 401);
+  CHECK(get("/api/scenarios?code=k7m2qx", "10.0.0.5").status == 401);
+  CHECK(get("/api/scenarios?code=K7M2Q", "10.0.0.5").status == 401);
+  CHECK(get("/api/scenarios", "10.0.0.5", {{"Cookie", "csei_code=WRONG1"}}).status == 401);
+  // With the code: in the query (the answer sets the cookie), a cookie or a header.
+  const HttpResponse in = get("/?code=K7M2QX", "10.0.0.5");
+  CHECK(in.status == 200);
+  CHECK(std::any_of(in.headers.begin(), in.headers.end(), [](const auto& h) {
+    return h.first == "Set-Cookie" && h.second.rfind("csei_code=K7M2QX;", 0) == 0 &&
+           mentions(h.second, "HttpOnly") && mentions(h.second, "SameSite=Strict");
+  }));
+  CHECK(get("/api/scenarios", "10.0.0.5", {{"Cookie", "a=b; csei_code=K7M2QX"}}).status == 200);
+  CHECK(get("/api/scenarios", "10.0.0.5", {{"X-Csei-Code", "K7M2QX"}}).status == 200);
+  CHECK(!seen.local);
+  CHECK(seen.peer == "10.0.0.5");
+  CHECK(!seen.trainer);
+  // The trainer's routes: the trainer code, from everyone; the join code is not enough.
+  CHECK(get("/trainer", "127.0.0.1").status == 401);
+  CHECK(get("/api/trainer/state", "10.0.0.5", {{"X-Csei-Code", "K7M2QX"}}).status == 401);
+  CHECK(get("/trainer?code=K7M2QX", "127.0.0.1").status == 401);
+  CHECK(get("/trainer?code=ADKPQVUFVJXP", "127.0.0.1").status == 200);
+  CHECK(seen.trainer);
+  CHECK(get("/api/trainer/state", "10.0.0.5", {{"X-Csei-Trainer", "ADKPQVUFVJXP"}}).status == 200);
+  // A participant's token: hex only.
+  get("/", "127.0.0.1", {{"Cookie", "csei_participant=00ff"}});
+  CHECK(seen.participant == "00ff");
+  get("/", "127.0.0.1", {{"Cookie", "csei_participant=../x"}});
+  CHECK(seen.participant.empty());
+  // Hosts: IP literals with --lan, names still refused.
+  CHECK(get("/", "127.0.0.1", {}).status == 200);
+  HttpRequest r = request("GET", "/");
+  r.headers.front().second = "192.168.1.20:8765";
+  CHECK(handle_request(r, site, handlers).status == 200);
+  r.headers.front().second = "evil.example:8765";
+  CHECK(handle_request(r, site, handlers).status == 403);
+  site.room.lan = false;
+  r.headers.front().second = "192.168.1.20:8765";
+  CHECK(handle_request(r, site, handlers).status == 403);
+  // Empty codes open nothing.
+  site.room = {};
+  CHECK(get("/?code=", "10.0.0.5").status == 401);
+  CHECK(get("/trainer?code=", "127.0.0.1").status == 401);
+}
+
+TEST_CASE("room helpers: codes, query values, cookies", "[workshop][room]") {
+  const std::string code = random_code(12);
+  CHECK(code.size() == 12);
+  CHECK(code.find_first_not_of("ABCDEFGHJKMNPQRSTUVWXYZ23456789") == std::string::npos);
+  CHECK(random_code(12) != code);
+  CHECK(query_value("/?code=AB%2012&x=1", "code") == "AB 12");
+  CHECK(query_value("/?x=1&code=A+B", "code") == "A B");
+  CHECK(query_value("/?codex=1", "code").empty());
+  CHECK(query_value("/?code=%zz", "code").empty());
+  CHECK(query_value("/?code=a%00", "code").empty());
+  CHECK(query_value("/path", "code").empty());
+  CHECK(loopback_peer("127.0.0.1"));
+  CHECK(loopback_peer("::ffff:127.0.0.1"));
+  CHECK(!loopback_peer("127.0.0.2"));
+  CHECK(trainer_path("/api/trainer/state"));
+  CHECK(!trainer_path("/trainers"));
+  HttpRequest r;
+  r.headers = {{"Cookie", "a=1; csei_code = X2 "}, {"cookie", "b=2"}};
+  CHECK(cookie(r, "csei_code") == "X2");
+  CHECK(cookie(r, "b") == "2");
+  CHECK(cookie(r, "c").empty());
+}

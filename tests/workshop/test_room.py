@@ -338,3 +338,43 @@ def test_without_lan_the_server_is_loopback_only(server):
     c = Client(server)
     status, body = c.get("/api/scenarios")
     assert status == 401, "... and asks it for a code it cannot know"
+
+
+def test_a_challenge_ranks_groups_by_outcome_and_return_per_euro(room):
+    t = trainer(room)
+    bad = [{"challenge": {"goal_share": 2, "goal_years": 4, "budget": 1e6}},
+           {"challenge": {"goal_share": 0.5, "goal_years": 4}},
+           {"challenge": {"goal_share": 0.5, "goal_years": 4, "budget": -1}},
+           {"challenge": {"goal_share": 0.5, "goal_years": 4, "budget": 1, "bonus": 1}},
+           {"challenge": "win"}]
+    for body in bad:
+        assert t.post("/api/trainer/room", body)[0] == 400, body
+    a, b, c = (Client(room).join(n) for n in ("Group A", "Group B", "Group C"))
+    runs = {}
+    for who, subsidy in [(a, 0.0), (b, 0.3), (c, 0.8)]:
+        status, run = who.run("clusters_matter", {"cost_subsidy": subsidy}, steps=60)
+        assert status == 200, run
+        runs[run["who"]] = run
+    spent = {w: r["policy_spending"] for w, r in runs.items()}
+    assert spent["Group A"] < spent["Group B"] < spent["Group C"], "a subsidy costs money (the policy cost model)"
+    budget = (spent["Group B"] + spent["Group C"]) / 2  # C is over budget
+    status, body = t.post("/api/trainer/room", {"challenge": {
+        "goal_share": 0.5, "goal_years": 4, "budget": budget}})
+    assert status == 200 and body["challenge"]["budget"] == budget
+    assert a.get("/api/room")[1]["challenge"]["goal_years"] == 4
+    ranking = t.get("/api/trainer/state")[1]["ranking"]
+    by_outcome = ranking["by_outcome"]
+    assert {r["who"] for r in by_outcome} == {"Group A", "Group B"}, "over budget: not ranked"
+    shares = [r["share_at_goal"] for r in by_outcome]
+    assert shares == sorted(shares, reverse=True)
+    for r in by_outcome:
+        run = runs[r["who"]]
+        assert r["share_at_goal"] == run["innovations"][0]["share"][48]
+        assert r["reached"] == (r["share_at_goal"] >= 0.5)
+        if r["policy_spending"] > 0:
+            assert r["adopters_per_million"] == pytest.approx(
+                r["share_at_goal"] * run["organisations"] / (r["policy_spending"] / 1e6))
+    returns = [r["adopters_per_million"] or -1 for r in ranking["by_return"]]
+    assert returns == sorted(returns, reverse=True)
+    t.post("/api/trainer/room", {"challenge": None})
+    assert t.get("/api/trainer/state")[1]["ranking"] is None

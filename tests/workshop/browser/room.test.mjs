@@ -119,6 +119,17 @@ try {
     assert.ok(await a.locator('#class-runs tbody tr', { hasText: 'Group A' }).count() >= 2);
   });
 
+  await check('a challenge: the trainer sets it, participants read it, the view ranks groups', async () => {
+    await trainer.fill('#goal-share', '50');
+    await trainer.fill('#goal-years', '4');
+    await trainer.fill('#budget', '2000000');
+    await trainer.click('#challenge-set');
+    await trainer.locator('#ranking-table tbody tr').first().waitFor();
+    assert.match(await trainer.locator('#ranking-title').textContent(), /50 % adopted within 4 years, budget €2,000,000/);
+    assert.equal(await trainer.locator('#ranking-table tbody tr').count(), 2, 'both groups ranked');
+    await a.locator('#who', { hasText: 'Challenge: 50 % adopted within 4 years' }).waitFor();
+  });
+
   step = 'screenshot';
   await trainer.waitForTimeout(2500); // the next poll draws the last run
   await trainer.screenshot({ path: screenshot, fullPage: true });
