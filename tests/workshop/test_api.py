@@ -18,10 +18,10 @@ def test_scenarios_list_sliders_with_ranges(server):
     assert ids == ["word_of_mouth", "clusters_matter", "tipping_points", "eu_clusters"]
     by_id = {s["id"]: s for s in cat["scenarios"]}
     sliders = {s["name"]: s for s in by_id["clusters_matter"]["sliders"]}
-    assert set(sliders) == {"peer_weight", "facilitation", "bridging", "cost_subsidy", "pioneers"}
+    assert set(sliders) == {"peer_weight", "facilitation", "cost_subsidy", "pioneers"}
     assert (sliders["peer_weight"]["min"], sliders["peer_weight"]["max"]) == (1, 6)
     assert sliders["peer_weight"]["value"] == 3.0  # the scenario's own value
-    assert sliders["bridging"]["integer"] is True
+    assert sliders["pioneers"]["integer"] is True
     assert {s["name"] for s in by_id["tipping_points"]["sliders"]} >= {"threshold_sd"}
     assert len(by_id["eu_clusters"]["territories"]) == 27
 
@@ -88,7 +88,7 @@ def test_export_gives_the_hdf5_of_the_run(server, tmp_path):
         ({"scenario": "clusters_matter", "params": {"peer_weight": 0.5}}, "must be in"),
         ({"scenario": "clusters_matter", "params": {"cost_subsidy": -0.1}}, "must be in"),
         ({"scenario": "clusters_matter", "params": {"pioneers": 10**12}}, "must be in [0, 200]"),
-        ({"scenario": "clusters_matter", "params": {"bridging": 2.5}}, "whole number"),
+        ({"scenario": "clusters_matter", "params": {"pioneers": 2.5}}, "whole number"),
         ({"scenario": "clusters_matter", "params": {"peer_weight": "3"}}, "must be a number"),
         ({"scenario": "clusters_matter", "params": {"peer_weight": True}}, "must be a number"),
         ({"scenario": "clusters_matter", "params": {"peer_weight": None}}, "must be a number"),

@@ -20,7 +20,7 @@ REQUESTS = [
     {"scenario": "tipping_points", "params": {"threshold_mean": 0.25}},
     {"scenario": "tipping_points", "params": {"threshold_mean": 0.25, "pioneers": 40}},
     {"scenario": "clusters_matter", "params": {"peer_weight": 5, "cost_subsidy": 0.3}},
-    {"scenario": "eu_clusters", "params": {"bridging": 4}},
+    {"scenario": "eu_clusters", "params": {"facilitation": 4}},
 ]
 
 

@@ -35,14 +35,14 @@ bool mentions(const std::string& message, const std::string& fragment) {
 TEST_CASE("a valid request becomes overrides in whitelist order", "[workshop]") {
   const RunRequest r = parse_run_request(
       R"({"scenario": "clusters_matter", "seed": 7, "steps": 24,
-          "params": {"pioneers": 40, "cost_subsidy": 0.25, "peer_weight": 3, "bridging": 4}})");
+          "params": {"pioneers": 40, "cost_subsidy": 0.25, "peer_weight": 3, "facilitation": 4}})");
   CHECK(r.scenario == "clusters_matter");
   CHECK(r.seed == 7u);
   CHECK(r.steps == 24);
   const auto o = overrides(r);
   REQUIRE(o.size() == 6);
   CHECK(o[0] == "cluster_rules.peer_weight.weight=3.0");
-  CHECK(o[1] == "cluster_rules.bridging.links=4");
+  CHECK(o[1] == "cluster_rules.facilitation.rate=4.0");
   CHECK(o[2] == R"(events=[{ step = 0, action = "subsidise_cost", value = 0.25 }])");
   CHECK(o[3] == "innovations[0].pioneers=40");
   CHECK(o[4] == "seed=7");
@@ -75,7 +75,7 @@ TEST_CASE("bad requests are refused with 400 and a message naming the problem", 
        "must be in [1.0, 6.0]"},
       {R"({"scenario": "clusters_matter", "params": {"facilitation": -1}})", "must be in"},
       {R"({"scenario": "clusters_matter", "params": {"pioneers": 1e300}})", "must be in [0, 200]"},
-      {R"({"scenario": "clusters_matter", "params": {"bridging": 1.5}})", "whole number"},
+      {R"({"scenario": "clusters_matter", "params": {"pioneers": 1.5}})", "whole number"},
       {R"({"scenario": "clusters_matter", "params": {"peer_weight": "2"}})", "must be a number"},
       {R"({"scenario": "clusters_matter", "params": {"peer_weight": false}})", "must be a number"},
       {R"({"scenario": "clusters_matter", "params": 3})", "'params' must be an object"},

@@ -22,7 +22,7 @@ REQUESTS = [
     {"scenario": "word_of_mouth", "params": {"media": 0.2, "pioneers": 5}},
     {"scenario": "tipping_points", "params": {"threshold_mean": 0.25}},
     {"scenario": "clusters_matter", "params": {"peer_weight": 5, "cost_subsidy": 0.3}},
-    {"scenario": "eu_clusters", "params": {"bridging": 4}},
+    {"scenario": "eu_clusters", "params": {"facilitation": 4}},
 ]
 
 
