@@ -64,7 +64,7 @@ try {
     await page.locator('#status', { hasText: 'Run 1 done' }).waitFor();
     const expected = await api({
       scenario: 'clusters_matter',
-      params: { peer_weight: 3, facilitation: 3, bridging: 2, cost_subsidy: 0, pioneers: 10 },
+      params: { peer_weight: 3, facilitation: 3, cost_subsidy: 0, pioneers: 10 },
       seed: 2,
     });
     assert.deepEqual(await lineValues('current'), expected.innovations[0].share);
@@ -108,7 +108,7 @@ try {
 
     const expected = await api({
       scenario: 'clusters_matter',
-      params: { peer_weight: 5, facilitation: 3, bridging: 2, cost_subsidy: 0.5, pioneers: 10 },
+      params: { peer_weight: 5, facilitation: 3, cost_subsidy: 0.5, pioneers: 10 },
       seed: 2,
     });
     const current = await lineValues('current');
