@@ -51,7 +51,7 @@ int run_command(const std::function<int()>& command) {
   }
   std::cerr.rdbuf(old);
   const std::string text = said.str();
-  if (text.find("internal error") != std::string::npos || rc < 0 || rc > 3)
+  if (text.find("internal error") != std::string::npos || rc < 0 || rc > 3 || rc == 1)
     finding("exit " + std::to_string(rc) + ": " + text);
   return rc;
 }
