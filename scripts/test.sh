@@ -10,6 +10,8 @@ cd "$(dirname "$0")/.."
 # already there, with its npm, is kept).
 bash scripts/setup.sh chromium python3-xarray python3-h5netcdf python3-pil
 command -v npm >/dev/null || bash scripts/setup.sh nodejs npm
+# clang for the fuzz targets (scripts/fuzz.sh); here ctest only replays their committed corpus.
+bash scripts/setup.sh clang
 bash scripts/build.sh
 ctest --test-dir build --output-on-failure -j"$(nproc)"
 browser=tests/workshop/browser

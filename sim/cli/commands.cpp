@@ -478,7 +478,13 @@ int command_info(const std::string& file) {
     } catch (const OutputError& e) {
       throw InputError({file, 0, 0, ""}, "cannot read: not an HDF5 file or unreadable");
     }
-    if (f->has_attribute("kind") && f->string_attribute("kind") == "sweep") {
+    bool sweep = false;
+    try {
+      sweep = f->has_attribute("kind") && f->string_attribute("kind") == "sweep";
+    } catch (const OutputError& e) {
+      throw InputError({file, 0, 0, "kind"}, std::string("not a readable csei file: ") + e.what());
+    }
+    if (sweep) {
       f.reset();
       return command_info_sweep(file);
     }

@@ -1,6 +1,8 @@
 // RAII handles and typed helpers over the HDF5 C API.
 #include "output/h5.hpp"
 
+#include "core/memory.hpp"
+
 #include <H5DSpublic.h>
 #include <algorithm>
 #include <cstdlib>
@@ -62,8 +64,48 @@ void write_attribute(const Location& at, const std::string& name, hid_t file_typ
   check(H5Awrite(attr.id(), mem_type, &value), "attribute " + name);
 }
 
-Handle open_attribute(const Location& at, const std::string& name) {
-  return Handle(H5Aopen(at.id(), name.c_str(), H5P_DEFAULT), H5Aclose, "attribute " + name);
+/// Opens attribute `name` to read one value of type class `cls` (H5T_STRING: a variable-length
+/// string; H5T_INTEGER or H5T_FLOAT: a number of either class). An attribute holding another
+/// number of values (an array), or of another type, is refused before anything is read into the
+/// single value.
+Handle open_attribute(const Location& at, const std::string& name, H5T_class_t cls) {
+  Handle attr(H5Aopen(at.id(), name.c_str(), H5P_DEFAULT), H5Aclose, "attribute " + name);
+  Handle space(H5Aget_space(attr.id()), H5Sclose, "dataspace of attribute " + name);
+  const hssize_t n = H5Sget_simple_extent_npoints(space.id());
+  if (n != 1)
+    throw OutputError("attribute " + name + " holds " + std::to_string(n) +
+                      " values; expected one");
+  Handle type(H5Aget_type(attr.id()), H5Tclose, "type of attribute " + name);
+  const H5T_class_t c = H5Tget_class(type.id());
+  const bool number = c == H5T_INTEGER || c == H5T_FLOAT;
+  const bool ok = cls == H5T_STRING ? c == H5T_STRING && H5Tis_variable_str(type.id()) > 0
+                                    : number;
+  if (!ok)
+    throw OutputError("attribute " + name + " is not " +
+                      (cls == H5T_STRING ? "a variable-length string" : "a number"));
+  return attr;
+}
+
+/// The number of values of dataset `ds` (dataspace `space`), checked before anything is
+/// allocated for them: at most what the file can hold for it (its stored bytes expanded by the
+/// best compression ratio deflate reaches, plus a little for fill values) and what memory
+/// allows. `value_bytes`: bytes per value in memory.
+std::size_t checked_points(hid_t ds, hid_t space, std::size_t value_bytes,
+                           const std::string& name) {
+  const hssize_t n = H5Sget_simple_extent_npoints(space);
+  if (n < 0) throw OutputError("dataspace of " + name);
+  const auto points = static_cast<std::uint64_t>(n);
+  const std::uint64_t stored = H5Dget_storage_size(ds);
+  constexpr std::uint64_t kMaxRatio = 1100, kSlack = 1 << 16;
+  const double bytes = static_cast<double>(points) * static_cast<double>(value_bytes);
+  if (bytes > static_cast<double>(stored) * kMaxRatio + kSlack)
+    throw OutputError("dataset " + name + " declares " + std::to_string(points) +
+                      " values but the file stores only " + std::to_string(stored) +
+                      " bytes for it");
+  if (bytes > static_cast<double>(memory_limit_bytes()))
+    throw OutputError("dataset " + name + " would need " + format_bytes(bytes) +
+                      " of memory, more than there is");
+  return static_cast<std::size_t>(points);
 }
 
 } // namespace
@@ -127,7 +169,7 @@ bool Location::has_attribute(const std::string& name) const {
 }
 
 std::string Location::string_attribute(const std::string& name) const {
-  Handle attr = open_attribute(*this, name);
+  Handle attr = open_attribute(*this, name, H5T_STRING);
   Handle type = string_type();
   char* p = nullptr;
   check(H5Aread(attr.id(), type.id(), &p), "reading attribute " + name);
@@ -137,14 +179,14 @@ std::string Location::string_attribute(const std::string& name) const {
 }
 
 std::int64_t Location::int_attribute(const std::string& name) const {
-  Handle attr = open_attribute(*this, name);
+  Handle attr = open_attribute(*this, name, H5T_INTEGER);
   std::int64_t v = 0;
   check(H5Aread(attr.id(), H5T_NATIVE_INT64, &v), "reading attribute " + name);
   return v;
 }
 
 double Location::double_attribute(const std::string& name) const {
-  Handle attr = open_attribute(*this, name);
+  Handle attr = open_attribute(*this, name, H5T_FLOAT);
   double v = 0;
   check(H5Aread(attr.id(), H5T_NATIVE_DOUBLE, &v), "reading attribute " + name);
   return v;
@@ -265,7 +307,7 @@ void write_double(const Location& at, const std::string& name, const std::vector
 std::vector<double> read_double(const Location& at, const std::string& name) {
   Handle ds(H5Dopen2(at.id(), name.c_str(), H5P_DEFAULT), H5Dclose, "opening dataset " + name);
   Handle space(H5Dget_space(ds.id()), H5Sclose, "dataspace of " + name);
-  std::vector<double> out(static_cast<std::size_t>(H5Sget_simple_extent_npoints(space.id())));
+  std::vector<double> out(checked_points(ds.id(), space.id(), sizeof(double), name));
   if (!out.empty())
     check(H5Dread(ds.id(), H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()),
           "reading " + name);
@@ -275,8 +317,8 @@ std::vector<double> read_double(const Location& at, const std::string& name) {
 std::vector<std::string> read_strings(const Location& at, const std::string& name) {
   Handle ds(H5Dopen2(at.id(), name.c_str(), H5P_DEFAULT), H5Dclose, "opening dataset " + name);
   Handle space(H5Dget_space(ds.id()), H5Sclose, "dataspace of " + name);
-  const hssize_t n = H5Sget_simple_extent_npoints(space.id());
-  std::vector<char*> ptrs(static_cast<std::size_t>(n), nullptr);
+  const std::size_t n = checked_points(ds.id(), space.id(), sizeof(char*), name);
+  std::vector<char*> ptrs(n, nullptr);
   Handle type = string_type();
   if (n > 0)
     check(H5Dread(ds.id(), type.id(), H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data()),
@@ -297,7 +339,7 @@ std::vector<std::int64_t> read_int64(const Location& at, const std::string& name
   std::vector<hsize_t> d(static_cast<std::size_t>(std::max(rank, 0)));
   H5Sget_simple_extent_dims(space.id(), d.data(), nullptr);
   if (dims) *dims = d;
-  std::vector<std::int64_t> out(static_cast<std::size_t>(H5Sget_simple_extent_npoints(space.id())));
+  std::vector<std::int64_t> out(checked_points(ds.id(), space.id(), sizeof(std::int64_t), name));
   if (!out.empty())
     check(H5Dread(ds.id(), H5T_NATIVE_INT64, H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()),
           "reading " + name);

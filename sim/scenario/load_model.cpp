@@ -164,11 +164,11 @@ void read_policy(Context& ctx, Reader& top, Scenario& s, const Names& names) {
       const std::string code(k.str());
       const std::string path = "policy.by_territory." + code;
       const auto targets = resolve_territories(ctx, names, code, ctx.where(k.source(), path));
-      const auto val = [&]() -> std::optional<double> {
-        if (const auto* f = v.as_floating_point()) return f->get();
-        if (const auto* i = v.as_integer()) return static_cast<double>(i->get());
-        return std::nullopt;
-      }();
+      std::optional<double> val; // (no lambda: clang 14 cannot capture a structured binding)
+      if (const auto* f = v.as_floating_point())
+        val = f->get();
+      else if (const auto* i = v.as_integer())
+        val = static_cast<double>(i->get());
       if (!val || *val < 0 || *val > 1) {
         ctx.error(v, path, "must be a number in [0, 1]");
         continue;

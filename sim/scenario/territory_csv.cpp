@@ -124,7 +124,10 @@ std::vector<Territory> parse_territory_csv(std::string_view text, const std::str
 
   std::vector<Territory> out;
   std::unordered_set<std::string> seen;
-  for (const auto& [line_no, fields] : table.rows) {
+  for (const auto& row : table.rows) {
+    // (not a structured binding: clang 14 cannot capture one in the lambdas below)
+    const auto& line_no = row.first;
+    const auto& fields = row.second;
     const auto cell = [&](std::size_t i) { return trim(fields[i]); };
     // Empty optional numbers mean "unknown"; anything else must parse completely.
     const auto number = [&](const char* name, bool required, double missing) -> double {

@@ -216,12 +216,16 @@ SweepFile read_sweep_file(const std::filesystem::path& path) {
   }
   h5::File& f = *file;
   h5::refuse_foreign_data(f, p);
-  if (!f.has_attribute("kind") || f.string_attribute("kind") != "sweep")
-    throw InputError({p, 0, 0, ""}, "not a csei sweep file");
-  if (f.int_attribute("schema_version") != kSweepSchemaVersion)
-    throw InputError({p, 0, 0, "schema_version"},
-                     "unsupported sweep schema version " +
-                         std::to_string(f.int_attribute("schema_version")));
+  try {
+    if (!f.has_attribute("kind") || f.string_attribute("kind") != "sweep")
+      throw InputError({p, 0, 0, ""}, "not a csei sweep file");
+    if (f.int_attribute("schema_version") != kSweepSchemaVersion)
+      throw InputError({p, 0, 0, "schema_version"},
+                       "unsupported sweep schema version " +
+                           std::to_string(f.int_attribute("schema_version")));
+  } catch (const OutputError& e) {
+    throw InputError({p, 0, 0, ""}, std::string("damaged sweep file: ") + e.what());
+  }
   if (!f.has_attribute("complete")) throw InputError({p, 0, 0, ""}, "the file is incomplete");
   SweepFile out;
   SweepHeader& h = out.header;

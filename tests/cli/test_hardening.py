@@ -354,7 +354,8 @@ def run_file(csei, repo, tmp_path):
 
 
 @pytest.mark.parametrize("damage", ["more_names", "series_1d", "series_2d", "series_4d",
-                                    "negative", "schema", "string_steps", "external_link"])
+                                    "negative", "schema", "string_steps", "external_link",
+                                    "array_schema", "array_name", "huge_codes", "virtual"])
 def test_info_checks_what_it_reads(csei, repo, tmp_path, damage):
     out = run_file(csei, repo, tmp_path)
     with h5py.File(out, "r+") as f:
@@ -372,6 +373,18 @@ def test_info_checks_what_it_reads(csei, repo, tmp_path, damage):
             f.attrs["schema_version"] = 99
         elif damage == "string_steps":
             f.attrs["steps"] = "thirty-six"
+        elif damage == "array_schema":
+            f.attrs["schema_version"] = np.array([1, 1, 1, 1], dtype=np.int64)
+        elif damage == "array_name":
+            f.attrs["scenario_name"] = np.array(["a", "b", "c"], dtype=h5py.string_dtype())
+        elif damage == "huge_codes":
+            del f["territories/code"]
+            f.create_dataset("territories/code", shape=(2**40,), dtype=h5py.string_dtype(),
+                             chunks=(4,))
+        elif damage == "virtual":
+            layout = h5py.VirtualLayout(shape=(4,), dtype="i8")
+            layout[:] = h5py.VirtualSource("elsewhere.h5", "/x", shape=(4,))
+            f.create_virtual_dataset("other", layout)
         else:
             f["other"] = h5py.ExternalLink("elsewhere.h5", "/x")
     r = run([csei, "info", str(out)])
