@@ -116,6 +116,33 @@ class RunFileError(Exception):
         super().__init__(f"{path}: {what}")
 
 
+def refuse_foreign_data(f: h5py.File, error) -> None:
+    """Raises error(what) if the file holds an external link, a virtual dataset or a dataset
+    stored in external files: run files are read only from themselves (as csei's C++ readers
+    do, h5::refuse_foreign_data). Soft links are not followed."""
+    seen = set()
+
+    def walk(group, where):
+        for name in group:
+            path = f"{where}/{name}"
+            link = group.get(name, getlink=True)
+            if isinstance(link, h5py.ExternalLink):
+                raise error(f"{path} is an external link to {link.filename}: refused")
+            if isinstance(link, h5py.SoftLink):
+                continue
+            obj = group.get(name)
+            if isinstance(obj, h5py.Dataset):
+                if obj.is_virtual:
+                    raise error(f"{path} is a virtual dataset: refused")
+                if obj.external:
+                    raise error(f"{path} is stored in external files: refused")
+            elif isinstance(obj, h5py.Group) and obj.id.__hash__() not in seen:
+                seen.add(obj.id.__hash__())
+                walk(obj, path)
+
+    walk(f, "")
+
+
 def open_run(path, replicate: int | None = None) -> Run:
     """Open and validate a run file; use as a context manager to close it. A replicate file
     needs `replicate` (its index, 0 .. replicates - 1); see `open_runs`."""
@@ -178,6 +205,7 @@ class Run:
         except OSError as err:
             raise RunFileError(self.path, f"cannot open HDF5 file: {err}") from err
         try:
+            refuse_foreign_data(self._file, self._error)
             self._validate()
         except BaseException:
             self._file.close()

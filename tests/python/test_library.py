@@ -356,3 +356,26 @@ def test_ctrl_c_stops_a_run_with_keyboard_interrupt(tmp_path):
     assert time.perf_counter() - t0 < 5
     assert "KeyboardInterrupt" in err and p.returncode != 0
     assert not out.exists() and not list(tmp_path.glob("*partial*"))
+
+
+@pytest.mark.parametrize("kind", ["external", "virtual"])
+def test_run_files_with_foreign_data_are_refused(tmp_path, kind):
+    import shutil
+
+    path = tmp_path / "run.h5"
+    csei.run(TEACHING / "word_of_mouth.toml", output=path)
+    other = tmp_path / "other.h5"
+    with h5py.File(other, "w") as g:
+        g["x"] = np.arange(4)
+    bad = tmp_path / f"{kind}.h5"
+    shutil.copy(path, bad)
+    with h5py.File(bad, "a") as f:
+        if kind == "external":
+            f["series/extra"] = h5py.ExternalLink(str(other), "/x")
+        else:
+            layout = h5py.VirtualLayout(shape=(4,), dtype="i8")
+            layout[:] = h5py.VirtualSource(str(other), "x", shape=(4,))
+            f.create_virtual_dataset("series/extra", layout)
+    with pytest.raises(csei.ScenarioError, match=f"{kind}.h5.*(external link|virtual dataset)"):
+        csei.open(bad)
+    csei.open(path)  # the file without them is read
