@@ -78,8 +78,7 @@ Handle open_attribute(const Location& at, const std::string& name, H5T_class_t c
   Handle type(H5Aget_type(attr.id()), H5Tclose, "type of attribute " + name);
   const H5T_class_t c = H5Tget_class(type.id());
   const bool number = c == H5T_INTEGER || c == H5T_FLOAT;
-  const bool ok = cls == H5T_STRING ? c == H5T_STRING && H5Tis_variable_str(type.id()) > 0
-                                    : number;
+  const bool ok = cls == H5T_STRING ? c == H5T_STRING && H5Tis_variable_str(type.id()) > 0 : number;
   if (!ok)
     throw OutputError("attribute " + name + " is not " +
                       (cls == H5T_STRING ? "a variable-length string" : "a number"));
