@@ -2,6 +2,7 @@
 #include "calibrate/journal.hpp"
 
 #include "core/files.hpp"
+#include "core/fingerprint.hpp"
 #include "core/rng.hpp"
 
 #include <cstdio>
@@ -24,25 +25,16 @@ std::string hex(double v) {
 } // namespace
 
 std::string fingerprint(const CalibrationSpec& spec) {
-  std::uint64_t h1 = 0xCBF29CE484222325ULL, h2 = 0x84222325CBF29CE4ULL;
-  const auto feed = [&](std::string_view s) {
-    for (const char c : s) {
-      h1 = (h1 ^ static_cast<unsigned char>(c)) * 0x100000001B3ULL;
-      h2 = (h2 ^ static_cast<unsigned char>(c)) * 0x100000001B3ULL + 0x9E37;
-    }
-    h1 = mix64(h1 ^ s.size());
-    h2 = mix64(h2 + s.size());
-  };
+  Fingerprint fp;
+  const auto feed = [&fp](std::string_view s) { fp.feed(s); };
+
   feed(CSEI_VERSION);
   feed(spec.source);
   feed(spec.scenario_text);
   for (const auto& t : spec.targets)
     for (const auto& o : t.observed)
       feed(std::to_string(o.year) + ":" + hex(o.value));
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%016llx%016llx", static_cast<unsigned long long>(h1),
-                static_cast<unsigned long long>(h2));
-  return buf;
+  return fp.hex();
 }
 
 std::filesystem::path journal_path(const std::filesystem::path& output) {

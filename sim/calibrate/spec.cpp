@@ -19,48 +19,6 @@
 
 namespace csei::calibrate {
 
-const char* prior_name(Prior p) {
-  switch (p) {
-  case Prior::uniform:
-    return "uniform";
-  case Prior::log_uniform:
-    return "log_uniform";
-  case Prior::normal:
-    return "normal";
-  case Prior::truncated_normal:
-    return "truncated_normal";
-  }
-  return "?";
-}
-
-const char* quantity_name(Quantity q) {
-  switch (q) {
-  case Quantity::adopters:
-    return "adopters";
-  case Quantity::new_adopters:
-    return "new_adopters";
-  case Quantity::aware:
-    return "aware";
-  case Quantity::members:
-    return "members";
-  case Quantity::clusters:
-    return "clusters";
-  }
-  return "?";
-}
-
-const char* distance_name(DistanceKind d) {
-  switch (d) {
-  case DistanceKind::rmse_counts:
-    return "rmse_counts";
-  case DistanceKind::rmse_shares:
-    return "rmse_shares";
-  case DistanceKind::poisson_deviance:
-    return "poisson_deviance";
-  }
-  return "?";
-}
-
 // ---- priors -------------------------------------------------------------------------------
 
 double Parameter::z_low() const {
@@ -261,13 +219,9 @@ Parameter read_parameter(Context& ctx, const toml::table& t, const std::string& 
   p.key = r.string("key", std::nullopt).value_or("");
   if (r.has("key") && p.key.empty()) r.error("key", "must not be empty");
   p.name = r.string("name", p.key).value_or(p.key);
-  const auto prior =
-      r.string("prior", std::nullopt, {"uniform", "log_uniform", "normal", "truncated_normal"});
+  const auto prior = r.string("prior", std::nullopt, kPriorNames.list());
   if (!prior) return p;
-  p.prior = *prior == "log_uniform"        ? Prior::log_uniform
-            : *prior == "normal"           ? Prior::normal
-            : *prior == "truncated_normal" ? Prior::truncated_normal
-                                           : Prior::uniform;
+  p.prior = kPriorNames.parse(*prior).value_or(Prior::uniform);
   const bool bounded = p.prior != Prior::normal,
              gaussian = p.prior == Prior::normal || p.prior == Prior::truncated_normal;
   if (bounded) {
@@ -322,18 +276,10 @@ Target read_target(Context& ctx, const toml::table& t, const std::string& path,
   g.series = series.value_or("");
   g.name = r.string("name", g.series).value_or(g.series);
   g.geo = r.string("geo", std::string{}).value_or("");
-  const auto output = r.string("output", std::nullopt,
-                               {"adopters", "new_adopters", "aware", "members", "clusters"});
-  g.quantity = output == "new_adopters" ? Quantity::new_adopters
-               : output == "aware"      ? Quantity::aware
-               : output == "members"    ? Quantity::members
-               : output == "clusters"   ? Quantity::clusters
-                                        : Quantity::adopters;
-  const auto dist =
-      r.string("distance", "rmse_counts", {"rmse_counts", "rmse_shares", "poisson_deviance"});
-  g.distance = dist == "rmse_shares"        ? DistanceKind::rmse_shares
-               : dist == "poisson_deviance" ? DistanceKind::poisson_deviance
-                                            : DistanceKind::rmse_counts;
+  const auto output = r.string("output", std::nullopt, kQuantityNames.list());
+  g.quantity = kQuantityNames.parse(output.value_or("")).value_or(Quantity::adopters);
+  const auto dist = r.string("distance", "rmse_counts", kDistanceNames.list());
+  g.distance = kDistanceNames.parse(dist.value_or("")).value_or(DistanceKind::rmse_counts);
   g.weight = r.number("weight", 1.0, 0.0, kBig).value_or(1.0);
   g.start_year = static_cast<int>(r.integer("start_year", std::nullopt, -10000, 10000).value_or(0));
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "core/error.hpp"
+#include "core/names.hpp"
 #include "scenario/scenario.hpp"
 
 #include <cstdint>
@@ -23,9 +24,22 @@ enum class Prior { uniform, log_uniform, normal, truncated_normal };
 enum class Quantity { adopters, new_adopters, aware, members, clusters };
 enum class DistanceKind { rmse_counts, rmse_shares, poisson_deviance };
 
-[[nodiscard]] const char* prior_name(Prior p);
-[[nodiscard]] const char* quantity_name(Quantity q);
-[[nodiscard]] const char* distance_name(DistanceKind d);
+/// The names of priors, outputs and distances in calibration files, result files and messages.
+inline constexpr NameTable<Prior, 4> kPriorNames{
+    {"uniform", "log_uniform", "normal", "truncated_normal"}};
+inline constexpr NameTable<Quantity, 5> kQuantityNames{
+    {"adopters", "new_adopters", "aware", "members", "clusters"}};
+inline constexpr NameTable<DistanceKind, 3> kDistanceNames{
+    {"rmse_counts", "rmse_shares", "poisson_deviance"}};
+[[nodiscard]] inline const char* prior_name(Prior p) {
+  return kPriorNames(p);
+}
+[[nodiscard]] inline const char* quantity_name(Quantity q) {
+  return kQuantityNames(q);
+}
+[[nodiscard]] inline const char* distance_name(DistanceKind d) {
+  return kDistanceNames(d);
+}
 
 /// One inferred scenario value, with its prior. The sampler works on z = log(x) for a
 /// log-uniform prior and z = x otherwise.

@@ -3,6 +3,7 @@
 #include "sweep/spec.hpp"
 
 #include "core/files.hpp"
+#include "core/fingerprint.hpp"
 #include "core/memory.hpp"
 #include "core/rng.hpp"
 #include "core/text.hpp"
@@ -186,16 +187,10 @@ std::uint64_t SweepSpec::run_seed(std::int64_t point, std::int64_t rep) const {
 }
 
 std::string SweepSpec::fingerprint() const {
-  // Two independent 64-bit FNV-1a-then-mix hashes of every input that determines the results.
-  std::uint64_t h1 = 0xCBF29CE484222325ULL, h2 = 0x84222325CBF29CE4ULL;
-  const auto feed = [&](std::string_view s) {
-    for (const char c : s) {
-      h1 = (h1 ^ static_cast<unsigned char>(c)) * 0x100000001B3ULL;
-      h2 = (h2 ^ static_cast<unsigned char>(c)) * 0x100000001B3ULL + 0x9E37;
-    }
-    h1 = mix64(h1 ^ s.size());
-    h2 = mix64(h2 + s.size());
-  };
+  // Every input that determines the results (core/fingerprint.hpp).
+  Fingerprint fp;
+  const auto feed = [&fp](std::string_view s) { fp.feed(s); };
+
   feed(CSEI_VERSION);
   feed(source);
   feed(scenario_text);
@@ -203,10 +198,7 @@ std::string SweepSpec::fingerprint() const {
   for (const auto& o : outcomes)
     feed(o);
   feed(series_name(series));
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%016llx%016llx", static_cast<unsigned long long>(h1),
-                static_cast<unsigned long long>(h2));
-  return buf;
+  return fp.hex();
 }
 
 std::vector<std::string> SweepSpec::overrides(const std::vector<std::string>& values,
