@@ -5,12 +5,17 @@
 # replays the committed corpus (past findings, regression inputs). Any finding (crash, sanitizer
 # report, leak, timeout) makes it exit non-zero; the input is left in build-fuzz/findings/<target>/
 # to be fixed and then committed to tests/fuzz/corpus/<target>/.
-# Usage: scripts/fuzz.sh [SECONDS] [TARGET...]
+# CSEI_FUZZ_SEED (default 0: a new random seed each run) fixes libFuzzer's seed: CI sets it, so
+# that CI's fuzzing is repeatable (the same seed, corpus and program explore the same inputs, and
+# a run with that seed here, as long or longer, has tried what CI will try); exploring with new
+# seeds is a developer's run.
+# Usage: [CSEI_FUZZ_SEED=N] scripts/fuzz.sh [SECONDS] [TARGET...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
 shift || true
 build=${CSEI_FUZZ_BUILD_DIR:-build-fuzz}
+seed=${CSEI_FUZZ_SEED:-0}
 targets=("$@")
 if ((${#targets[@]} == 0)); then
   targets=(scenario territory_csv sweep_spec journal workshop run_file sweep_file)
@@ -44,13 +49,15 @@ for t in "${targets[@]}"; do
   exe="$build/fuzz/fuzz_$t"
   corpus="$build/corpus/$t"
   findings="$build/findings/$t"
+  # A fixed seed starts from the committed corpus and the shipped files only, as in CI.
+  if ((seed != 0)); then rm -rf "$corpus"; fi
   mkdir -p "$corpus" "$findings"
   cp -n tests/fuzz/corpus/"$t"/* "$corpus"/ 2>/dev/null || true
   while IFS= read -r f; do cp -n "$f" "$corpus/seed-$(basename "$f")"; done < <(seeds "$t")
-  echo "fuzz: $t for ${seconds} s"
+  echo "fuzz: $t for ${seconds} s (seed ${seed/#0/random})"
   log="$build/fuzz-$t.log"
   if ! "$exe" -max_total_time="$seconds" -timeout=20 -rss_limit_mb=4096 -max_len=65536 \
-    -print_final_stats=1 -artifact_prefix="$findings/" "$corpus" >"$log" 2>&1; then
+    -seed="$seed" -print_final_stats=1 -artifact_prefix="$findings/" "$corpus" >"$log" 2>&1; then
     echo "fuzz: $t: FINDING (log: $log, input in $findings/)" >&2
     grep -E "ERROR|finding|SUMMARY|Test unit written" "$log" | head -20 >&2 || true
     failed+=("$t")

@@ -273,7 +273,24 @@ SweepFile read_sweep_file(const std::filesystem::path& path) {
     const auto steps = h5::read_int64(runs, "steps");
     const auto errors = h5::read_strings(runs, "error");
     const auto values = h5::read_double(outc, "values");
+    // Every table is checked against the counts it depends on before anything indexes it.
+    if (h.runs < 0 || h.points < 0 || h.replicates < 0)
+      throw InputError({p, 0, 0, "runs"}, "negative run, point or replicate count");
+    const std::size_t P = h.keys.size();
+    if (h.names.size() != P || h.types.size() != P || h.distributions.size() != P ||
+        h.levels_text.size() != P || h.low.size() != P || h.high.size() != P)
+      throw InputError({p, 0, 0, "parameters"},
+                       "the parameter tables do not match the number of parameters");
+    const std::size_t N = static_cast<std::size_t>(h.points);
+    if (h.unit.size() != N * P || h.value.size() != N * P || h.text.size() != N * P)
+      throw InputError({p, 0, 0, "design"},
+                       "the design tables do not match points x parameters");
     const std::size_t R = static_cast<std::size_t>(h.runs), M = h.outcomes.size();
+    if (h.replicate.size() != R || h.run_seed.size() != R)
+      throw InputError({p, 0, 0, "runs"}, "the run tables do not match the number of runs");
+    for (const auto pt : h.point)
+      if (pt < 0 || static_cast<std::size_t>(pt) >= N)
+        throw InputError({p, 0, 0, "runs/point"}, "a run names a point outside the design");
     if (status.size() != R || steps.size() != R || errors.size() != R || values.size() != R * M ||
         h.point.size() != R)
       throw InputError({p, 0, 0, "runs"}, "the run tables do not match the number of runs");
