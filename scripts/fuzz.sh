@@ -18,7 +18,7 @@ build=${CSEI_FUZZ_BUILD_DIR:-build-fuzz}
 seed=${CSEI_FUZZ_SEED:-0}
 targets=("$@")
 if ((${#targets[@]} == 0)); then
-  targets=(scenario territory_csv sweep_spec journal workshop run_file sweep_file)
+  targets=(scenario territory_csv sweep_spec journal workshop run_file sweep_file run_from)
 fi
 command -v clang++ >/dev/null || bash scripts/setup.sh clang
 
@@ -41,6 +41,20 @@ seeds() {
   sweep_spec) find scenarios/sweeps -name '*.toml' ;;
   esac
 }
+# The HDF5 targets read their input as edits of a valid file (tests/fuzz/h5_edit.hpp): a 16-bit
+# object index, a 16-bit attribute index, the edit kind, then its values. Their starting points
+# are single edits: each of the first 24 objects and attributes, by each kind of edit that
+# changes values or shapes (attribute rewritten, integer attribute, dataset of another type and
+# shape, one element overwritten, object deleted, huge declared extent).
+h5_edit_seeds() {
+  local dir=$1 o k x y
+  for o in $(seq 0 23); do
+    for k in 0 1 3 4 6 7; do
+      x=$(printf %02x "$o") y=$(printf %02x "$k")
+      printf "\\x00\\x$x\\x00\\x$x\\x$y\\x01\\x02\\x03\\xff\\xff\\xff\\xff\\x80" >"$dir/edit-$o-$k"
+    done
+  done
+}
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
@@ -54,6 +68,7 @@ for t in "${targets[@]}"; do
   mkdir -p "$corpus" "$findings"
   cp -n tests/fuzz/corpus/"$t"/* "$corpus"/ 2>/dev/null || true
   while IFS= read -r f; do cp -n "$f" "$corpus/seed-$(basename "$f")"; done < <(seeds "$t")
+  case "$t" in run_file | sweep_file | run_from) h5_edit_seeds "$corpus" ;; esac
   echo "fuzz: $t for ${seconds} s (seed ${seed/#0/random})"
   log="$build/fuzz-$t.log"
   if ! "$exe" -max_total_time="$seconds" -timeout=20 -rss_limit_mb=4096 -max_len=65536 \

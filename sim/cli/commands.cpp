@@ -103,16 +103,23 @@ int guarded(F&& body) {
 /// `replicates` receives the file's replicate count (1 for a single run).
 Scenario scenario_from_run(const std::string& file, const std::vector<std::string>& overrides,
                            std::int64_t& replicates) {
+  files::require_regular(file, {file, 0, 0, ""}, "run file");
   std::unique_ptr<h5::File> f;
   try {
     f = std::make_unique<h5::File>(file, h5::File::Mode::read);
   } catch (const OutputError&) {
     throw InputError({file, 0, 0, ""}, "cannot read: not an HDF5 file or unreadable");
   }
+  h5::refuse_foreign_data(*f, file);
   if (!f->has_attribute("scenario"))
     throw InputError({file, 0, 0, "scenario"}, "not a csei run file: missing root attribute");
-  const std::string source = f->string_attribute("scenario");
-  replicates = f->has_attribute("replicates") ? f->int_attribute("replicates") : 1;
+  std::string source;
+  try {
+    source = f->string_attribute("scenario");
+    replicates = f->has_attribute("replicates") ? f->int_attribute("replicates") : 1;
+  } catch (const OutputError& e) {
+    throw InputError({file, 0, 0, "scenario"}, std::string("damaged run file: ") + e.what());
+  }
   if (replicates < 1 || replicates > kMaxReplicates)
     throw InputError({file, 0, 0, "replicates"},
                      "root attribute replicates = " + std::to_string(replicates) +
@@ -133,6 +140,10 @@ Scenario scenario_from_run(const std::string& file, const std::vector<std::strin
     throw InputError({file, 0, 0, "/inputs"}, "the embedded input tables differ in length");
   std::vector<InputFile> inputs;
   for (std::size_t i = 0; i < role.size(); ++i) {
+    const std::string name = std::filesystem::path(path[i]).filename().string();
+    if (name.empty() || name == "." || name == "..")
+      throw InputError({file, 0, 0, "/inputs/path[" + std::to_string(i) + "]"},
+                       "embedded input '" + path[i] + "' has no file name");
     if (sha256_hex(content[i]) != hash[i])
       throw InputError({file, 0, 0, "/inputs/content[" + std::to_string(i) + "]"},
                        "embedded " + role[i] + " '" + path[i] + "' does not match its SHA-256");

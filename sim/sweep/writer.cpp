@@ -283,8 +283,7 @@ SweepFile read_sweep_file(const std::filesystem::path& path) {
                        "the parameter tables do not match the number of parameters");
     const std::size_t N = static_cast<std::size_t>(h.points);
     if (h.unit.size() != N * P || h.value.size() != N * P || h.text.size() != N * P)
-      throw InputError({p, 0, 0, "design"},
-                       "the design tables do not match points x parameters");
+      throw InputError({p, 0, 0, "design"}, "the design tables do not match points x parameters");
     const std::size_t R = static_cast<std::size_t>(h.runs), M = h.outcomes.size();
     if (h.replicate.size() != R || h.run_seed.size() != R)
       throw InputError({p, 0, 0, "runs"}, "the run tables do not match the number of runs");
