@@ -5,21 +5,15 @@
 #include "fuzz.hpp"
 #include "h5_edit.hpp"
 
-#include <memory>
-
-namespace {
-std::unique_ptr<csei::fuzz::H5Editor> editor;
-}
-
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
   csei::fuzz::quiet_stdout();
-  editor = std::make_unique<csei::fuzz::H5Editor>(csei::fuzz::make_run_file());
+  (void)csei::fuzz::run_file_editor();
   return 0;
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const auto path = csei::fuzz::work_dir() / "input.h5";
-  editor->apply(path, csei::fuzz::Bytes(data, size));
+  csei::fuzz::run_file_editor().apply(path, csei::fuzz::Bytes(data, size));
   const int rc = csei::fuzz::run_command([&] { return csei::command_info(path.string()); });
   if (rc != 0 && rc != 2) csei::fuzz::finding("csei info: exit " + std::to_string(rc));
   return 0;

@@ -7,15 +7,10 @@
 #include "h5_edit.hpp"
 
 #include <filesystem>
-#include <memory>
-
-namespace {
-std::unique_ptr<csei::fuzz::H5Editor> editor;
-}
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
   csei::fuzz::quiet_stdout();
-  editor = std::make_unique<csei::fuzz::H5Editor>(csei::fuzz::make_run_file());
+  (void)csei::fuzz::run_file_editor();
   return 0;
 }
 
@@ -23,7 +18,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto path = csei::fuzz::work_dir() / "input.h5";
   const auto out = csei::fuzz::work_dir() / "rerun.h5";
   std::filesystem::remove(out);
-  editor->apply(path, csei::fuzz::Bytes(data, size));
+  csei::fuzz::run_file_editor().apply(path, csei::fuzz::Bytes(data, size));
   csei::RunOptions o;
   o.from = path.string();
   o.output = out.string();

@@ -481,4 +481,14 @@ std::filesystem::path make_sweep_file() {
   return o.output;
 }
 
+const H5Editor& run_file_editor() {
+  static const H5Editor editor(make_run_file());
+  return editor;
+}
+
+const H5Editor& sweep_file_editor() {
+  static const H5Editor editor(make_sweep_file());
+  return editor;
+}
+
 } // namespace csei::fuzz

@@ -37,4 +37,9 @@ private:
 std::filesystem::path make_run_file();
 std::filesystem::path make_sweep_file();
 
+/// The editors of those base files, each made once on first use (call from
+/// LLVMFuzzerInitialize, so that making the file is not part of the first input's run).
+const H5Editor& run_file_editor();
+const H5Editor& sweep_file_editor();
+
 } // namespace csei::fuzz
