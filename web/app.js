@@ -365,6 +365,7 @@ function togglePlay() {
 function drawMaps(shown) {
   const box = $('maps');
   box.replaceChildren();
+  readout(''); // a value read from the maps drawn before is stale now
   // Small multiples: one row of up to three maps, then more rows, so kept runs fit a projector.
   box.dataset.count = String(shown.length);
   box.style.setProperty('--columns', String(Math.min(3, Math.max(1, shown.length))));
