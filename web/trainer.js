@@ -1,6 +1,7 @@
 // csei workshop, the trainer view: the room's controls (scenario, locked sliders, reveal,
 // reset, export), who is connected, and every group's latest and kept runs on one chart and
-// one table. Polls /api/trainer/state; the trainer code travels in a cookie.
+// one table, and the map of a chosen run over time (map.js, as on the participant page). Polls
+// /api/trainer/state; the trainer code travels in a cookie.
 'use strict';
 
 const SVG = 'http://www.w3.org/2000/svg';
@@ -8,7 +9,7 @@ const COLOURS = ['#0072B2', '#D55E00', '#009E73', '#CC79A7', '#B07800', '#56B4E9
   '#E69F00'];
 const DASHES = ['', '10 5', '2 4', '14 4 3 4', '6 3'];
 const $ = (id) => document.getElementById(id);
-const trainer = { catalogue: null, state: null, editing: false };
+const trainer = { catalogue: null, state: null, editing: false, mapRun: null, mapStep: null, playing: null };
 window.trainer = trainer;
 
 function el(tag, attrs = {}, text) {
@@ -108,15 +109,17 @@ function drawChart(runs) {
   runs.forEach((r) => {
     const g = groups.indexOf(r.who);
     const colour = COLOURS[g % COLOURS.length];
-    const dash = r.kept ? DASHES[1 + (g % (DASHES.length - 1))] : '';
+    // Each group has its own colour and dash (two groups with the same run both show);
+    // kept runs are drawn thinner.
+    const dash = DASHES[g % DASHES.length];
     const pts = r.share.map((s, i) => `${x(i / r.steps_per_year).toFixed(1)},${y(s ?? 0).toFixed(1)}`);
     svg.append(el('svg:polyline', {
-      points: pts.join(' '), fill: 'none', stroke: colour, 'stroke-width': r.kept ? 3 : 4,
+      points: pts.join(' '), fill: 'none', stroke: colour, 'stroke-width': r.kept ? 2 : 4,
       'stroke-dasharray': dash, 'data-run': r.id, 'data-who': r.who,
     }));
     const li = el('li');
     const key = el('svg:svg', { width: 40, height: 12, 'aria-hidden': 'true' });
-    key.append(el('svg:line', { x1: 0, x2: 40, y1: 6, y2: 6, stroke: colour, 'stroke-width': 4, 'stroke-dasharray': dash }));
+    key.append(el('svg:line', { x1: 0, x2: 40, y1: 6, y2: 6, stroke: colour, 'stroke-width': r.kept ? 2 : 4, 'stroke-dasharray': dash }));
     li.append(key, ` ${r.who}: ${r.id}${r.kept ? ' (kept)' : ' (latest)'}, ${pct(r.final_share)}`);
     legend.append(li);
   });
@@ -132,8 +135,98 @@ function drawTable(runs) {
     tr.append(el('th', { scope: 'row' }, r.who), el('td', {}, `${r.id}${r.kept ? ' (kept)' : ''}`),
       el('td', {}, r.scenario), el('td', {}, values), el('td', { class: 'num' }, pct(r.final_share)),
       el('td', { class: 'num' }, half));
+    const chosen = trainer.mapRun && trainer.mapRun.id === r.id;
+    const button = el('button', { type: 'button', class: 'show-map', 'data-run': r.id, 'aria-pressed': String(Boolean(chosen)) },
+      chosen ? 'On the map' : 'Show map');
+    button.addEventListener('click', () => chooseMap(r.id));
+    const cell = el('td');
+    cell.append(button);
+    tr.append(cell);
+    if (chosen) tr.classList.add('chosen');
     body.append(tr);
   }
+}
+
+// ---- the map of a chosen run (map.js), with its time slider ----
+
+function mapStep(run) {
+  return trainer.mapStep === null ? run.steps : Math.min(trainer.mapStep, run.steps);
+}
+
+function colourMap() {
+  const run = trainer.mapRun;
+  const fig = $('maps').querySelector('figure');
+  if (!run || !fig) return;
+  const step = mapStep(run);
+  CseiMap.colourMap(fig, run, step);
+  const year = (step / run.steps_per_year).toFixed(1);
+  $('map-year').textContent = year;
+  $('map-step').setAttribute('aria-valuetext', `year ${year}`);
+}
+
+function drawRunMap() {
+  const run = trainer.mapRun;
+  const box = $('maps');
+  box.replaceChildren();
+  const slider = $('map-step');
+  slider.disabled = !run;
+  $('map-play').disabled = !run;
+  $('map-readout').textContent = '';
+  CseiMap.drawAttribution($('map-attribution'), run ? [run] : []);
+  CseiMap.drawScale($('scale'), Boolean(run));
+  if (!run) {
+    $('map-choice').textContent = 'Choose a run in the table (its "Show map" button) to see its map.';
+    $('map-year').textContent = '–';
+    return;
+  }
+  const title = `${run.who}: ${run.id} (${run.scenario})`;
+  $('map-choice').textContent = `The map of ${title}.`;
+  box.append(CseiMap.drawMap(run, title, {
+    step: mapStep, readout: (text) => { $('map-readout').textContent = text; },
+  }));
+  slider.max = String(run.steps);
+  slider.value = String(mapStep(run));
+  colourMap();
+}
+
+async function chooseMap(id) {
+  try {
+    showError(null);
+    stopPlaying();
+    trainer.mapRun = await api(`/api/trainer/run/${encodeURIComponent(id)}`);
+    trainer.mapStep = null;
+    drawRunMap();
+    if (trainer.state) drawTable(shownRuns(trainer.state.runs));
+  } catch (e) { showError(e); }
+}
+
+function setMapStep(step) {
+  const max = Number($('map-step').max);
+  trainer.mapStep = step >= max ? null : step;
+  $('map-step').value = String(Math.min(step, max));
+  colourMap();
+}
+
+function stopPlaying() {
+  if (trainer.playing !== null) clearInterval(trainer.playing);
+  trainer.playing = null;
+  $('map-play').textContent = 'Play';
+  $('map-play').setAttribute('aria-pressed', 'false');
+}
+
+function togglePlay() {
+  if (trainer.playing !== null) { stopPlaying(); return; }
+  const slider = $('map-step');
+  const max = Number(slider.max);
+  if (Number(slider.value) >= max) setMapStep(0);
+  $('map-play').textContent = 'Pause';
+  $('map-play').setAttribute('aria-pressed', 'true');
+  const stride = Math.max(1, Math.round(max / 60));
+  trainer.playing = setInterval(() => {
+    const next = Number(slider.value) + stride;
+    setMapStep(Math.min(next, max));
+    if (next >= max) stopPlaying();
+  }, 120);
 }
 
 function drawPeople(state) {
@@ -192,6 +285,12 @@ async function refresh() {
     drawRoom(state);
     drawPeople(state);
     drawRanking(state);
+    // A run that the session no longer has (a reset) leaves the map.
+    if (trainer.mapRun && !state.runs.some((r) => r.id === trainer.mapRun.id)) {
+      stopPlaying();
+      trainer.mapRun = null;
+      drawRunMap();
+    }
     const runs = shownRuns(state.runs);
     drawChart(runs);
     drawTable(runs);
@@ -202,6 +301,8 @@ async function start() {
   try {
     trainer.catalogue = await api('/api/scenarios');
     buildControls();
+    $('map-step').addEventListener('input', () => { stopPlaying(); setMapStep(Number($('map-step').value)); });
+    $('map-play').addEventListener('click', togglePlay);
     await refresh();
     setInterval(refresh, 2000);
   } catch (e) { showError(e); }

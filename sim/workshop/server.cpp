@@ -8,6 +8,7 @@
 #include "scenario/load.hpp"
 #include "workshop/qr.hpp"
 #include "workshop/runner.hpp"
+#include "workshop/session_file.hpp"
 
 #include <algorithm>
 #include <arpa/inet.h>
@@ -154,21 +155,6 @@ struct Participant {
   std::string name;
   Clock::time_point seen;
   Bucket runs;
-};
-
-/// A run of the session, as the trainer sees it.
-struct SessionRun {
-  std::string id, owner, who, scenario;
-  json params;
-  std::vector<double> share; // the first innovation's adopters / organisations, per step
-  double final_share = 0;
-  std::int64_t steps_to_50 = -1;
-  double steps_per_year = 12;
-  std::uint64_t seed = 0;
-  std::int64_t steps = 0, organisations = 0;
-  bool kept = false;
-  double at = 0;              // seconds into the session
-  double policy_spending = 0; // real euros
 };
 
 /// A challenge: a goal (a share adopted within some years) and a policy budget in euros.
@@ -567,6 +553,11 @@ struct Server::Impl {
     r.steps = s.steps;
     r.organisations = s.organisations;
     r.policy_spending = s.policy_spending;
+    r.territory_codes = s.territory_codes;
+    r.territory_names = s.territory_names;
+    r.territory_organisations = s.territory_organisations;
+    for (const auto& inn : s.innovations)
+      r.innovations.push_back({inn.name, inn.share, inn.aware, inn.territory_share_by_step});
     std::lock_guard lock(room_mutex);
     r.at = std::chrono::duration<double>(Clock::now() - session_start).count();
     session.push_back(std::move(r));
@@ -718,6 +709,68 @@ struct Server::Impl {
                                          std::to_string(session_number) + ".csv\""}}};
   }
 
+  /// Every run of the session in one HDF5 file (output/SCHEMA.md "Workshop session files").
+  HttpResponse export_h5() {
+    std::vector<SessionRun> copy;
+    std::uint64_t number = 0;
+    {
+      std::lock_guard lock(room_mutex);
+      copy.assign(session.begin(), session.end());
+      number = session_number;
+    }
+    std::vector<const SessionRun*> list;
+    for (const auto& r : copy)
+      list.push_back(&r);
+    const auto path = private_dir() / ("session-" + std::to_string(number) + "-" +
+                                       std::to_string(++next_id) + ".h5");
+    std::string content;
+    try {
+      {
+        std::lock_guard lock(h5_mutex);
+        write_session_file(path, list, number);
+      }
+      content = read_file(path);
+    } catch (...) {
+      std::error_code ec;
+      std::filesystem::remove(path, ec);
+      throw;
+    }
+    std::error_code ec;
+    std::filesystem::remove(path, ec);
+    return {200,
+            "application/x-hdf5",
+            std::move(content),
+            {{"Content-Disposition",
+              "attachment; filename=\"workshop_session_" + std::to_string(number) + ".h5\""}}};
+  }
+
+  /// One run of the session with its map over time, for the trainer's map.
+  HttpResponse trainer_run(const std::string& id) {
+    std::lock_guard lock(room_mutex);
+    for (const auto& r : session) {
+      if (r.id != id) continue;
+      json j = run_json(r, true);
+      json territories = json::array();
+      for (std::size_t t = 0; t < r.territory_codes.size(); ++t)
+        territories.push_back({{"code", r.territory_codes[t]},
+                               {"name", r.territory_names[t]},
+                               {"organisations", r.territory_organisations[t]}});
+      json innovations = json::array();
+      for (const auto& inn : r.innovations)
+        innovations.push_back(
+            {{"name", inn.name},
+             {"share", series_json(inn.share)},
+             {"territory_share", inn.territory_share_by_step.empty()
+                                     ? json::array()
+                                     : series_json(inn.territory_share_by_step.back())},
+             {"territory_share_by_step", by_step_json(inn.territory_share_by_step)}});
+      j["territories"] = std::move(territories);
+      j["innovations"] = std::move(innovations);
+      return json_response(j);
+    }
+    return error_response(404, "no run " + shown(id) + " in this session");
+  }
+
   HttpResponse join(const json& body, const Caller& caller) {
     const std::string name = participant_name(body);
     std::lock_guard lock(room_mutex);
@@ -788,16 +841,17 @@ struct Server::Impl {
         new_challenge.emplace(c);
       }
     }
-    std::lock_guard lock(room_mutex);
+    // Everything is checked first, then applied: a request with one bad field changes nothing.
+    std::optional<std::string> new_scenario;
     if (const auto it = body.find("scenario"); it != body.end()) {
-      if (it->is_null() || (it->is_string() && it->get_ref<const std::string&>().empty())) {
-        room_scenario.clear();
-      } else if (!it->is_string() || !find_scenario(it->get_ref<const std::string&>())) {
+      if (it->is_null() || (it->is_string() && it->get_ref<const std::string&>().empty()))
+        new_scenario.emplace();
+      else if (!it->is_string() || !find_scenario(it->get_ref<const std::string&>()))
         throw RequestError(400, "'scenario' must be the id of a teaching scenario, or null");
-      } else {
-        room_scenario = it->get<std::string>();
-      }
+      else
+        new_scenario = it->get<std::string>();
     }
+    std::optional<std::set<std::string>> new_locked;
     if (const auto it = body.find("locked"); it != body.end()) {
       if (!it->is_array()) throw RequestError(400, "'locked' must be a list of slider names");
       std::set<std::string> names;
@@ -807,12 +861,17 @@ struct Server::Impl {
                                       shown(v.is_string() ? v.get<std::string>() : v.dump()));
         names.insert(v.get<std::string>());
       }
-      locked = std::move(names);
+      new_locked = std::move(names);
     }
+    std::optional<bool> new_reveal;
     if (const auto it = body.find("reveal"); it != body.end()) {
       if (!it->is_boolean()) throw RequestError(400, "'reveal' must be true or false");
-      reveal = it->get<bool>();
+      new_reveal = it->get<bool>();
     }
+    std::lock_guard lock(room_mutex);
+    if (new_scenario) room_scenario = std::move(*new_scenario);
+    if (new_locked) locked = std::move(*new_locked);
+    if (new_reveal) reveal = *new_reveal;
     if (new_challenge) challenge = *new_challenge;
     Caller none;
     return json_response(room_json(none));
@@ -871,6 +930,9 @@ struct Server::Impl {
     if (path == "/api/runs") return runs_of(caller);
     if (path == "/api/trainer/state") return trainer_state();
     if (path == "/api/trainer/export.csv") return export_csv();
+    if (path == "/api/trainer/export.h5") return export_h5();
+    constexpr std::string_view kTrainerRun = "/api/trainer/run/";
+    if (path.rfind(kTrainerRun, 0) == 0) return trainer_run(path.substr(kTrainerRun.size()));
     if (path == "/trainer") return get("/trainer.html");
     constexpr std::string_view kExport = "/api/export/";
     if (path.rfind(kExport, 0) == 0) {

@@ -11,6 +11,8 @@ import json
 import re
 import socket
 
+import h5py
+import numpy as np
 import pytest
 
 from workshop_server import WorkshopServer
@@ -129,6 +131,8 @@ def test_the_server_sees_the_bound_source_address(room):
     ("GET", "/trainer", None),
     ("GET", "/api/trainer/state", None),
     ("GET", "/api/trainer/export.csv", None),
+    ("GET", "/api/trainer/export.h5", None),
+    ("GET", "/api/trainer/run/r1", None),
     ("GET", "/../../etc/passwd", None),
     ("GET", "/nothing-here", None),
     ("HEAD", "/", None),
@@ -181,7 +185,8 @@ def test_the_join_code_lets_another_host_in_by_query_cookie_or_header(room):
 def test_the_join_code_opens_no_trainer_route(room):
     c = Client(room).join("Group A")
     for path in ["/trainer", "/trainer.html", "/trainer.js", "/api/trainer/state",
-                 "/api/trainer/export.csv", f"/trainer?code={room.join_code}"]:
+                 "/api/trainer/export.csv", "/api/trainer/export.h5", "/api/trainer/run/r1",
+                 f"/trainer?code={room.join_code}"]:
         status, _ = c.get(path)
         assert status == 401, path
     status, _ = c.post("/api/trainer/reset", {})
@@ -378,3 +383,102 @@ def test_a_challenge_ranks_groups_by_outcome_and_return_per_euro(room):
     assert returns == sorted(returns, reverse=True)
     t.post("/api/trainer/room", {"challenge": None})
     assert t.get("/api/trainer/state")[1]["ranking"] is None
+
+
+def test_a_trainer_update_with_one_bad_field_changes_nothing(room):
+    t = trainer(room)
+    before = t.get("/api/trainer/state")[1]["room"]
+    for bad in [{"scenario": "tipping_points", "locked": ["no_such"]},
+                {"locked": ["no_such"], "scenario": "tipping_points"},
+                {"scenario": "tipping_points", "locked": ["media"], "reveal": "yes"},
+                {"reveal": True, "locked": ["media"], "challenge": {"goal_share": 2}},
+                {"scenario": "tipping_points", "reveal": True, "other": 1}]:
+        status, body = t.post("/api/trainer/room", bad)
+        assert status == 400, (bad, body)
+        assert t.get("/api/trainer/state")[1]["room"] == before, bad
+    a = Client(room).join("Group A")
+    assert a.run("tipping_points")[0] == 200, "the failed update set no scenario"
+    status, body = t.post("/api/trainer/room", {"scenario": "tipping_points", "locked": ["media"]})
+    assert status == 200 and body["scenario"] == "tipping_points" and body["locked"] == ["media"]
+
+
+def _export(client):
+    status, data = client.get("/api/trainer/export.h5")
+    assert status == 200, data
+    assert data[:8] == b"\x89HDF\r\n\x1a\n"
+    return h5py.File(io.BytesIO(data), "r")
+
+
+def _same(a, b):
+    """Series equal as float64 (JSON null where the file has NaN)."""
+    a = np.asarray(a, dtype=float)
+    b = np.array([np.nan if v is None else v for v in np.ravel(b)], dtype=float).reshape(a.shape)
+    np.testing.assert_array_equal(a, b)
+
+
+def test_the_trainer_exports_every_run_of_the_session_as_one_hdf5_file(room):
+    a, b = Client(room).join("Group A"), Client(room).join("Gruppe été")
+    runs = [a.run(params={"media": 0.05})[1], b.run(params={"media": 0.2})[1],
+            a.run("tipping_points", steps=24)[1]]
+    assert all("id" in r for r in runs), runs
+    t = trainer(room)
+    assert t.post("/api/keep", {"id": runs[1]["id"], "kept": True})[0] == 200
+    with _export(t) as f:
+        assert f.attrs["kind"] == "workshop_session" and f.attrs["schema_version"] == 1
+        assert f.attrs["session"] == 1 and f.attrs["runs"] == 3 and f.attrs["complete"] == 1
+        ids = [x.decode() for x in f["run_ids"][()]]
+        assert ids == [r["id"] for r in runs]
+        assert sorted(f["runs"]) == sorted(ids), "exactly the session's runs"
+        for r in runs:
+            g = f["runs"][r["id"]]
+            assert g.attrs["who"] == r["who"] and g.attrs["scenario"] == r["scenario"]
+            assert g.attrs["seed"] == r["seed"] and g.attrs["steps"] == r["steps"]
+            assert g.attrs["steps_per_year"] == r["steps_per_year"]
+            assert g.attrs["organisations"] == r["organisations"]
+            assert g.attrs["kept"] == (1 if r is runs[1] else 0)
+            assert g.attrs["policy_spending"] == r["policy_spending"]
+            assert dict(g["settings"].attrs) == r["params"]
+            assert [x.decode() for x in g["territories"][()]] == [x["code"] for x in r["territories"]]
+            assert list(g["territory_organisations"][()]) == [x["organisations"] for x in r["territories"]]
+            inns = r["innovations"]
+            assert [x.decode() for x in g["innovations"][()]] == [i["name"] for i in inns]
+            T, K = r["steps"] + 1, len(r["territories"])
+            assert g["share"].shape == (len(inns), T)
+            assert g["territory_share"].shape == (len(inns), T, K)
+            for i, inn in enumerate(inns):
+                _same(g["share"][i], inn["share"])
+                _same(g["aware"][i], inn["aware"])
+                _same(g["territory_share"][i], inn["territory_share_by_step"])
+                assert g.attrs["final_share"] == inns[0]["summary"]["final_share"]
+    # The settings differ between the groups' runs as set.
+    assert runs[0]["params"]["media"] == 0.05 and runs[1]["params"]["media"] == 0.2
+    # Only the trainer gets it: a participant from another host or this computer, joined or not.
+    for c in [a, Client(room), Client(room, None)]:
+        status, body = c.get("/api/trainer/export.h5")
+        assert status == 401 and isinstance(body, dict) and "trainer" in body["error"]
+    # After a reset, only the new session's runs.
+    t.post("/api/trainer/reset", {})
+    r4 = a.run()[1]["id"]
+    with _export(t) as f:
+        assert f.attrs["session"] == 2
+        assert [x.decode() for x in f["run_ids"][()]] == [r4] and list(f["runs"]) == [r4]
+    t.post("/api/trainer/reset", {})
+    with _export(t) as f:
+        assert f.attrs["runs"] == 0 and len(f["runs"]) == 0
+
+
+def test_the_trainer_gets_the_map_of_any_run_of_the_session(room):
+    a = Client(room).join("Group A")
+    run = a.run("eu_clusters", steps=24)[1]
+    t = trainer(room)
+    status, body = t.get(f"/api/trainer/run/{run['id']}")
+    assert status == 200, body
+    assert body["who"] == "Group A" and body["steps"] == 24
+    assert [x["code"] for x in body["territories"]] == [x["code"] for x in run["territories"]]
+    got = body["innovations"][0]
+    assert got["territory_share_by_step"] == run["innovations"][0]["territory_share_by_step"]
+    assert got["territory_share"] == run["innovations"][0]["territory_share"]
+    for path in ["/api/trainer/run/r999", "/api/trainer/run/", "/api/trainer/run/..%2f..%2fetc"]:
+        status, body = t.get(path)
+        assert status == 404, (path, body)
+    assert a.get(f"/api/trainer/run/{run['id']}")[0] == 401

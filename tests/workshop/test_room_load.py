@@ -4,12 +4,14 @@ server on 0.0.0.0 with --lan), join with the join code and click Run every 2 s f
 the room every 3 s and the trainer's view polls every 2 s, all within the default rate limits.
 Every answer must be a 200 with the series of the same request run alone first; prints the
 latency of the runs (p50, p95, max) and writes it to build/test-artifacts/room_load.txt."""
+import io
 import json
 import os
 import random
 import threading
 import time
 
+import h5py
 import numpy as np
 
 from workshop_server import ARTIFACTS, WorkshopServer
@@ -100,6 +102,13 @@ def test_thirty_participants_clicking_in_a_room():
                 status, body, _ = call(conn, "GET", "/api/trainer/state", None, trainer)
                 if status != 200:
                     failures.append(f"trainer: {status}")
+                elif body["runs"]:  # the map of the latest run, as the view shows it
+                    latest = body["runs"][-1]
+                    status, run, _ = call(conn, "GET", f"/api/trainer/run/{latest['id']}", None,
+                                          trainer)
+                    by_step = run["innovations"][0]["territory_share_by_step"] if status == 200 else []
+                    if status != 200 or run["id"] != latest["id"] or len(by_step) != latest["steps"] + 1:
+                        failures.append(f"trainer map of {latest['id']}: {status}")
                 stop.wait(2)
             conn.close()
 
@@ -121,6 +130,15 @@ def test_thirty_participants_clicking_in_a_room():
         assert all(len(x) >= SECONDS / CLICK_SECONDS - 1 for x in latencies)
         status, _, _ = call(server.connection(), "GET", "/api/trainer/state", None, trainer)
         assert status == 200
+        # The session's export has every run of the room (the five above and every click).
+        conn = server.connection(timeout=60)
+        conn.request("GET", "/api/trainer/export.h5", headers=trainer)
+        res = conn.getresponse()
+        data = res.read()
+        conn.close()
+        assert res.status == 200
+        with h5py.File(io.BytesIO(data), "r") as f:
+            assert f.attrs["runs"] == len(REQUESTS) + len(lat) == len(f["runs"])
         report = (
             f"workshop room load: {PARTICIPANTS} participants (one address each) clicking Run "
             f"every {CLICK_SECONDS:g} s for {SECONDS:g} s, {len(lat)} runs, all correct\n"

@@ -86,6 +86,40 @@ try {
     assert.equal(await trainer.locator('#chart polyline[data-who="Group A"]').count(), 2);
   });
 
+  await check("the trainer picks a run in the table and sees its map over time", async () => {
+    assert.equal(await trainer.locator('#maps figure').count(), 0, 'no map before a choice');
+    assert.equal(await trainer.locator('#map-step').isDisabled(), true);
+    const rows = await trainer.evaluate(() => window.trainer.state.runs.filter((r) => r.who === 'Group B'));
+    const runB = rows[rows.length - 1];
+    await trainer.click(`#class-table tr[data-run="${runB.id}"] button.show-map`);
+    const fig = trainer.locator(`#maps figure[data-run="${runB.id}"]`);
+    await fig.waitFor();
+    assert.match(await fig.locator('figcaption').textContent(), /Group B/);
+    assert.equal(await trainer.locator(`#class-table tr[data-run="${runB.id}"] button.show-map`).getAttribute('aria-pressed'), 'true');
+    // The same map as the participant's page: one area per territory, coloured at the last step.
+    const data = await b.evaluate((id) => {
+      const r = window.workshop.runs.word_of_mouth;
+      const run = [r.current, r.previous, ...r.kept].find((x) => x && x.id === id);
+      return { steps: run.steps, byStep: run.innovations[0].territory_share_by_step };
+    }, runB.id);
+    const areas = fig.locator('.area');
+    assert.equal(await areas.count(), data.byStep[0].length);
+    const shares = async () => (await areas.evaluateAll((ns) => ns.map((n) => Number(n.dataset.share))));
+    const close = (got, want) => got.forEach((g, i) => assert.ok(Math.abs(g - want[i]) < 1e-12, `area ${i}: ${g} vs ${want[i]}`));
+    close(await shares(), data.byStep[data.steps]);
+    assert.equal(await trainer.locator('#map-step').getAttribute('max'), String(data.steps));
+    // The time slider colours it at an earlier step.
+    await trainer.locator('#map-step').fill('3');
+    await trainer.locator('#map-year', { hasText: (3 / 12).toFixed(1) }).waitFor();
+    close(await shares(), data.byStep[3]);
+    // It stays while the view polls, and hovering an area reads its value out.
+    await trainer.waitForTimeout(2300);
+    assert.equal(await trainer.locator(`#maps figure[data-run="${runB.id}"]`).count(), 1);
+    close(await shares(), data.byStep[3]);
+    await areas.first().hover();
+    assert.match(await trainer.locator('#map-readout').textContent(), /adopted in year 0\.3/);
+  });
+
   await check('a locked slider cannot be moved', async () => {
     await trainer.selectOption('#room-scenario', 'word_of_mouth');
     await trainer.check('#lock-word_of_mouth');
