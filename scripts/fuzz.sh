@@ -13,7 +13,7 @@ shift || true
 build=${CSEI_FUZZ_BUILD_DIR:-build-fuzz}
 targets=("$@")
 if ((${#targets[@]} == 0)); then
-  targets=(scenario territory_csv sweep_spec journal workshop run_file sweep_file)
+  targets=(scenario territory_csv sweep_spec journal workshop run_file sweep_file calibration_state)
 fi
 command -v clang++ >/dev/null || bash scripts/setup.sh clang
 
