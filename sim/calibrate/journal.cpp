@@ -206,6 +206,7 @@ Result parse_journal(const std::string& text, const std::string& name,
   }
   if (!ended) damaged("truncated");
   if (r.generations.empty() && !r.stop_reason.empty()) damaged("stopped before generation 0");
+  if (pending && !r.stop_reason.empty()) damaged("a generation in progress after the stop");
   if (static_cast<std::int64_t>(r.generations.size()) > spec.method.generations)
     damaged("more generations than method.generations");
   return r;
