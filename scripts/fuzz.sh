@@ -18,7 +18,8 @@ build=${CSEI_FUZZ_BUILD_DIR:-build-fuzz}
 seed=${CSEI_FUZZ_SEED:-0}
 targets=("$@")
 if ((${#targets[@]} == 0)); then
-  targets=(scenario territory_csv sweep_spec journal workshop run_file sweep_file run_from)
+  targets=(scenario territory_csv sweep_spec journal workshop run_file sweep_file run_from
+    calibration_state)
 fi
 command -v clang++ >/dev/null || bash scripts/setup.sh clang
 

@@ -6,9 +6,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # The analysis tests and the workshop page's test use headless Chromium; xarray and h5netcdf read
-# run files as netCDF; Node and npm install playwright-core for the browser test (a Node that is
-# already there, with its npm, is kept).
-bash scripts/setup.sh chromium python3-xarray python3-h5netcdf python3-pil
+# run files as netCDF; shellcheck checks the Slurm scripts (scripts/slurm); Node and npm install
+# playwright-core for the browser test (a Node that is already there, with its npm, is kept).
+bash scripts/setup.sh chromium python3-xarray python3-h5netcdf python3-pil shellcheck
 command -v npm >/dev/null || bash scripts/setup.sh nodejs npm
 # clang for the fuzz targets (scripts/fuzz.sh); here ctest only replays their committed corpus.
 bash scripts/setup.sh clang

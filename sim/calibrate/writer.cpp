@@ -42,6 +42,8 @@ void write_calibration_file(const std::filesystem::path& path, const Calibration
     f.attribute("failed", res.failed);
     f.attribute("created", info.created);
     f.attribute("threads", static_cast<std::int64_t>(info.threads));
+    f.attribute("ranks", static_cast<std::int64_t>(info.ranks));
+    f.attribute("shards", static_cast<std::int64_t>(info.shards));
     f.attribute("seconds", res.seconds);
     f.attribute("run_seconds", res.run_seconds);
     std::string fixed;

@@ -17,6 +17,8 @@ inline constexpr std::int64_t kCalibrationSchemaVersion = 1;
 struct WriteInfo {
   std::string created; // ISO 8601, UTC
   int threads = 1;
+  int ranks = 1;  // MPI processes (of the last session, or of the shards' jobs)
+  int shards = 0; // the calibration ran as shards merged by round (their count; 0: not)
 };
 
 void write_calibration_file(const std::filesystem::path& path, const CalibrationSpec& spec,

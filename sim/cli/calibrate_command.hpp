@@ -1,9 +1,11 @@
 // csei calibrate: ABC-SMC calibration of scenario parameters against observed series
-// (docs/calibration-format.md).
+// (docs/calibration-format.md), on one machine, under mpirun, or as rounds of shards (a job
+// array per round) merged into the calibration's journal.
 #pragma once
 
 #include <functional>
 #include <string>
+#include <vector>
 
 namespace CLI {
 class App;
@@ -16,8 +18,11 @@ struct CalibrateOptions {
   std::string output; // empty: output/<calibration name>.h5
   int threads = 0;    // 0: every core
   bool dry_run = false;
-  bool resume = false;         // continue from <output>.journal
-  std::string format = "auto"; // auto | table | json
+  bool resume = false; // continue from <output>.journal
+  std::string shard;   // "K/N": make shard K's runs of the next round only
+  bool merge = false;  // merge the round's shard files into the journal (or the file)
+  std::vector<std::string> shard_files; // with merge: the shard files (none: find them)
+  std::string format = "auto";          // auto | table | json
   bool progress = true;
 };
 

@@ -90,6 +90,19 @@ std::string Session::broadcast(const std::string& bytes) const {
 #endif
 }
 
+std::string Session::all_gather(const std::string& bytes) const {
+  if (!active_ || size_ == 1) return bytes;
+  std::string all;
+  if (rank_ == 0) {
+    all = bytes;
+    for (int from = 1; from < size_; ++from)
+      all += receive(from);
+  } else {
+    send(bytes, 0);
+  }
+  return broadcast(all);
+}
+
 std::int64_t Session::max(std::int64_t value) const {
 #ifdef CSEI_HAVE_MPI
   if (!active_ || size_ == 1) return value;

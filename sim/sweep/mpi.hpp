@@ -30,6 +30,8 @@ public:
   void barrier() const;
   /// Rank 0's `bytes`, on every rank.
   [[nodiscard]] std::string broadcast(const std::string& bytes) const;
+  /// Every rank's `bytes`, concatenated in rank order, on every rank.
+  [[nodiscard]] std::string all_gather(const std::string& bytes) const;
   /// The largest of the ranks' values, on every rank.
   [[nodiscard]] std::int64_t max(std::int64_t value) const;
   /// Point to point, any size (sent in pieces).

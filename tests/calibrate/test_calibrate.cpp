@@ -1,12 +1,20 @@
 // Calibration: priors (densities integrate to 1, quantiles invert them), distances against
-// hand-computed values, weighted quantiles, the probe's yearly values and a calibration file
-// read from the test data.
+// hand-computed values, weighted quantiles, the probe's yearly values, a calibration file read
+// from the test data, rounds of shards through the journal against a whole run, the journal's
+// generation in progress, shard files.
 #include "calibrate/abc.hpp"
+#include "calibrate/journal.hpp"
+#include "calibrate/shard.hpp"
 #include "calibrate/spec.hpp"
+#include "core/files.hpp"
 #include "helpers.hpp"
 
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <filesystem>
+#include <mutex>
+#include <numeric>
+#include <unistd.h>
 
 using namespace csei;
 using namespace csei::calibrate;
@@ -178,4 +186,168 @@ TEST_CASE("calibrate: the probe sums flows over a year's steps and masks territo
   CHECK(series[5] == 24);
   CHECK(series[6] == 1); // clusters with members at step 4: slot 0 only
   CHECK(series[7] == 2); // at step 8: slots 0 and 2
+}
+
+namespace {
+
+/// A small Bass calibration: 12 particles, 3 generations, batches of 5, 4 predictive runs.
+CalibrationSpec small_calibration() {
+  const auto dir = test::source_dir() / "tests/calibrate/data";
+  std::string text =
+      files::read_text(dir / "bass_recovery.toml", {"bass_recovery.toml", 0, 0, ""}, "file");
+  text = test::replaced(text, "particles = 200", "particles = 12");
+  text = test::replaced(text, "generations = 8", "generations = 3");
+  text = test::replaced(text, "predictive = 50", "predictive = 4\nbatch = 5");
+  return load_calibration_text(text, "small.toml", dir);
+}
+
+void same_generations(const Result& a, const Result& b) {
+  REQUIRE(a.generations.size() == b.generations.size());
+  for (std::size_t g = 0; g < a.generations.size(); ++g) {
+    const auto &x = a.generations[g], &y = b.generations[g];
+    CHECK(x.particles == y.particles);
+    CHECK(x.weights == y.weights);
+    CHECK(x.distances == y.distances);
+    CHECK(x.target_distances == y.target_distances);
+    CHECK(x.z == y.z);
+    CHECK(x.proposals == y.proposals);
+    CHECK(x.evaluations == y.evaluations);
+    CHECK(x.tolerance == y.tolerance);
+  }
+  CHECK(a.stop_reason == b.stop_reason);
+  CHECK(a.evaluations == b.evaluations);
+  CHECK(a.q50 == b.q50);
+  CHECK(a.predictive_particles == b.predictive_particles);
+  CHECK(a.predictive_series == b.predictive_series);
+}
+
+} // namespace
+
+TEST_CASE("calibrate: rounds of shards through the journal give the whole run's result") {
+  const tbb::global_control one(tbb::global_control::max_allowed_parallelism, 2);
+  const CalibrationSpec spec = small_calibration();
+  const Result whole = run_abc_smc(spec, 2);
+  REQUIRE(whole.complete);
+  REQUIRE(whole.generations.size() == 3);
+
+  // As a sharded calibration does it: a round of batches, its runs made by three "shards" in
+  // any order, the batches taken in order until the generation changes, the state through the
+  // journal's text between rounds.
+  const BatchRunner runner(spec);
+  Result state;
+  int rounds = 0;
+  for (;;) {
+    const Sampler sampler(spec, state);
+    if (sampler.complete()) break;
+    const auto batches = sampler.next(sampler.round_batches());
+    REQUIRE(!batches.empty());
+    std::size_t runs = 0;
+    for (const auto& b : batches)
+      runs += b.runs();
+    std::vector<sweep::RunRecord> records(runs);
+    std::mutex m;
+    for (std::int64_t k = 2; k >= 0; --k) {
+      std::vector<std::int64_t> items;
+      for (auto q = static_cast<std::int64_t>(runs) - 1 - k; q >= 0; q -= 3)
+        items.push_back(q);
+      REQUIRE(runner.run(batches, items, 2, [&](std::int64_t q, sweep::RunRecord&& r) {
+        const std::lock_guard lock(m);
+        records[static_cast<std::size_t>(q)] = std::move(r);
+      }));
+    }
+    Sampler taker(spec, state);
+    std::size_t at = 0;
+    const auto g = taker.generation();
+    for (const auto& b : batches) {
+      std::vector<sweep::RunRecord> mine(records.begin() + static_cast<std::ptrdiff_t>(at),
+                                         records.begin() +
+                                             static_cast<std::ptrdiff_t>(at + b.runs()));
+      at += b.runs();
+      if (taker.take(b, mine, 0.0) || taker.complete() || taker.predictive() ||
+          taker.generation() != g)
+        break;
+    }
+    state = parse_journal(journal_text(spec, taker.result()), "j", spec);
+    if (taker.complete()) state = taker.result();
+    REQUIRE(++rounds < 30);
+  }
+  same_generations(whole, state);
+  CHECK(rounds >= 4); // three generations and the predictive runs
+}
+
+TEST_CASE("calibrate: the journal keeps a generation in progress exactly, and refuses damage") {
+  const CalibrationSpec spec = small_calibration();
+  Sampler s(spec);
+  const BatchRunner runner(spec);
+  // Generation 0 and the first batch of generation 1.
+  for (int taken = 0; s.generation() < 1 || s.result().pending.drawn == 0; ++taken) {
+    const auto batch = s.next(1);
+    std::vector<sweep::RunRecord> records(batch[0].runs());
+    std::vector<std::int64_t> items(records.size());
+    std::iota(items.begin(), items.end(), 0);
+    REQUIRE(runner.run(batch, items, 1, [&](std::int64_t q, sweep::RunRecord&& r) {
+      records[static_cast<std::size_t>(q)] = std::move(r);
+    }));
+    (void)s.take(batch[0], records, 0.5);
+    REQUIRE(taken < 20);
+  }
+  const std::string text = journal_text(spec, s.result());
+  CHECK_THAT(text, Contains("\npending "));
+  const Result back = parse_journal(text, "j", spec);
+  CHECK(back.pending.drawn == s.result().pending.drawn);
+  CHECK(back.pending.particles == s.result().pending.particles);
+  CHECK(back.pending.distances == s.result().pending.distances);
+  CHECK(journal_text(spec, back) == text);
+  // The next batch proposed from the journal's state is the one the live sampler proposes.
+  const Sampler again(spec, back);
+  CHECK(again.next(2)[1].x == s.next(2)[1].x);
+  // Cut short, or a pending part longer than a generation: refused, naming the journal.
+  const std::string cut = text.substr(0, text.size() - 4);
+  CHECK_THAT(test::input_error_of([&] { return parse_journal(cut, "cal.h5.journal", spec); }),
+             Contains("cal.h5.journal: damaged calibration journal (truncated)"));
+  const auto p = text.find("\npending ") + 9;
+  std::string bad = text;
+  bad.replace(p, text.find(' ', p) - p, "12");
+  CHECK_THAT(test::input_error_of([&] { return parse_journal(bad, "j", spec); }),
+             Contains("bad pending generation"));
+}
+
+TEST_CASE("calibrate: shard files read back, and a wrong record set is refused") {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("csei_shard_test_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  ShardFile s;
+  s.fingerprint = "abc";
+  s.k = 2;
+  s.n = 3;
+  s.round = {false, 1, 10, 2, 8};
+  s.seconds = 0.25;
+  for (std::int64_t q : {1, 4, 7}) {
+    sweep::RunRecord r;
+    r.run = q;
+    r.status = sweep::RunRecord::Status::ok;
+    r.steps = 3;
+    r.series = {q, 2 * q};
+    s.records.push_back(r);
+  }
+  const auto path = shard_path(dir / "out.h5", 2, 3);
+  CHECK(path.filename() == "out.h5.shard-2-of-3");
+  write_shard_file(path, s);
+  const ShardFile back = read_shard_file(path);
+  CHECK(back.round == s.round);
+  CHECK(back.records == s.records);
+  CHECK(back.seconds == 0.25);
+  CHECK(find_shard_files(dir / "out.h5") == std::vector<std::filesystem::path>{path});
+  CHECK(s.round.describe(5) == "generation 1, proposals 10-19 (2 batches, 8 runs)");
+  // A run of another shard in it, or one missing.
+  s.records[1].run = 5;
+  write_shard_file(path, s);
+  CHECK_THAT(test::input_error_of([&] { return read_shard_file(path); }),
+             Contains("run 5 where run 4 of shard 2/3 belongs"));
+  s.records.pop_back();
+  s.records[1].run = 4;
+  write_shard_file(path, s);
+  CHECK_THAT(test::input_error_of([&] { return read_shard_file(path); }),
+             Contains("run 7 is missing"));
+  std::filesystem::remove_all(dir);
 }
