@@ -583,6 +583,13 @@ int command_info_calibration(const std::string& file) {
     std::printf("runs: %lld (%lld failed) in %.2f s\n",
                 static_cast<long long>(f->int_attribute("evaluations")),
                 static_cast<long long>(f->int_attribute("failed")), f->double_attribute("seconds"));
+    if (f->has_attribute("shards") && f->int_attribute("shards") > 0)
+      std::printf("made in rounds of %lld shards, merged\n",
+                  static_cast<long long>(f->int_attribute("shards")));
+    else if (f->has_attribute("ranks"))
+      std::printf("made on %lld thread(s) x %lld MPI rank(s)\n",
+                  static_cast<long long>(f->int_attribute("threads")),
+                  static_cast<long long>(f->int_attribute("ranks")));
     const h5::Group g(*f, "generations", false);
     const auto tol = h5::read_double(g, "tolerance");
     const auto rate = h5::read_double(g, "acceptance_rate");

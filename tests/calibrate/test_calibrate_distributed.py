@@ -120,6 +120,8 @@ def test_two_mpi_ranks_identical_to_one_process(csei, single, tmp_path):
     assert summary["ranks"] == 2 and summary["complete"]
     with h5py.File(two, "r") as f:
         assert f.attrs["ranks"] == 2 and f.attrs["shards"] == 0
+    r = run([csei, "info", two])
+    assert "x 2 MPI rank(s)" in r.stdout, r.stdout + r.stderr
     assert_identical(one, two)
     assert not (tmp_path / "two.h5.journal").exists()
     # A different seed under 2 ranks differs (the comparison can fail).
@@ -151,6 +153,8 @@ def test_three_shards_merged_by_round_identical_to_one_process(csei, single, tmp
     with h5py.File(out, "r") as f:
         assert f.attrs["shards"] == 3
     assert_identical(one, out)
+    r = run([csei, "info", out])
+    assert r.returncode == 0 and "made in rounds of 3 shards" in r.stdout, r.stdout + r.stderr
 
 
 def test_shards_then_mpi_resume_gives_the_same_file(csei, single, tmp_path):
