@@ -176,8 +176,11 @@ def _calibration_section(cal, k: int) -> str:
     from .calibration import format_table, plot_fit, plot_posterior
 
     a = cal.attrs
+    desc = str(a.get("description", "")).strip()
+    if desc and desc[-1] not in ".!?":
+        desc += "."
     parts = [f'<h2 id="calibration-{k}">Calibration: {_e(a.get("name"))}</h2>',
-             f"<p>{_e(a.get('description', ''))} ABC-SMC (csei calibrate) of "
+             f"<p>{_e(desc)} ABC-SMC (csei calibrate) of "
              f"{_e(a.get('calibration_file'))} on {_e(a.get('scenario_file'))}: "
              f"{a.get('particles')} particles, {len(cal.tolerance)} generations "
              f"({_e(a.get('stop_reason'))}), {a.get('evaluations')} runs.</p>"]
