@@ -191,13 +191,13 @@ def _calibration_section(cal, k: int) -> str:
     parts.append(_table(pd.DataFrame(rows), index=False))
     rows = []
     for t in cal.targets:
-        by_year = dict(zip(t.year.tolist(), t.median.tolist()))
-        lo, hi = dict(zip(t.year.tolist(), t.q05.tolist())), dict(zip(t.year.tolist(),
-                                                                      t.q95.tolist()))
+        years = t.year.tolist()
+        mid, lo, hi = (dict(zip(years, q.tolist())) for q in (t.median, t.q05, t.q95))
+        nan = float("nan")
         for y, v in zip(t.observed_year.tolist(), t.observed_value.tolist()):
             rows.append({"target": t.name, "weight": t.attrs.get("weight", ""), "year": int(y),
-                         "observed": f"{v:g}", "model median": f"{by_year.get(y, float('nan')):.4g}",
-                         "5-95 %": f"[{lo.get(y, float('nan')):.4g}, {hi.get(y, float('nan')):.4g}]"})
+                         "observed": f"{v:g}", "model median": f"{mid.get(y, nan):.4g}",
+                         "5-95 %": f"[{lo.get(y, nan):.4g}, {hi.get(y, nan):.4g}]"})
     parts.append("<h3>Fit: observed against the posterior predictive runs</h3>")
     parts.append(_table(pd.DataFrame(rows), index=False))
     with tempfile.TemporaryDirectory() as tmp:
