@@ -19,6 +19,8 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+from . import provenance
+
 EXIT_BAD_FILE = 2
 
 
@@ -296,11 +298,14 @@ def _toml_key(k):
     return k if re.fullmatch(r"[A-Za-z0-9_-]+", k) else _toml_value(k)
 
 
-def calibrated_scenario(cal: Calibration, out: Path, values=None) -> str:
+def calibrated_scenario(cal: Calibration, out: Path, values=None, what=None, seed=None) -> str:
     """The text of a scenario that extends the calibration's base scenario with `values` (default:
     the posterior medians) for the calibrated keys. A key into an array of tables
-    (innovations[0].q) rewrites that whole array from the resolved base."""
+    (innovations[0].q) rewrites that whole array from the resolved base, as tables whose values
+    keep the base's provenance tags (docs/scenario-format.md, "Provenance tags"); the
+    calibrated values are tagged [calibrated: <calibration file>]."""
     values = cal.post_median if values is None else values
+    what = what or "the posterior median"
     base_path = Path(cal.attrs.get("scenario_path") or cal.attrs["scenario_file"])
     if not base_path.is_absolute():
         base_path = Path(os.path.abspath(base_path))
@@ -327,7 +332,12 @@ def calibrated_scenario(cal: Calibration, out: Path, values=None) -> str:
         _assign(resolved, parts, float(v))
         arrays[top] = resolved[top]
     a = cal.attrs
-    lines = [f"# Calibrated: {a.get('name')} ({a.get('calibration_file')}), the posterior median of",
+    calfile = a.get("calibration_file")
+    try:
+        base_tags = provenance.effective(provenance.chain(base_path))
+    except (OSError, tomllib.TOMLDecodeError):
+        base_tags = {}
+    lines = [f"# Calibrated: {a.get('name')} ({calfile}), {what} of",
              f"# csei calibrate (ABC-SMC, {a.get('particles')} particles, "
              f"{len(cal.tolerance)} generations; {a.get('stop_reason')}).",
              "# Calibrated values (median, 90 % credible interval):"]
@@ -341,20 +351,28 @@ def calibrated_scenario(cal: Calibration, out: Path, values=None) -> str:
     except tomllib.TOMLDecodeError:
         base_name = a.get("name")
     lines.append(f"name = {_toml_value(str(base_name) + '_calibrated')}")
+    if seed is not None:
+        lines.append(f"seed = {int(seed)}  # this draw's replicate seed")
     fixed = [s for s in a.get("set", "").splitlines() if s.strip()]
     for s in fixed:  # the calibration's `set` values held while calibrating
         k, _, val = s.partition("=")
         if not any(k.strip().startswith(t) for t in arrays):
             parts = _split_key(k.strip())
             if all(i is None for _, i in parts):
-                lines.append(f"{k.strip()} = {val.strip()}  # held fixed while calibrating")
+                lines.append(f"{k.strip()} = {val.strip()}  # [assumed: held fixed while "
+                             "calibrating (the calibration's set)]")
     for k, v in dotted:
-        lines.append(f"{k} = {_toml_value(v)}")
+        lines.append(f"{k} = {_toml_value(v)}  # [calibrated: {calfile}]")
     for top, arr in arrays.items():
-        lines.append(f"{_toml_key(top)} = [")
-        for e in arr:
-            lines.append(f"  {_toml_value(e)},")
-        lines.append("]")
+        for i, e in enumerate(arr):
+            if not isinstance(e, dict):
+                raise ValueError(f"{top}[{i}]: only arrays of tables can be rewritten")
+            lines += ["", f"[[{_toml_key(top)}]]"]
+            for k, v in e.items():
+                key = f"{top}[{i}].{k}"
+                tag = (f"[calibrated: {calfile}]" if key in cal.keys else
+                       provenance.tag_text(base_tags.get(key) or base_tags.get(top)))
+                lines.append(f"{_toml_key(k)} = {_toml_value(v)}  # {tag}")
     return "\n".join(lines) + "\n"
 
 
@@ -393,8 +411,47 @@ def add_parser(commands) -> None:
                    help="figures go here (default: <file directory>/<stem>_calibration)")
     p.add_argument("--scenario", type=Path, metavar="OUT.toml",
                    help="write the calibrated scenario (posterior median) here")
+    p.add_argument("--draws", type=int, metavar="K",
+                   help="with --scenario, also write K posterior draws (particles of the last "
+                   "generation drawn by weight), one scenario each with its own seed, to "
+                   "<OUT stem>_draws/draw_01.toml ...: run them as replicates over the posterior")
+    p.add_argument("--draws-seed", type=int, metavar="S",
+                   help="seed of the draws (default: the calibration's seed)")
     p.add_argument("--no-plots", action="store_true", help="print the table only")
     p.set_defaults(handler=run)
+
+
+def posterior_draws(cal: Calibration, k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """k particles of the last generation drawn with replacement by weight (numpy's PCG64 seeded
+    with `seed`): (indices [k], values [k, P])."""
+    w = np.asarray(cal.weights[-1], dtype=float)
+    w = w / w.sum()
+    idx = np.random.default_rng(seed).choice(len(w), size=k, replace=True, p=w)
+    return idx, cal.particles[-1][idx]
+
+
+def write_draws(cal: Calibration, out: Path, k: int, seed: int) -> list[Path]:
+    """Scenario files of k posterior draws in <out stem>_draws/: each extends the base with one
+    draw's values and has its own seed (derived from `seed` and the draw), so the k files are
+    replicates over the posterior; each file's header gives the same values as --set arguments,
+    for a policy variant that extends the base."""
+    idx, vals = posterior_draws(cal, k, seed)
+    folder = out.parent / f"{out.stem}_draws"
+    folder.mkdir(parents=True, exist_ok=True)
+    seeds = np.random.default_rng([seed, 1]).integers(0, 2**62, size=k)
+    paths = []
+    for d in range(k):
+        path = folder / f"draw_{d + 1:02d}.toml"
+        text = calibrated_scenario(
+            cal, path, values=vals[d],
+            what=f"posterior draw {d + 1} of {k} (particle {int(idx[d])} of the last generation, "
+                 f"drawn by weight with seed {seed})", seed=int(seeds[d]))
+        sets = " ".join(f"--set {key}={float(v)!r}" for key, v in zip(cal.keys, vals[d]))
+        text = (f"# The same values on a scenario that extends the base (a policy variant):\n"
+                f"#   csei run VARIANT.toml {sets} --seed {int(seeds[d])}\n") + text
+        path.write_text(text)
+        paths.append(path)
+    return paths
 
 
 def run(args) -> int:
@@ -402,6 +459,9 @@ def run(args) -> int:
         cal = open_calibration(args.calibration)
     except CalibrationFileError as err:
         print(f"error: {err}", file=sys.stderr)
+        return EXIT_BAD_FILE
+    if args.draws is not None and (args.draws < 1 or not args.scenario):
+        print("error: --draws K needs K >= 1 and --scenario OUT.toml", file=sys.stderr)
         return EXIT_BAD_FILE
     print(format_table(cal))
     if args.scenario:
@@ -414,6 +474,15 @@ def run(args) -> int:
                   file=sys.stderr)
             return 1
         print(f"calibrated scenario: {args.scenario}")
+        if args.draws:
+            seed = args.draws_seed if args.draws_seed is not None else int(cal.attrs.get("seed", 1))
+            try:
+                paths = write_draws(cal, args.scenario, args.draws, seed)
+            except (ValueError, KeyError, IndexError, OSError) as err:
+                print(f"error: {args.scenario}: cannot write the posterior draws: {err}",
+                      file=sys.stderr)
+                return 1
+            print(f"posterior draws: {len(paths)} scenarios in {paths[0].parent}")
     if args.no_plots:
         return 0
     outdir = args.outdir or args.calibration.parent / f"{args.calibration.stem}_calibration"

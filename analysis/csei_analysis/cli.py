@@ -307,6 +307,11 @@ def _add_report(commands) -> None:
                         help="HTML file (default: <first run directory>/<run stem>_report.html)")
     _step_argument(report)
     _level_argument(report)
+    report.add_argument("--calibration", type=Path, action="append", default=[],
+                        metavar="CAL.h5",
+                        help="add a section for this calibration file (csei calibrate); "
+                        "repeatable. A scenario with calibrated values gets its calibration's "
+                        "section anyway when output/<calibration name>.h5 is found")
     report.set_defaults(handler=_report)
 
 
@@ -314,7 +319,7 @@ def _report(args) -> int:
     from .report import write_report
 
     output = args.output or args.runs[0].parent / f"{args.runs[0].stem}_report.html"
-    notes = write_report(args.runs, output, args.step, args.level)
+    notes = write_report(args.runs, output, args.step, args.level, args.calibration)
     print(output)
     _notes(notes)
     return 0

@@ -65,6 +65,7 @@ SUMMARY_METRICS = (
 # T (territories), F (legal forms), C (clusters at the end), K (cluster slots of the series:
 # K >= C, as slots for clusters that emergence or events could found may stay unused), E (events
 # as applied), P (the scenario's [[events]] entries, schema 4's /policy).
+# N (the input files in /inputs).
 OPTIONAL_SHAPES = {
     "series/aware": "S1 I T",
     "series/abandoned": "S1 I T",
@@ -97,11 +98,14 @@ OPTIONAL_SHAPES = {
     "policy/event": "Q",
     "policy/action": "Q",
     "policy/spending": "S1 Q T",
+    "inputs/role": "N",  # the files the scenario was read from (provenance)
+    "inputs/path": "N",
+    "inputs/content": "N",
     **{f"summary/{name}": "I" for name in SUMMARY_METRICS},
 }
 # Datasets whose length defines a dimension when present.
 DIMENSION_SOURCES = {"F": "legal_forms/name", "C": "clusters/name", "E": "events/step",
-                     "P": "parents/code", "Q": "policy/event"}
+                     "P": "parents/code", "Q": "policy/event", "N": "inputs/role"}
 # The dimension names of the shape letters of series (schema 3 names them in the file).
 DIMENSION_NAMES = {"S1": "step", "I": "innovation", "T": "territory", "F": "legal_form",
                    "K": "cluster"}

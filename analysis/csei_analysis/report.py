@@ -25,6 +25,7 @@ from .levels import at_level
 from .metrics import format_table, real_figures, represents, summary_table
 from .returns import ILLUSTRATIVE, format_returns, plot_returns, returns_table, spending
 from .plots import iter_figures
+from . import provenance
 
 MAX_GIF_BYTES = 4_000_000
 
@@ -32,6 +33,7 @@ STYLE = """
 body { font-family: sans-serif; max-width: 1100px; margin: 2em auto; padding: 0 1em;
        color: #222; line-height: 1.45; }
 h1 { border-bottom: 2px solid #446; } h2 { border-bottom: 1px solid #ccc; margin-top: 2em; }
+.left td, .left th { text-align: left; }
 table { border-collapse: collapse; margin: 0.5em 0 1em; font-size: 0.9em; }
 th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: right; }
 th { background: #eef; } td:first-child, th:first-child { text-align: left; }
@@ -41,14 +43,18 @@ pre { background: #f6f6f6; padding: 0.8em; overflow-x: auto; font-size: 0.85em; 
 """
 
 
-def write_report(paths, output, step=None, level="territory") -> list[str]:
-    """Write the report of the runs at paths to output; return notes on what was left out."""
-    page, notes = build_report(paths, step, level)
+def write_report(paths, output, step=None, level="territory", calibrations=()) -> list[str]:
+    """Write the report of the runs at paths to output; return notes on what was left out.
+    `calibrations`: calibration files (csei calibrate) to give a section each; a run whose
+    scenario has values tagged [calibrated: FILE] gets that calibration's section too when its
+    result file is found (output/<calibration name>.h5)."""
+    page, notes = build_report(paths, step, level, calibrations)
     Path(output).write_text(page, encoding="utf-8")
     return notes
 
 
-def build_report(paths, step=None, level="territory") -> tuple[str, list[str]]:
+def build_report(paths, step=None, level="territory",
+                 calibrations=()) -> tuple[str, list[str]]:
     """The report page as a string, and notes on what was left out."""
     with ExitStack() as stack:
         runs = [stack.enter_context(run) for path in paths for run in open_runs(path)]
@@ -64,11 +70,13 @@ def build_report(paths, step=None, level="territory") -> tuple[str, list[str]]:
             notes.append(f"scenarios not compared: {err}")
             groups = [Group(group[0].scenario_name, group) for group in by_scenario.values()]
         compared = len(groups) > 1 and not notes
-        body = [_header(groups, compared)]
+        tags = [scenario_tags(g.runs[0]) for g in groups]
+        body = [_header(groups, compared, tags)]
         if compared:
             body.append(_comparison(groups))
         for k, group in enumerate(groups):
-            body.append(_scenario(group, k, step, notes, level))
+            body.append(_scenario(group, k, step, notes, level, tags[k]))
+        body.append(_calibrations(list(calibrations), tags, notes))
     title = html.escape("csei report: " + ", ".join(g.label for g in groups))
     page = (
         f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
@@ -79,7 +87,134 @@ def build_report(paths, step=None, level="territory") -> tuple[str, list[str]]:
     return page, notes
 
 
-def _header(groups: list[Group], compared: bool) -> str:
+def scenario_tags(run) -> list:
+    """(entry, file) provenance tags of a run's scenario (provenance.summary), read from the
+    scenario files embedded in /inputs (the scenario, then its extends chain); [] for files
+    without /inputs."""
+    if not run.has("inputs/role", "inputs/path", "inputs/content"):
+        return []
+    files = [(str(path), str(text)) for role, path, text in
+             zip(run.read("inputs/role"), run.read("inputs/path"), run.read("inputs/content"))
+             if role in ("scenario", "extends")]
+    return provenance.summary(files)
+
+
+def _calibration_sources(tags) -> list[str]:
+    return sorted({e.source.split()[0] for e, _ in tags if e.kind == "calibrated" and e.source})
+
+
+def _provenance_table(tags) -> str:
+    """One row per (provenance, source): how many values and which keys."""
+    if not tags:
+        return ('<p class="note">The run file does not embed its scenario files (/inputs), so '
+                "the values' provenance cannot be listed.</p>")
+    groups: dict[tuple, list] = {}
+    order = {k: i for i, k in enumerate(("calibrated", "literature", "assumed", None))}
+    for e, _ in tags:
+        groups.setdefault((e.kind, e.source), []).append(e.key)
+    rows = []
+    for (kind, source), keys in sorted(groups.items(), key=lambda kv: (order[kv[0][0]], kv[0][1])):
+        shown = ", ".join(keys[:6]) + (f" and {len(keys) - 6} more" if len(keys) > 6 else "")
+        rows.append({"provenance": kind or "untagged", "source": source or "-",
+                     "values": len(keys), "keys": shown})
+    counts = provenance.counts(tags)
+    intro = (f"<p>Every value the scenario sets, by where it comes from (provenance tags in the "
+             f"scenario files, docs/scenario-format.md): {counts['calibrated']} calibrated, "
+             f"{counts['literature']} from the literature or data, {counts['assumed']} "
+             f"assumed" + (f", {counts['untagged']} untagged" if counts["untagged"] else "") +
+             ".</p>")
+    return intro + pd.DataFrame(rows).to_html(index=False, border=0, escape=True,
+                                              classes="left")
+
+
+def _calibrations(paths: list, tags: list, notes: list[str]) -> str:
+    """A section per calibration: the files given, and those the scenarios' tags name whose
+    result file is found (output/<name>.h5 of the calibration file)."""
+    from .calibration import CalibrationFileError, open_calibration
+
+    wanted = [Path(p) for p in paths]
+    for t in tags:
+        for src in _calibration_sources(t):
+            found = _calibration_result(Path(src))
+            if found is None:
+                notes.append(f"calibration {src}: its result file was not found (run csei "
+                             "calibrate, or give it with --calibration)")
+            elif found not in wanted:
+                wanted.append(found)
+    parts = []
+    for path in wanted:
+        try:
+            cal = open_calibration(path)
+        except CalibrationFileError as err:
+            notes.append(str(err))
+            continue
+        parts.append(_calibration_section(cal, len(parts)))
+    return "\n".join(parts) + ("\n" if parts else "")
+
+
+def _calibration_result(src: Path):
+    """The result file of a calibration file: output/<its name>.h5, relative to the current
+    directory or to the repository the calibration file is in."""
+    import tomllib
+
+    if not src.is_file():
+        return None
+    try:
+        name = tomllib.loads(src.read_text(encoding="utf-8")).get("name") or src.stem
+    except (OSError, tomllib.TOMLDecodeError):
+        return None
+    for root in [Path.cwd(), *src.resolve().parents]:
+        cand = root / "output" / f"{name}.h5"
+        if cand.is_file():
+            return cand
+    return None
+
+
+def _calibration_section(cal, k: int) -> str:
+    import tempfile
+
+    from .calibration import format_table, plot_fit, plot_posterior
+
+    a = cal.attrs
+    desc = str(a.get("description", "")).strip()
+    if desc and desc[-1] not in ".!?":
+        desc += "."
+    parts = [f'<h2 id="calibration-{k}">Calibration: {_e(a.get("name"))}</h2>',
+             f"<p>{_e(desc)} ABC-SMC (csei calibrate) of "
+             f"{_e(a.get('calibration_file'))} on {_e(a.get('scenario_file'))}: "
+             f"{a.get('particles')} particles, {len(cal.tolerance)} generations "
+             f"({_e(a.get('stop_reason'))}), {a.get('evaluations')} runs.</p>"]
+    rows = [{"parameter": key, "name": name, "median": f"{m:.4g}",
+             "90 % credible interval": f"[{lo:.4g}, {hi:.4g}]"}
+            for key, name, m, lo, hi in zip(cal.keys, cal.names, cal.post_median, cal.post_q05,
+                                            cal.post_q95)]
+    parts.append(_table(pd.DataFrame(rows), index=False))
+    rows = []
+    for t in cal.targets:
+        years = t.year.tolist()
+        mid, lo, hi = (dict(zip(years, q.tolist())) for q in (t.median, t.q05, t.q95))
+        nan = float("nan")
+        for y, v in zip(t.observed_year.tolist(), t.observed_value.tolist()):
+            rows.append({"target": t.name, "weight": t.attrs.get("weight", ""), "year": int(y),
+                         "observed": f"{v:g}", "model median": f"{mid.get(y, nan):.4g}",
+                         "5-95 %": f"[{lo.get(y, nan):.4g}, {hi.get(y, nan):.4g}]"})
+    parts.append("<h3>Fit: observed against the posterior predictive runs</h3>")
+    parts.append(_table(pd.DataFrame(rows), index=False))
+    with tempfile.TemporaryDirectory() as tmp:
+        for plot, caption in ((plot_fit, "Observed points (black) against the posterior "
+                               "predictive median and 5-95 % band."),
+                              (plot_posterior, "Posterior marginals (last generation, weighted) "
+                               "and pair plots; median and 90 % interval.")):
+            data = Path(plot(cal, Path(tmp) / "f.png")).read_bytes()
+            parts.append(f'<figure><img src="data:image/png;base64,'
+                         f'{base64.b64encode(data).decode("ascii")}" alt="{_e(caption)}">'
+                         f"<figcaption>{_e(caption)}</figcaption></figure>")
+    parts.append(f"<details><summary>Generations</summary><pre>{_e(format_table(cal))}</pre>"
+                 "</details>")
+    return "\n".join(parts)
+
+
+def _header(groups: list[Group], compared: bool, tags=None) -> str:
     now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     items = "".join(
         f'<li><a href="#scenario-{k}">{_e(g.label)}</a> ({len(g.runs)} run'
@@ -90,12 +225,28 @@ def _header(groups: list[Group], compared: bool) -> str:
     return (
         f"<h1>csei report</h1>\n<p>Simulation of innovation diffusion among social-economy "
         f"organisations. Report generated {now} by csei_analysis.</p>\n"
-        f'<p class="note"><b>Results are {ILLUSTRATIVE}.</b> No parameter of these runs was '
-        f"calibrated against observed data: the shipped scenarios and the policy cost defaults "
-        f"are assumptions, so the figures show mechanisms and orders of magnitude, not "
-        f"forecasts.</p>\n"
+        f'<p class="note"><b>Results are {_illustrative(tags)}.</b> {_calibration_note(tags)}'
+        "</p>\n"
         f"<ul>{link}{items}</ul>\n"
     )
+
+
+def _illustrative(tags) -> str:
+    calibrated = any(_calibration_sources(t) for t in (tags or []))
+    return "illustrative" if calibrated else ILLUSTRATIVE
+
+
+def _calibration_note(tags) -> str:
+    tags = tags or []
+    sources = sorted({src for t in tags for src in _calibration_sources(t)})
+    if not sources:
+        return ("No parameter of these runs was calibrated against observed data: the values are "
+                "assumptions or taken from the literature (see each scenario's provenance), so "
+                "the figures show mechanisms and orders of magnitude, not forecasts.")
+    return (f"Some values were calibrated against observed data ({_e(', '.join(sources))}; "
+            "see each scenario's provenance and the calibration sections); the others are "
+            "assumptions or taken from the literature, so the figures show mechanisms and orders "
+            "of magnitude, not forecasts.")
 
 
 def _comparison(groups: list[Group]) -> str:
@@ -126,7 +277,8 @@ def _comparison(groups: list[Group]) -> str:
     return "\n".join(parts) + "\n"
 
 
-def _scenario(group: Group, k: int, step, notes: list[str], level="territory") -> str:
+def _scenario(group: Group, k: int, step, notes: list[str], level="territory",
+              tags=()) -> str:
     run = group.runs[0]
     parts = [f'<h2 id="scenario-{k}">Scenario: {_e(group.label)}</h2>', "<h3>In plain words</h3>"]
     parts += [f"<p>{_e(sentence)}</p>" for sentence in describe(run)]
@@ -139,6 +291,8 @@ def _scenario(group: Group, k: int, step, notes: list[str], level="territory") -
                      "csei version": a.get("version", ""), "created": a.get("created", ""),
                      "schema": r.schema_version, "threads": a.get("threads", "")})
     parts.append(_table(pd.DataFrame(rows), index=False))
+    parts.append("<h3>Where the values come from</h3>")
+    parts.append(_provenance_table(list(tags)))
 
     tables = [summary_table(r) for r in group.runs]
     if len(tables) == 1:

@@ -137,7 +137,7 @@ def test_report_reads_only_what_it_needs(tmp_path, monkeypatch):
     assert "/organisations/adoption_step" not in read
     assert len(read) == len(set(read))  # each dataset read once, then cached
     assert all(name.split("/")[1] in {"series", "territories", "innovations", "legal_forms",
-                                      "clusters", "events", "summary"} for name in read)
+                                      "clusters", "events", "summary", "inputs"} for name in read)
 
 
 def test_cli_report_default_output(tmp_path, capsys):

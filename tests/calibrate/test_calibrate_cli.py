@@ -172,11 +172,39 @@ def test_shipped_german_calibration_checks(csei, repo):
                         "--dry-run"], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
     assert "repair_cafes WORLD (5 points, 2009-2016)" in r.stdout
+    r = subprocess.run([csei, "calibrate", str(cal.parent / "fr_ptce.calibration.toml"),
+                        "--dry-run"], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert "2 parameters, 2 targets, 200 particles" in r.stdout
+    assert "ptce_existing FR (1 points, 2017-2017) vs model clusters" in r.stdout
+    assert "ptce_existing FR (1 points, 2023-2023) vs model clusters, rmse_counts, weight 0" \
+        in r.stdout
     for name in ("de_energy_coops.toml", "de_energy_coops_base.toml", "repair_cafes.toml",
-                 "repair_cafes_base.toml"):
+                 "repair_cafes_base.toml", "fr_ptce.toml", "fr_ptce_base.toml"):
         v = subprocess.run([csei, "validate", str(cal.parent / name)], capture_output=True,
                            text=True)
         assert v.returncode == 0, v.stderr
+
+
+def test_shipped_ptce_scenario_fits_its_target(csei, repo, tmp_path):
+    """The calibrated French PTCE scenario (posterior medians) reproduces Le Labo de l'ESS's
+    count of about 160 PTCEs at the end of 2017 (mean of 5 seeds within 160 +- 15), with the
+    calls' 37 laureates founded by 2016 Q1 (steps 17 and 25); the README reports the numbers."""
+    scen = repo / "scenarios" / "calibrated" / "fr_ptce.toml"
+    counts = []
+    for seed in range(1, 6):
+        out = tmp_path / f"fr_{seed}.h5"
+        r = subprocess.run([csei, "run", str(scen), "--seed", str(seed), "-o", str(out),
+                            "--format", "json", "--no-progress"], capture_output=True,
+                           text=True, timeout=120)
+        assert r.returncode == 0, r.stderr
+        with h5py.File(out) as f:
+            members = f["series/cluster_members"][:]
+            founded = [n for n in f["events/kind"][:] if (n.decode() if isinstance(n, bytes)
+                                                          else n) == "found_cluster"]
+        counts.append(int((members[(2017 - 2010 + 1) * 4] > 0).sum()))
+        assert len(founded) == 23 + 14 + 15 + 8
+    assert abs(np.mean(counts) - 160) <= 15, counts
 
 
 def test_recovery_cluster_model(csei, tmp_path):
